@@ -1,0 +1,11 @@
+"""boilercut: cut boilerplate (menus, link lists, teasers, footers) out of scraped web text, line by line.
+
+    from boilercut import filter_page
+    clean = filter_page(page_text)
+"""
+from boilercut.filter import classify_lines, filter_page, score_lines
+from boilercut.lines import split_lines
+from boilercut.persist import load_model
+
+__all__ = ["filter_page", "classify_lines", "score_lines", "load_model", "split_lines"]
+__version__ = "0.1.0"

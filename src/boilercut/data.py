@@ -1,0 +1,135 @@
+"""Load and validate labeled pages, and split them by page.
+
+A record is one page: {"id": str, "lines": [str, ...], "labels": [str | None, ...], ...}.
+labels[i] labels lines[i]; None means unknown (context only, never trained or scored).
+Files are JSON Lines (.jsonl, .jsonl.gz) or parquet, read with HuggingFace `datasets`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LABELS = ("content", "nav", "clickbait", "footer")
+REQUIRED_FIELDS = ("id", "lines", "labels")
+
+
+class DataError(ValueError):
+    """A labeled record or file that cannot be used; the message names the file and record."""
+
+
+def _where(record: dict, index: int) -> str:
+    origin = record.get("_file", "records")
+    return f"{origin}: record {index + 1} (id={record.get('id')!r})"
+
+
+def validate_records(records: Sequence[dict], labels: Iterable[str] | None = None,
+                     allow_empty_lines: bool = False) -> None:
+    """Raise DataError naming the first bad record: fields, lengths, labels, ids, duplicates."""
+    if not records:
+        raise DataError("no records: the dataset is empty")
+    known = set(labels) if labels is not None else None
+    seen_ids: dict[str, int] = {}
+    seen_pages: dict[str, str] = {}
+    for i, rec in enumerate(records):
+        where = _where(rec, i)
+        missing = [f for f in REQUIRED_FIELDS if f not in rec or rec[f] is None]
+        if missing:
+            raise DataError(f"{where}: missing field(s) {', '.join(missing)}")
+        if not isinstance(rec["id"], str) or not rec["id"].strip():
+            raise DataError(f"{where}: id must be a non-empty string")
+        lines, labs = rec["lines"], rec["labels"]
+        if not isinstance(lines, list) or not isinstance(labs, list):
+            raise DataError(f"{where}: lines and labels must be lists")
+        if len(lines) != len(labs):
+            raise DataError(f"{where}: {len(lines)} lines but {len(labs)} labels")
+        if not lines:
+            raise DataError(f"{where}: page has no lines")
+        for j, (line, lab) in enumerate(zip(lines, labs)):
+            if not isinstance(line, str):
+                raise DataError(f"{where}: line {j + 1} is {type(line).__name__}, not a string")
+            if not allow_empty_lines and not line.strip():
+                raise DataError(f"{where}: line {j + 1} is empty")
+            if lab is not None and (not isinstance(lab, str) or (known is not None and lab not in known)):
+                raise DataError(f"{where}: line {j + 1} has label {lab!r}, not one of {sorted(known or [])}")
+        if rec["id"] in seen_ids:
+            raise DataError(f"{where}: duplicate id, first used by record {seen_ids[rec['id']] + 1}")
+        seen_ids[rec["id"]] = i
+        digest = hashlib.sha1("\n".join(lines).encode("utf-8")).hexdigest()
+        if digest in seen_pages:
+            raise DataError(f"{where}: same lines as page {seen_pages[digest]!r} (duplicate page)")
+        seen_pages[digest] = rec["id"]
+
+
+def _builder_for(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith((".jsonl", ".jsonl.gz", ".json", ".json.gz")):
+        return "json"
+    if name.endswith(".parquet"):
+        return "parquet"
+    raise DataError(f"{path}: unsupported file type (expected .jsonl, .jsonl.gz or .parquet)")
+
+
+def load_records(files: Sequence[str | Path], cache_dir: str | None = None) -> list[dict]:
+    """Read every record of `files` with `datasets`, tagging each with its file for error messages."""
+    import datasets  # heavy import, only needed when loading data
+
+    records: list[dict] = []
+    for file in files:
+        path = Path(file)
+        if not path.is_file():
+            raise DataError(f"{path}: no such data file")
+        builder = _builder_for(path)
+        _check_json_syntax(path) if builder == "json" else None
+        try:
+            ds = datasets.load_dataset(builder, data_files=str(path), split="train",
+                                       cache_dir=cache_dir, keep_in_memory=cache_dir is None)
+        except Exception as err:  # datasets wraps parser errors in many types
+            raise DataError(f"{path}: cannot be read as {builder}: {str(err).splitlines()[0]}") from err
+        for rec in ds.to_list():
+            rec["_file"] = str(path)
+            records.append(rec)
+        logger.info("read %d pages from %s", len(ds), path)
+    return records
+
+
+def _check_json_syntax(path: Path) -> None:
+    """Report the first malformed JSON line with its number (datasets' own error omits it)."""
+    import gzip
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(f"{path}:{number}: malformed JSON ({err.msg})") from None
+            if not isinstance(obj, dict):
+                raise DataError(f"{path}:{number}: expected a JSON object per line")
+
+
+def split_by_page(records: Sequence[dict], fractions: Sequence[float], seed: int) -> list[list[dict]]:
+    """Shuffle pages with `seed` and cut them into len(fractions) disjoint splits (never by line)."""
+    if any(f < 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-6:
+        raise ValueError(f"split fractions must be >= 0 and sum to 1, got {list(fractions)}")
+    order = np.random.default_rng(seed).permutation(len(records))
+    bounds = np.round(np.cumsum([0.0, *fractions]) * len(records)).astype(int)
+    return [[records[k] for k in order[a:b]] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def file_fingerprint(files: Sequence[str | Path]) -> list[dict]:
+    """Name, size and SHA-256 of each data file, for the model's metadata."""
+    out = []
+    for file in files:
+        path = Path(file)
+        out.append({"file": str(path), "bytes": path.stat().st_size,
+                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
+    return out

@@ -1,0 +1,202 @@
+"""Feature transformers: the shape of a line, and what its neighbours look like.
+
+The model's input is a line table: a pandas DataFrame with one row per line, columns
+"text" (the line) and "page" (an integer page number). Lines of a page are contiguous
+and in page order; `make_line_table` builds such a table from pages.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+
+from boilercut.lines import count_words
+
+TERMINAL = tuple(".!?。！？…\"'”’»")
+# Separators that flattened menus and breadcrumbs use between items.
+SEPARATORS = (" > ", " | ", " » ", " / ", " · ", " • ", " › ", " :: ", " - ", "|", ">")
+BULLETS = ("- ", "• ", "* ", "· ", "– ", "» ", "› ", "► ", "▶ ")
+_NUMBERED = re.compile(r"^\s*\(?\d{1,3}[.)]\s")
+_COUNTER = re.compile(r"\(\s*[\d.,]+\s*[kKmM]?\s*\)|^\s*[\d.,]+\s*[kKmM]?\s*$|\d[\d.,]*\s*[kKmM]\b")
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
+_LINKISH = re.compile(r"https?://|www\.|@\w|\.(com|org|net)\b")
+
+SHAPE_NAMES = (
+    "log_chars", "log_words", "ends_terminal", "ends_colon", "ends_digit", "starts_bullet",
+    "starts_numbered", "starts_upper", "digit_ratio", "upper_ratio", "punct_ratio",
+    "titlecase_ratio", "separator_count", "has_counter", "has_year", "has_copyright",
+    "has_link", "has_quote", "mean_word_len", "is_cjk",
+    "rel_position", "log_position", "log_from_end", "is_first", "is_last", "log_page_lines",
+    "duplicate_in_page",
+)
+
+
+# Features look at most this many characters of a line (its head and its tail): a 50 MB
+# line would otherwise make the char n-gram vectorizer build hundreds of millions of
+# n-grams, and 4,000 characters already say all there is to say about a line's kind.
+MAX_FEATURE_CHARS = 4000
+
+
+def _clip(line: str) -> str:
+    if len(line) <= MAX_FEATURE_CHARS:
+        return line
+    half = MAX_FEATURE_CHARS // 2
+    return line[:half] + " " + line[-half:]
+
+
+def make_line_table(pages: Sequence[Sequence[str]]) -> pd.DataFrame:
+    """One row per line of every page, with its page number."""
+    sizes = [len(p) for p in pages]
+    text = [_clip(line) for page in pages for line in page]
+    page = np.repeat(np.arange(len(pages), dtype=np.int64), sizes)
+    return pd.DataFrame({"text": text, "page": page})
+
+
+def page_bounds(page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, the index of the first row of its page and one past its last row."""
+    n = len(page)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    change = np.flatnonzero(np.diff(page)) + 1
+    starts = np.concatenate(([0], change))
+    ends = np.concatenate((change, [n]))
+    lengths = ends - starts
+    return np.repeat(starts, lengths), np.repeat(ends, lengths)
+
+
+def _line_shape(line: str) -> tuple:
+    stripped = line.strip()
+    n_chars = len(stripped)
+    words = stripped.split()
+    n_words = count_words(stripped)
+    letters = sum(c.isalpha() for c in stripped) or 1
+    last = stripped[-1:] or " "
+    sep = sum(stripped.count(s) for s in SEPARATORS[:8])
+    return (
+        math.log1p(n_chars), math.log1p(n_words),
+        float(last in TERMINAL), float(last == ":"), float(last.isdigit()),
+        float(stripped.startswith(BULLETS)), float(_NUMBERED.match(stripped) is not None),
+        float(stripped[:1].isupper()),
+        sum(c.isdigit() for c in stripped) / (n_chars or 1),
+        sum(c.isupper() for c in stripped) / letters,
+        sum(not c.isalnum() and not c.isspace() for c in stripped) / (n_chars or 1),
+        sum(w[:1].isupper() for w in words) / (len(words) or 1),
+        min(sep, 10) / 10.0,
+        float(_COUNTER.search(stripped) is not None), float(_YEAR.search(stripped) is not None),
+        float("©" in stripped or "(c)" in stripped.lower()),
+        float(_LINKISH.search(stripped) is not None),
+        float(any(q in stripped for q in "\"“”«»„「")),
+        min(n_chars / (len(words) or 1), 20) / 20.0,
+        float(n_words > len(words)),
+    )
+
+
+class LineShape(TransformerMixin, BaseEstimator):
+    """Hand-made features of each line alone plus its position in the page (dense)."""
+
+    def fit(self, X, y=None):
+        self.n_features_out_ = len(SHAPE_NAMES)
+        return self
+
+    def transform(self, X):
+        texts = list(X["text"])
+        page = np.asarray(X["page"])
+        shape = np.array([_line_shape(t) for t in texts], dtype=np.float64).reshape(len(texts), -1)
+        start, end = page_bounds(page)
+        pos = np.arange(len(texts)) - start
+        n = end - start
+        position = np.column_stack([
+            pos / np.maximum(n - 1, 1), np.log1p(pos), np.log1p(n - 1 - pos),
+            pos == 0, pos == n - 1, np.log1p(n), _duplicates_in_page(texts, page),
+        ]).astype(np.float64) if len(texts) else np.zeros((0, 7))
+        return np.hstack([shape, position])
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(SHAPE_NAMES, dtype=object)
+
+
+def _duplicates_in_page(texts: list[str], page: np.ndarray) -> np.ndarray:
+    """1 where the same stripped text occurs elsewhere in the page (lists repeat headlines)."""
+    keys = pd.Series([t.strip().lower() for t in texts])
+    return pd.DataFrame({"k": keys, "p": page}).duplicated(keep=False).to_numpy(dtype=np.float64)
+
+
+class Neighbours(TransformerMixin, BaseEstimator):
+    """Apply `transformer` to each line, then add the same features of nearby lines.
+
+    column: the table column passed to `transformer` ("text" for a vectorizer), or None
+        for the whole table (LineShape needs the page numbers).
+    window: neighbours at offsets -window..-1 and 1..window are appended (0 = line only).
+    smooth: also append the mean over lines within +-smooth of the line (0 = off; dense
+        features only), which says "this line sits in a run of short lines".
+    Neighbours never cross a page boundary: outside the page their features are zero.
+    """
+
+    def __init__(self, transformer=None, column=None, window=1, smooth=0):
+        self.transformer = transformer
+        self.column = column
+        self.window = window
+        self.smooth = smooth
+
+    def _input(self, X):
+        return X if self.column is None else X[self.column]
+
+    def fit(self, X, y=None):
+        if self.window < 0 or self.smooth < 0:
+            raise ValueError(f"window and smooth must be >= 0, got {self.window}, {self.smooth}")
+        self.transformer_ = clone(self.transformer).fit(self._input(X), y)
+        return self
+
+    def transform(self, X):
+        feats = self.transformer_.transform(self._input(X))
+        page = np.asarray(X["page"])
+        blocks = [feats]
+        for offset in self._offsets():
+            blocks.append(_shift_rows(feats, offset, page))
+        if self.smooth:
+            if sp.issparse(feats):
+                raise ValueError("smooth needs dense features; use it with LineShape")
+            blocks.append(_window_mean(feats, self.smooth, page))
+        if sp.issparse(feats):
+            return sp.hstack(blocks, format="csr")
+        return np.hstack(blocks)
+
+    def _offsets(self):
+        return [o for o in range(-self.window, self.window + 1) if o != 0]
+
+    def get_feature_names_out(self, input_features=None):
+        inner = list(self.transformer_.get_feature_names_out())
+        names = list(inner)
+        for offset in self._offsets():
+            tag = f"prev{-offset}" if offset < 0 else f"next{offset}"
+            names += [f"{tag}:{n}" for n in inner]
+        if self.smooth:
+            names += [f"mean{self.smooth}:{n}" for n in inner]
+        return np.asarray(names, dtype=object)
+
+
+def _shift_rows(feats, offset: int, page: np.ndarray):
+    """Row i gets row i+offset when that row is on the same page, else zeros."""
+    n = len(page)
+    src = np.arange(n) + offset
+    valid = (src >= 0) & (src < n)
+    src = np.clip(src, 0, max(n - 1, 0))
+    valid &= page[src] == page if n else valid
+    if sp.issparse(feats):
+        return sp.diags(valid.astype(np.float64)) @ feats.tocsr()[src]
+    return feats[src] * valid[:, None]
+
+
+def _window_mean(feats: np.ndarray, radius: int, page: np.ndarray) -> np.ndarray:
+    """Mean of rows i-radius..i+radius, clipped to the page, by cumulative sums."""
+    start, end = page_bounds(page)
+    idx = np.arange(len(page))
+    lo = np.maximum(idx - radius, start)
+    hi = np.minimum(idx + radius + 1, end)
+    csum = np.vstack([np.zeros((1, feats.shape[1])), np.cumsum(feats, axis=0)])
+    return (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)[:, None]

@@ -1,0 +1,77 @@
+"""The public line-level API: classify_lines, score_lines, filter_page.
+
+model=None uses the default trained model (models/boilercut.joblib), loaded on first
+use and then reused, so calling these functions in a loop does not reload it.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Sequence
+
+from boilercut.lines import split_lines
+from boilercut.model import LineModel
+from boilercut.persist import load_model
+
+_default_model: LineModel | None = None
+_lock = threading.Lock()
+
+
+def default_model() -> LineModel:
+    global _default_model
+    with _lock:
+        if _default_model is None:
+            _default_model = load_model()
+    return _default_model
+
+
+def _resolve(model: LineModel | None) -> LineModel:
+    return default_model() if model is None else model
+
+
+def _check_lines(lines: Sequence[str]) -> list[str]:
+    if isinstance(lines, str):
+        raise TypeError("expected a sequence of lines, got a str; use filter_page for a whole page")
+    lines = list(lines)
+    for i, line in enumerate(lines):
+        if not isinstance(line, str):
+            raise TypeError(f"line {i + 1} is {type(line).__name__}, not str")
+    return lines
+
+
+def classify_lines(lines: Sequence[str], model: LineModel | None = None) -> list[str]:
+    """One label per line (the most probable class)."""
+    lines = _check_lines(lines)
+    if not lines:
+        return []
+    return _resolve(model).label_pages([lines])[0]
+
+
+def score_lines(lines: Sequence[str], model: LineModel | None = None) -> list[float]:
+    """Per line, the probability that it is content (summed over the kept classes)."""
+    lines = _check_lines(lines)
+    if not lines:
+        return []
+    return [float(s) for s in _resolve(model).score_pages([lines])[0]]
+
+
+def keep_mask(scores: Sequence[float], threshold: float) -> list[bool]:
+    return [s >= threshold for s in scores]
+
+
+def check_threshold(threshold: float) -> float:
+    if not 0.0 <= float(threshold) <= 1.0:
+        raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
+    return float(threshold)
+
+
+def filter_page(text: str, model: LineModel | None = None, threshold: float | None = None) -> str:
+    """The page's kept lines, unchanged and in order, joined by "\\n"."""
+    if not isinstance(text, str):
+        raise TypeError(f"expected page text as str, got {type(text).__name__}")
+    model = _resolve(model)
+    cut = model.threshold if threshold is None else check_threshold(threshold)
+    lines = split_lines(text)
+    if not lines:
+        return ""
+    scores = model.score_pages([lines])[0]
+    return "\n".join(line for line, s in zip(lines, scores) if s >= cut)

@@ -1,0 +1,112 @@
+"""Build the line classifier Pipeline, and the LineModel that applies it to pages.
+
+The whole scikit-learn Pipeline is the model and is saved as one object:
+    line table -> FeatureUnion(word TF-IDF of line and neighbours, char TF-IDF of the
+    line, shape features of line and neighbours + run averages) -> LogisticRegression
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from boilercut.features import LineShape, Neighbours, make_line_table
+
+_DIGITS = re.compile(r"\d")
+
+
+def normalise_text(line: str) -> str:
+    """Lower-case and map every digit to 0, so "(9753)" and "(12)" share n-grams.
+
+    A module-level function (not a lambda) so that the fitted vectorizer pickles.
+    """
+    return _DIGITS.sub("0", line.lower())
+
+
+def build_features(word_ngram_max: int = 2, char_ngram_min: int = 2, char_ngram_max: int = 4,
+                   min_df: int = 2, max_word_features: int | None = 200_000,
+                   max_char_features: int | None = 200_000, context_window: int = 2,
+                   context_text_window: int = 1, smooth: int = 3,
+                   sublinear_tf: bool = True) -> FeatureUnion:
+    """The feature union; 0 for word_ngram_max or char_ngram_max turns that part off."""
+    for name, value in (("word_ngram_max", word_ngram_max), ("char_ngram_max", char_ngram_max),
+                        ("context_window", context_window), ("smooth", smooth),
+                        ("context_text_window", context_text_window)):
+        if value < 0:
+            raise ValueError(f"features.{name} must be >= 0, got {value}")
+    if min_df < 1:
+        raise ValueError(f"features.min_df must be >= 1, got {min_df}")
+    parts = []
+    if word_ngram_max:
+        words = TfidfVectorizer(preprocessor=normalise_text, token_pattern=r"(?u)\b\w+\b",
+                                ngram_range=(1, word_ngram_max), min_df=min_df,
+                                max_features=max_word_features, sublinear_tf=sublinear_tf,
+                                dtype=np.float32)
+        parts.append(("words", Neighbours(words, column="text", window=context_text_window)))
+    if char_ngram_max:
+        if not 1 <= char_ngram_min <= char_ngram_max:
+            raise ValueError(f"features.char_ngram_min must be in 1..char_ngram_max, got {char_ngram_min}")
+        chars = TfidfVectorizer(preprocessor=normalise_text, analyzer="char_wb",
+                                ngram_range=(char_ngram_min, char_ngram_max), min_df=min_df,
+                                max_features=max_char_features, sublinear_tf=sublinear_tf,
+                                dtype=np.float32)
+        parts.append(("chars", Neighbours(chars, column="text", window=0)))
+    shape = make_pipeline(LineShape(), StandardScaler())
+    parts.append(("shape", Neighbours(shape, column=None, window=context_window, smooth=smooth)))
+    return FeatureUnion(parts)
+
+
+def build_pipeline(features: dict, classifier: dict) -> Pipeline:
+    """features: keyword arguments of build_features; classifier: of LogisticRegression."""
+    return Pipeline([("features", build_features(**features)),
+                     ("classifier", LogisticRegression(**classifier))])
+
+
+@dataclass
+class LineModel:
+    """A fitted Pipeline plus what is needed to turn its output into keep/drop decisions."""
+
+    pipeline: Pipeline
+    keep_labels: tuple[str, ...] = ("content",)
+    threshold: float = 0.5
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(c) for c in self.pipeline.classes_]
+
+    def _keep_columns(self) -> np.ndarray:
+        cols = [i for i, c in enumerate(self.labels) if c in self.keep_labels]
+        if not cols:
+            raise ValueError(f"none of keep_labels {list(self.keep_labels)} is a model label {self.labels}")
+        return np.asarray(cols)
+
+    def predict_proba_pages(self, pages: Sequence[Sequence[str]]) -> np.ndarray:
+        """Class probabilities for every line of every page, rows in page order."""
+        n = sum(len(p) for p in pages)
+        if n == 0:
+            return np.zeros((0, len(self.labels)))
+        return self.pipeline.predict_proba(make_line_table(pages))
+
+    def score_pages(self, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """Per page, the probability that each line is kept (sum over keep_labels)."""
+        proba = self.predict_proba_pages(pages)
+        keep = proba[:, self._keep_columns()].sum(axis=1) if len(proba) else np.zeros(0)
+        return _split_by_page(keep, pages)
+
+    def label_pages(self, pages: Sequence[Sequence[str]]) -> list[list[str]]:
+        proba = self.predict_proba_pages(pages)
+        labels = np.asarray(self.labels, dtype=object)
+        best = labels[proba.argmax(axis=1)] if len(proba) else np.zeros(0, dtype=object)
+        return [list(part) for part in _split_by_page(best, pages)]
+
+
+def _split_by_page(values: np.ndarray, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
+    bounds = np.cumsum([len(p) for p in pages])[:-1]
+    return np.split(values, bounds) if len(pages) else []

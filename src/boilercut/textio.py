@@ -1,0 +1,69 @@
+"""Reading page files: how bytes become text, and what is refused.
+
+Policy (documented in the README, "Input text"):
+- A UTF-8, UTF-16 or UTF-32 byte-order mark selects that encoding; a UTF-8 BOM is dropped.
+- Without a BOM the bytes are read as UTF-8. Bytes that are not valid UTF-8 (Latin-1 text,
+  say) are carried through unchanged as surrogate escapes, so kept lines are written back
+  byte for byte; `decode_page` reports that it happened so the caller can warn.
+- NUL bytes without a UTF-16/32 BOM mean a binary file: refused with InputError.
+"""
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Pages larger than this are refused rather than read whole into memory (bytes).
+MAX_PAGE_BYTES = 256 * 1024 * 1024
+
+
+class InputError(ValueError):
+    """An input that cannot be read as a page; the message names it."""
+
+
+def decode_page(data: bytes, name: str = "<input>") -> tuple[str, bool]:
+    """Return (text, lossless_utf8): lossless_utf8 is False when undecodable bytes were escaped."""
+    for bom, encoding in BOMS:  # UTF-32-LE's BOM starts with UTF-16-LE's: test it first
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding), True
+            except UnicodeDecodeError as err:
+                raise InputError(f"{name}: starts with a {encoding} byte-order mark but is not "
+                                 f"valid {encoding} at byte {err.start + len(bom)}") from None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise InputError(f"{name}: contains a NUL byte at byte {nul}: a binary file, not text")
+    try:
+        return data.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "surrogateescape"), False
+
+
+def read_page(path: str | Path) -> tuple[str, bool]:
+    """Read and decode one page file; InputError for anything that is not a readable text file."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory")
+        if size > MAX_PAGE_BYTES:
+            raise InputError(f"{path}: {size} bytes is larger than the {MAX_PAGE_BYTES} byte page limit; "
+                             "split it or pass it as a JSONL corpus")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot be read ({err.strerror})") from None
+    return decode_page(data, str(path))
+
+
+def encode_line(line: str) -> bytes:
+    """Inverse of decode_page for output: escaped bytes go back out as they came in."""
+    return line.encode("utf-8", "surrogateescape")

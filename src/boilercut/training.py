@@ -1,0 +1,86 @@
+"""Fit the Pipeline on labeled pages, and score a LineModel on labeled pages.
+
+Plain functions with plain arguments: src/train.py and src/evaluate.py call them with
+values from the Hydra config; tests call them directly.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Sequence
+
+import numpy as np
+
+from boilercut.features import make_line_table
+from boilercut.lines import count_words
+from boilercut.metrics import class_metrics, choose_threshold, keep_metrics, removal_at_loss
+from boilercut.model import LineModel, build_pipeline
+
+logger = logging.getLogger(__name__)
+
+
+def flat_labels(records: Sequence[dict]) -> list:
+    return [lab for r in records for lab in r["labels"]]
+
+
+def check_trainable(records: Sequence[dict], keep_labels: Sequence[str]) -> list[str]:
+    """The classes present in training; errors when training cannot work."""
+    present = sorted({lab for lab in flat_labels(records) if lab is not None})
+    if len(present) < 2:
+        raise ValueError(f"training data has {len(present)} class(es) {present}: need at least two")
+    if not set(keep_labels) & set(present):
+        raise ValueError(f"no training line is labeled with a kept class {list(keep_labels)}; "
+                         f"labels present: {present}")
+    return present
+
+
+def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict):
+    """Fit features on every line (unlabeled lines are context) and the classifier on labeled lines."""
+    pipeline = build_pipeline(features, classifier)
+    table = make_line_table([r["lines"] for r in records])
+    labels = np.asarray(flat_labels(records), dtype=object)
+    known = np.asarray([lab is not None for lab in labels])
+    start = time.perf_counter()
+    feats = pipeline[:-1].fit_transform(table)
+    logger.info("features: %d lines x %d columns in %.1fs", feats.shape[0], feats.shape[1],
+                time.perf_counter() - start)
+    start = time.perf_counter()
+    pipeline[-1].fit(feats[known], labels[known].astype(str))
+    logger.info("classifier fitted on %d labeled lines in %.1fs", int(known.sum()),
+                time.perf_counter() - start)
+    return pipeline
+
+
+def score_records(model: LineModel, records: Sequence[dict]) -> dict:
+    """Per line: gold label, gold keep (None when unlabeled), predicted label, keep score, words."""
+    pages = [r["lines"] for r in records]
+    proba = model.predict_proba_pages(pages)
+    labels = np.asarray(model.labels, dtype=object)
+    keep_cols = [i for i, c in enumerate(model.labels) if c in model.keep_labels]
+    gold = flat_labels(records)
+    return {
+        "gold": gold,
+        "gold_keep": [None if g is None else g in model.keep_labels for g in gold],
+        "pred": list(labels[proba.argmax(axis=1)]) if len(proba) else [],
+        "score": proba[:, keep_cols].sum(axis=1) if len(proba) else np.zeros(0),
+        "words": [count_words(line) for page in pages for line in page],
+        "page": np.repeat(np.arange(len(pages)), [len(p) for p in pages]),
+    }
+
+
+def evaluate_scored(scored: dict, threshold: float, labels: Sequence[str] | None = None,
+                    max_content_loss: float = 0.01) -> dict:
+    """Keep-decision metrics at `threshold`, removal at the loss target, and fine-label metrics
+    when the gold labels are the model's own (not a binary content/boilerplate set)."""
+    keep = scored["score"] >= threshold
+    out = {"threshold": threshold, **keep_metrics(scored["gold_keep"], keep, scored["words"])}
+    out[f"removed_at_{max_content_loss:g}_loss"] = removal_at_loss(
+        scored["gold_keep"], scored["score"], scored["words"], max_content_loss)
+    gold_set = {g for g in scored["gold"] if g is not None}
+    if labels is not None and gold_set <= set(labels):
+        out["classes"] = class_metrics(scored["gold"], scored["pred"], labels)
+    return out
+
+
+def pick_threshold(scored: dict, max_content_loss: float) -> float:
+    return choose_threshold(scored["gold_keep"], scored["score"], scored["words"], max_content_loss)

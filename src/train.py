@@ -1,0 +1,151 @@
+"""Train the boilercut line classifier on labeled pages and save it to models/.
+
+    python -m train                                   # bundled data/ -> models/boilercut.joblib
+    python -m train model.C=2 features.context_window=1
+    python -m train experiment=no_context             # a named variant from conf/experiment/
+    python -m train -m model.C=1,4,16                 # a sweep; each job saves into its own folder
+    python -m train 'data.extra_eval_files=[../shared/realweb/dev-raw.jsonl.gz]'
+
+Reads the config in conf/, splits pages (never lines) into train/validation/test, fits
+the Pipeline, picks the keep threshold on validation, evaluates once on test, and writes
+the model plus a metadata JSON. The previous model is replaced only on success.
+"""
+from __future__ import annotations
+
+import logging
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from boilercut.data import DataError, file_fingerprint, load_records, split_by_page, validate_records
+from boilercut.model import LineModel
+from boilercut.persist import save_model
+from boilercut.tables import class_table, keep_table
+from boilercut.training import check_trainable, evaluate_scored, fit_pipeline, pick_threshold, score_records
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+OmegaConf.register_new_resolver("repo_root", lambda: str(REPO_ROOT), replace=True)
+logger = logging.getLogger("train")
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Reject bad values before any data is read."""
+    t = cfg.threshold
+    if not 0.0 <= float(t.max_content_loss) <= 1.0:
+        raise ValueError(f"threshold.max_content_loss must be in [0, 1], got {t.max_content_loss}")
+    if t.fixed is not None and not 0.0 <= float(t.fixed) <= 1.0:
+        raise ValueError(f"threshold.fixed must be in [0, 1] or null, got {t.fixed}")
+    if "C" in cfg.model and not float(cfg.model.C) > 0:
+        raise ValueError(f"model.C must be > 0, got {cfg.model.C}")
+    split = list(cfg.data.split)
+    if len(split) != 3 or any(s < 0 for s in split) or abs(sum(split) - 1) > 1e-6 or split[0] == 0:
+        raise ValueError(f"data.split must be three shares >= 0 summing to 1 with a train share > 0, got {split}")
+    if not cfg.data.keep_labels:
+        raise ValueError("data.keep_labels is empty: nothing would be kept")
+    if cfg.data.labels is not None and not set(cfg.data.keep_labels) <= set(cfg.data.labels):
+        raise ValueError(f"data.keep_labels {list(cfg.data.keep_labels)} not all in data.labels {list(cfg.data.labels)}")
+
+
+def load_splits(data: DictConfig) -> tuple[dict[str, list[dict]], list[str]]:
+    """Train/validation/test records, from explicit files or a seeded split by page."""
+    labels = list(data.labels) if data.labels is not None else None
+    explicit = [data.train_files, data.validation_files, data.test_files]
+    if any(f is not None for f in explicit):
+        if any(f is None for f in explicit):
+            raise ValueError("give all of data.train_files, data.validation_files, data.test_files, or none")
+        splits = {name: load_records(list(files), data.cache_dir)
+                  for name, files in zip(("train", "validation", "test"), explicit)}
+        files = [f for group in explicit for f in group]
+        validate_records([r for part in splits.values() for r in part], labels)
+    else:
+        files = list(data.files)
+        records = load_records(files, data.cache_dir)
+        validate_records(records, labels)
+        parts = split_by_page(records, list(data.split), int(data.seed))
+        splits = dict(zip(("train", "validation", "test"), parts))
+    return splits, files
+
+
+def train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
+    """Train, evaluate and save; returns the metadata written beside the model."""
+    check_config(cfg)
+    started = time.perf_counter()
+    splits, files = load_splits(cfg.data)
+    keep_labels = tuple(cfg.data.keep_labels)
+    present = check_trainable(splits["train"], keep_labels)
+    labels = list(cfg.data.labels) if cfg.data.labels is not None else present
+    logger.info("pages: %s", {k: len(v) for k, v in splits.items()})
+    features = OmegaConf.to_container(cfg.features, resolve=True)
+    classifier = OmegaConf.to_container(cfg.model, resolve=True)
+    pipeline = fit_pipeline(splits["train"], features, classifier)
+    train_seconds = time.perf_counter() - started
+    model = LineModel(pipeline=pipeline, keep_labels=keep_labels)
+
+    metrics = {}
+    loss = float(cfg.threshold.max_content_loss)
+    if splits["validation"]:
+        val = score_records(model, splits["validation"])
+        model.threshold = (float(cfg.threshold.fixed) if cfg.threshold.fixed is not None
+                           else pick_threshold(val, loss))
+        metrics["validation"] = evaluate_scored(val, model.threshold, labels, loss)
+    else:
+        model.threshold = float(cfg.threshold.fixed) if cfg.threshold.fixed is not None else 0.5
+        logger.warning("no validation pages: keep threshold set to %s without a search", model.threshold)
+    if splits["test"]:
+        metrics["test"] = evaluate_scored(score_records(model, splits["test"]), model.threshold, labels, loss)
+    for extra in cfg.data.extra_eval_files:
+        records = load_records([extra], cfg.data.cache_dir)
+        metrics[f"extra:{Path(extra).name}"] = evaluate_scored(
+            score_records(model, records), model.threshold, None, loss)
+
+    model.metadata = {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "config": OmegaConf.to_container(cfg, resolve=True),
+        "metrics": metrics,
+        "pages": {k: len(v) for k, v in splits.items()},
+        "data": file_fingerprint(files),
+        "train_seconds": round(train_seconds, 2),
+        "python": platform.python_version(),
+    }
+    path = Path(model_path or cfg.output.model_path)
+    save_model(model, path)
+    meta = dict(model.metadata, threshold=model.threshold, model_path=str(path))
+    if cfg.output.report:
+        print_report(meta)
+    return meta
+
+
+def print_report(meta: dict) -> None:
+    metrics = meta["metrics"]
+    print(f"trained in {meta['train_seconds']:.1f}s on {meta['pages']['train']} pages; "
+          f"keep threshold {meta['threshold']:.3f}; model: {meta['model_path']}")
+    print(keep_table(metrics))
+    for split in ("validation", "test"):
+        if "classes" in metrics.get(split, {}):
+            print(f"\n{split}:\n" + class_table(metrics[split]["classes"]))
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    model_path = None
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        # Sweep jobs must not overwrite each other (or the default model).
+        model_path = Path(HydraConfig.get().runtime.output_dir) / Path(cfg.output.model_path).name
+    try:
+        meta = train(cfg, model_path)
+    except (DataError, ValueError, TypeError, OSError) as err:
+        print(f"train: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    val = meta["metrics"].get("validation", {})
+    return val.get("removed_at_0.01_loss")  # what a sweeper maximises
+
+
+if __name__ == "__main__":
+    main()
