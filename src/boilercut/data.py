@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -88,8 +89,12 @@ def load_records(files: Sequence[str | Path], cache_dir: str | None = None) -> l
         builder = _builder_for(path)
         _check_json_syntax(path) if builder == "json" else None
         try:
-            ds = datasets.load_dataset(builder, data_files=str(path), split="train",
-                                       cache_dir=cache_dir, keep_in_memory=cache_dir is None)
+            # Without a cache_dir, datasets would still write Arrow files under ~/.cache:
+            # build them in a throwaway folder and keep the table in memory instead.
+            with tempfile.TemporaryDirectory(prefix="boilercut-ds-") as scratch:
+                ds = datasets.load_dataset(builder, data_files=str(path), split="train",
+                                           cache_dir=cache_dir or scratch,
+                                           keep_in_memory=cache_dir is None)
         except Exception as err:  # datasets wraps parser errors in many types
             raise DataError(f"{path}: cannot be read as {builder}: {str(err).splitlines()[0]}") from err
         for rec in ds.to_list():

@@ -1,0 +1,131 @@
+"""Score boilercut and the baseline rules on the same labeled lines, with breakdowns.
+
+All methods see the same lines; null gold labels are ignored by every metric.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from boilercut.baselines import BASELINES, justext_available, justext_rule
+from boilercut.lines import count_words
+from boilercut.metrics import class_metrics, keep_metrics, removal_at_loss, threshold_curve
+from boilercut.model import LineModel
+
+logger = logging.getLogger(__name__)
+
+BATCH_LINES = 20_000  # lines scored per model call: bounds memory, feeds the progress bar
+
+
+def score_model(model: LineModel, records: Sequence[dict], progress: bool = True):
+    """Keep scores and predicted labels for every line, page by page, in batches."""
+    scores, preds = [], []
+    batch: list[list[str]] = []
+    labels = np.asarray(model.labels, dtype=object)
+    keep_cols = [i for i, c in enumerate(model.labels) if c in model.keep_labels]
+    bar = tqdm(total=len(records), unit="page", desc="scoring", disable=not progress)
+
+    def flush():
+        proba = model.predict_proba_pages(batch)
+        scores.append(proba[:, keep_cols].sum(axis=1))
+        preds.append(labels[proba.argmax(axis=1)])
+        bar.update(len(batch))
+        batch.clear()
+
+    size = 0
+    for rec in records:
+        batch.append(rec["lines"])
+        size += len(rec["lines"])
+        if size >= BATCH_LINES:
+            flush()
+            size = 0
+    if batch:
+        flush()
+    bar.close()
+    if not scores:
+        return np.zeros(0), np.zeros(0, dtype=object)
+    return np.concatenate(scores), np.concatenate(preds)
+
+
+def method_decisions(records: Sequence[dict], use_justext: bool) -> dict[str, np.ndarray]:
+    out = {name: np.concatenate([rule(r["lines"]) for r in records]).astype(bool)
+           for name, rule in BASELINES.items()}
+    if use_justext:
+        if justext_available():
+            out["justext"] = np.concatenate([justext_rule(r["lines"], r.get("lang") or "en")
+                                             for r in records]).astype(bool)
+        else:
+            logger.warning("jusText is not installed (pip install -e .[eval]): its row is skipped")
+    return out
+
+
+def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None = None,
+             max_content_loss: float = 0.01, breakdown_by: Sequence[str] = (),
+             use_justext: bool = True, worst: int = 10, progress: bool = True) -> dict:
+    """The whole evaluation: metrics per method, breakdowns, curve, classes, worst pages."""
+    threshold = model.threshold if threshold is None else threshold
+    gold = [lab for r in records for lab in r["labels"]]
+    gold_keep = [None if g is None else g in model.keep_labels for g in gold]
+    words = np.asarray([count_words(line) for r in records for line in r["lines"]])
+    page_of = np.repeat(np.arange(len(records)), [len(r["lines"]) for r in records])
+    score, pred = score_model(model, records, progress)
+    decisions = {"boilercut": score >= threshold, **method_decisions(records, use_justext)}
+
+    def table(mask):
+        rows = {}
+        gk = [g for g, m in zip(gold_keep, mask) if m]
+        for name, keep in decisions.items():
+            rows[name] = keep_metrics(gk, keep[mask], words[mask])
+        rows["boilercut"][f"removed_at_{max_content_loss:g}_loss"] = removal_at_loss(
+            gk, score[mask], words[mask], max_content_loss)
+        return rows
+
+    everything = np.ones(len(gold), dtype=bool)
+    result = {"threshold": threshold, "pages": len(records), "methods": table(everything)}
+    thresholds, lost, removed = threshold_curve(gold_keep, score, words)
+    result["curve"] = {"threshold": thresholds.tolist(), "content_lost": lost.tolist(),
+                       "boilerplate_removed": removed.tolist()}
+    if {g for g in gold if g is not None} <= set(model.labels):
+        result["classes"] = class_metrics(gold, list(pred), model.labels)
+    result["breakdowns"] = {}
+    for field in breakdown_by:
+        values = [r.get(field) for r in records]
+        if all(v is None for v in values):
+            continue
+        groups = defaultdict(list)
+        for i, v in enumerate(values):
+            groups[str(v)].append(i)
+        result["breakdowns"][field] = {
+            value: {"pages": len(idx), **table(np.isin(page_of, idx))["boilercut"]}
+            for value, idx in sorted(groups.items())}
+    result["worst_pages"] = worst_pages(records, gold_keep, score >= threshold, score, words, page_of, worst)
+    return result
+
+
+def worst_pages(records, gold_keep, keep, score, words, page_of, n: int) -> dict:
+    """The pages losing the most content words and keeping the most boilerplate words."""
+    lost_lines, kept_lines = defaultdict(list), defaultdict(list)
+    lost_words, kept_words = defaultdict(int), defaultdict(int)
+    line_no = np.concatenate([np.arange(len(r["lines"])) for r in records]) if records else []
+    for i, g in enumerate(gold_keep):
+        if g is True and not keep[i]:
+            lost_words[page_of[i]] += words[i]
+            lost_lines[page_of[i]].append((int(line_no[i]), float(score[i])))
+        elif g is False and keep[i]:
+            kept_words[page_of[i]] += words[i]
+            kept_lines[page_of[i]].append((int(line_no[i]), float(score[i])))
+
+    def top(counts, lines_by_page):
+        out = []
+        for p, w in sorted(counts.items(), key=lambda kv: -kv[1])[:n]:
+            rec = records[p]
+            out.append({"id": rec["id"], "words": int(w), "lines": [
+                {"line": ln + 1, "score": round(s, 3), "text": rec["lines"][ln][:300]}
+                for ln, s in lines_by_page[p][:15]]})
+        return out
+
+    return {"content_lost": top(lost_words, lost_lines), "boilerplate_kept": top(kept_words, kept_lines)}

@@ -1,0 +1,79 @@
+"""Score a trained model and baseline rules on labeled pages; write a report folder.
+
+    python -m evaluate                                            # test split of data/
+    python -m evaluate 'eval.files=[../shared/realweb/dev-raw.jsonl.gz]'
+    python -m evaluate eval.threshold=0.3 eval.justext=false
+
+Prints the side-by-side table (boilercut, keep-all, C4 rule, RefinedWeb-style rule,
+jusText) and writes metrics.json, report.md, tradeoff.png and confusion.png to
+eval.report_dir (under outputs/evaluate/ by default).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from boilercut.data import DataError, load_records, split_by_page, validate_records
+from boilercut.evaluation import evaluate
+from boilercut.persist import ModelFileError, load_model
+from boilercut.report import write_report
+from boilercut.tables import class_table, keep_table
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+OmegaConf.register_new_resolver("repo_root", lambda: str(REPO_ROOT), replace=True)
+
+
+def eval_records(cfg: DictConfig, model) -> tuple[list[dict], str]:
+    """The labeled pages to score: given files, or the test split the model was trained with."""
+    if cfg.eval.files:
+        files = [str(Path(f).expanduser().resolve()) for f in cfg.eval.files]
+        records = load_records(files, cfg.eval.cache_dir)
+        validate_records(records, allow_empty_lines=True)
+        return records, ", ".join(Path(f).name for f in files)
+    data = model.metadata.get("config", {}).get("data")
+    if not data or data.get("test_files"):
+        files = (data or {}).get("test_files")
+        if not files:
+            raise ValueError("the model's metadata does not say how it was split; pass eval.files=[...]")
+        return load_records(files, cfg.eval.cache_dir), "test files"
+    records = load_records(data["files"], cfg.eval.cache_dir)
+    test = split_by_page(records, data["split"], int(data["seed"]))[2]
+    if not test:
+        raise ValueError("the model's test split is empty; pass eval.files=[...]")
+    return test, "test split of " + ", ".join(Path(f).name for f in data["files"])
+
+
+def run(cfg: DictConfig) -> dict:
+    e = cfg.eval
+    if e.threshold is not None and not 0 <= float(e.threshold) <= 1:
+        raise ValueError(f"eval.threshold must be in [0, 1], got {e.threshold}")
+    model = load_model(e.model_path)
+    records, what = eval_records(cfg, model)
+    result = evaluate(model, records, e.threshold, float(e.max_content_loss), list(e.breakdown_by),
+                      bool(e.justext), int(e.worst_pages), bool(e.progress))
+    folder = write_report(result, e.report_dir, title=f"boilercut on {what}")
+    print(f"{what}: {result['pages']} pages, threshold {result['threshold']:.3f}")
+    print(keep_table(result["methods"]))
+    if "classes" in result:
+        print(class_table(result["classes"]))
+    print(f"report: {folder}")
+    return result
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate")
+def main(cfg: DictConfig) -> None:
+    try:
+        run(cfg)
+    except ModelFileError as err:
+        print(f"evaluate: error: {err}", file=sys.stderr)
+        sys.exit(4)
+    except (DataError, ValueError, OSError) as err:
+        print(f"evaluate: error: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+import numpy as np
+from sklearn.base import clone
+
+from boilercut.features import LineShape, Neighbours, make_line_table, SHAPE_NAMES
+from boilercut.model import build_features
+from conftest import TINY_FEATURES, tiny_records
+
+
+def table():
+    return make_line_table([["Home | News | Sport", "A long sentence about the weather today."],
+                            ["Related", "- Teaser one", "- Teaser two"]])
+
+
+def test_line_table_numbers_pages():
+    t = table()
+    assert list(t["page"]) == [0, 0, 1, 1, 1]
+    assert list(t["text"])[2] == "Related"
+
+
+def test_shape_features_have_names_and_values():
+    shape = LineShape().fit(table())
+    x = shape.transform(table())
+    names = list(shape.get_feature_names_out())
+    assert x.shape == (5, len(SHAPE_NAMES)) == (5, len(names))
+    col = names.index
+    assert x[0, col("separator_count")] > 0 and x[1, col("separator_count")] == 0
+    assert x[1, col("ends_terminal")] == 1 and x[2, col("ends_terminal")] == 0
+    assert x[3, col("starts_bullet")] == 1
+    assert list(x[:, col("is_first")]) == [1, 0, 1, 0, 0]
+    assert list(x[:, col("is_last")]) == [0, 1, 0, 0, 1]
+
+
+def test_neighbours_never_cross_pages():
+    n = Neighbours(LineShape(), column=None, window=1).fit(table())
+    x = n.transform(table())
+    names = list(n.get_feature_names_out())
+    assert x.shape[1] == len(names) == 3 * len(SHAPE_NAMES)
+    prev_chars = names.index("prev1:log_chars")
+    next_chars = names.index("next1:log_chars")
+    assert x[2, prev_chars] == 0  # first line of page 2 has no previous line
+    assert x[1, next_chars] == 0  # last line of page 1 has no next line
+    assert x[3, prev_chars] > 0
+
+
+def test_smoothing_averages_within_the_page():
+    n = Neighbours(LineShape(), column=None, window=0, smooth=5).fit(table())
+    x = n.transform(table())
+    names = list(n.get_feature_names_out())
+    base, mean = names.index("log_chars"), names.index("mean5:log_chars")
+    assert np.isclose(x[2, mean], x[2:5, base].mean())
+    assert np.isclose(x[0, mean], x[0:2, base].mean())
+
+
+def test_feature_union_is_deterministic_under_clone_and_refit():
+    records = tiny_records(6)
+    t = make_line_table([r["lines"] for r in records])
+    union = build_features(**TINY_FEATURES)
+    a = union.fit_transform(t)
+    b = clone(union).fit_transform(t)
+    assert a.shape == b.shape
+    assert abs(a - b).max() == 0
+    assert len(union.get_feature_names_out()) == a.shape[1]
