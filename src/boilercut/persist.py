@@ -12,6 +12,7 @@ never leaves a half-written model or destroys the previous one.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -70,8 +71,9 @@ def save_model(model: LineModel, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".skops":
-        import skops.io as sio
-        _atomic_write(path, lambda tmp: tmp.write_bytes(sio.dumps(model.pipeline)))
+        from boilercut.safe_format import dumps_skops
+        data = dumps_skops(model.pipeline)
+        _atomic_write(path, lambda tmp: tmp.write_bytes(data))
     else:
         _atomic_write(path, lambda tmp: joblib.dump(model.pipeline, tmp, compress=3))
     meta = {**model.metadata, "format_version": FORMAT_VERSION, "labels": model.labels,
@@ -92,43 +94,77 @@ def read_metadata(path: str | Path) -> dict:
     if not meta_file.is_file():
         raise ModelFileError(f"{meta_file}: metadata missing; retrain with `python -m train`")
     try:
-        return json.loads(meta_file.read_text(encoding="utf-8"))
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ModelFileError(f"{meta_file}: metadata is not valid JSON ({err})") from None
+    except OSError as err:
+        raise ModelFileError(f"{meta_file}: cannot be read ({err.strerror})") from None
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{meta_file}: metadata is not a JSON object")
+    return meta
 
 
 def load_model(path: str | Path | None = None) -> LineModel:
-    """Load and verify a model: checksum, format and library versions, then unpickle."""
+    """Load and verify a model: metadata, checksum, versions and labels, then unpickle.
+
+    The file is read once and the checked bytes are the ones loaded, so it cannot be
+    swapped between the check and the load.
+    """
     path = Path(path) if path is not None else DEFAULT_MODEL_PATH
     meta = read_metadata(path)
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(f"{path}: model format {meta.get('format_version')!r}, "
                              f"this boilercut reads {FORMAT_VERSION}; retrain with `python -m train`")
-    actual = sha256_file(path)
-    if actual != meta.get("model_sha256"):
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ModelFileError(f"{path}: cannot be read ({err.strerror})") from None
+    if hashlib.sha256(data).hexdigest() != meta.get("model_sha256"):
         raise ModelFileError(f"{path}: SHA-256 does not match its metadata (truncated, corrupted "
                              "or swapped file); refusing to load it")
     _check_versions(path, meta.get("libraries", {}))
-    pipeline = _load_pipeline(path)
-    model = LineModel(pipeline=pipeline, keep_labels=tuple(meta["keep_labels"]),
-                      threshold=float(meta["threshold"]), metadata=meta)
-    if model.labels != list(meta["labels"]):
-        raise ModelFileError(f"{path}: model labels {model.labels} differ from metadata {meta['labels']}")
-    return model
+    labels, keep, threshold = _check_labels(path, meta)
+    pipeline = _load_pipeline(path, data)
+    found = [str(c) for c in getattr(pipeline, "classes_", [])]
+    if not hasattr(pipeline, "predict_proba") or found != labels:
+        raise ModelFileError(f"{path}: model labels {found} differ from metadata {labels}; "
+                             "retrain with `python -m train`")
+    return LineModel(pipeline=pipeline, keep_labels=keep, threshold=threshold, metadata=meta)
+
+
+def _check_labels(path: Path, meta: dict) -> tuple[list[str], tuple[str, ...], float]:
+    """The metadata's labels, keep labels and threshold, refused if they cannot work together."""
+    labels, keep, threshold = meta.get("labels"), meta.get("keep_labels"), meta.get("threshold")
+    if (not isinstance(labels, list) or len(labels) < 2 or len(set(labels)) != len(labels)
+            or not all(isinstance(lab, str) for lab in labels)):
+        raise ModelFileError(f"{path}: metadata labels {labels!r} are not a list of two or more distinct names")
+    if not isinstance(keep, list) or not keep or not set(keep) <= set(labels):
+        raise ModelFileError(f"{path}: keep labels {keep!r} are not among the model labels {labels}; "
+                             "retrain with `python -m train`")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise ModelFileError(f"{path}: threshold {threshold!r} in the metadata is not between 0 and 1")
+    return labels, tuple(keep), float(threshold)
 
 
 def _check_versions(path: Path, saved: dict) -> None:
     """scikit-learn pickles are only guaranteed to load in the same minor version."""
     current = library_versions()
     for lib in ("scikit-learn",):
-        old, new = saved.get(lib), current[lib]
-        if old and old.split(".")[:2] != new.split(".")[:2]:
+        old, new = saved.get(lib) if isinstance(saved, dict) else None, current[lib]
+        if not isinstance(old, str):
+            raise ModelFileError(f"{path}: metadata does not record the {lib} version; "
+                                 "retrain with `python -m train`")
+        if old.split(".")[:2] != new.split(".")[:2]:
             raise ModelFileError(f"{path}: trained with {lib} {old}, installed {new}; "
                                  "retrain with `python -m train` or install the same version")
 
 
-def _load_pipeline(path: Path):
+def _load_pipeline(path: Path, data: bytes):
     if path.suffix == ".skops":
-        from boilercut.safe_format import load_skops
-        return load_skops(path)
-    return joblib.load(path)
+        from boilercut.safe_format import loads_skops
+        return loads_skops(data, str(path))
+    try:
+        return joblib.load(io.BytesIO(data))
+    except Exception as err:  # a pickle whose checksum matches can still fail to build
+        raise ModelFileError(f"{path}: cannot be loaded ({type(err).__name__}: {err}); "
+                             "retrain with `python -m train`") from None
