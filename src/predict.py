@@ -1,14 +1,33 @@
-"""Print pages with their boilerplate lines removed.
+"""Print pages with their boilerplate lines removed, or clean a whole corpus.
 
     python -m predict page.txt [more.txt ...]    # kept lines, byte for byte, in order
     cat page.txt | python -m predict -            # "-" reads standard input
     python -m predict --labels page.txt           # every line with its label and content score
     python -m predict --json page.txt             # one JSON record per page
     python -m predict --threshold 0.3 --model models/other.joblib page.txt
+    python -m predict --mode trim page.txt        # cut boilerplate only at the start and end
 
-Kept lines go to stdout, diagnostics to stderr. Exit codes: 0 ok, 2 bad usage,
-3 an input could not be read (the others are still processed), 4 model missing or
-refused, 130 interrupted.
+Corpora (JSONL, .jsonl.gz, parquet; a directory means all .txt pages under it):
+    python -m predict crawl.jsonl.gz --output clean.jsonl.gz --jobs 4
+    python -m predict shard.parquet --output clean.parquet --max-removed-share 0.5
+    python -m predict pages/ --output pages.jsonl          # one record per page: id, text
+    zcat crawl.jsonl.gz | python -m predict --input-format jsonl - > clean.jsonl
+
+Every output record keeps all fields of its input record; --text-field (default "text")
+holds the kept lines joined by "\n", and lines_kept, lines_removed, words_removed_share
+are added. --max-removed-share S drops a whole document when more than S of its words
+would be removed (off by default). A corpus without --output is written as JSONL to
+stdout. Outputs are written to a temporary file and renamed when complete.
+
+Kept lines go to stdout, diagnostics to stderr. Exit codes:
+    0    ok (records skipped with --skip-bad-records are named on stderr and counted)
+    2    bad usage, including an --output that is one of the inputs
+    3    an input could not be read (the others are still processed)
+    4    model missing or refused
+    5    a malformed corpus record (named by file and record number): nothing was written;
+         pass --skip-bad-records to skip such records instead
+    6    the output could not be written (no partial output is left behind)
+    130  interrupted (no partial output is left behind)
 """
 from __future__ import annotations
 
@@ -16,24 +35,57 @@ import argparse
 import json
 import sys
 
-from boilercut.filter import check_threshold
+from boilercut.batch import BATCH_LINES, MODES, check_options, keep_decisions, summarise
+from boilercut.corpus import BadRecordError, clean_corpus, output_schema
+from boilercut.corpus_io import FORMATS, CorpusWriter, expand_input, format_of, parquet_schema, same_file
 from boilercut.lines import split_lines
 from boilercut.persist import ModelFileError, load_model
 from boilercut.textio import InputError, decode_page, encode_line, read_page
 
-EXIT_USAGE, EXIT_INPUT, EXIT_MODEL, EXIT_INTERRUPTED = 2, 3, 4, 130
+EXIT_USAGE, EXIT_INPUT, EXIT_MODEL, EXIT_BAD_RECORD, EXIT_OUTPUT, EXIT_INTERRUPTED = 2, 3, 4, 5, 6, 130
+
+
+class UsageError(ValueError):
+    pass
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m predict", description="Remove boilerplate lines from pages.")
-    ap.add_argument("inputs", nargs="+", help="page text files, or - for standard input")
+    ap.add_argument("inputs", nargs="+", help="page text files, directories of .txt pages, JSONL (.gz) or "
+                                              "parquet corpora, or - for standard input")
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--labels", action="store_true", help="show every line with its label and content score")
     mode.add_argument("--json", action="store_true", help="one JSON record per page with per-line labels and scores")
     ap.add_argument("--threshold", type=float, default=None,
                     help="keep lines whose content score is at least this (0..1; default: the model's)")
     ap.add_argument("--model", default=None, help="model file (default: models/boilercut.joblib)")
+    ap.add_argument("--mode", choices=MODES, default="lines",
+                    help="lines: remove every boilerplate line; trim: only before the first and after "
+                         "the last kept line")
+    ap.add_argument("--max-removed-share", type=float, default=None, metavar="S",
+                    help="drop a whole document when more than this share (0..1) of its words is removed "
+                         "(default: never)")
+    corpus = ap.add_argument_group("corpora")
+    corpus.add_argument("--output", default=None, help="write the cleaned corpus here (- for stdout)")
+    corpus.add_argument("--output-format", choices=("jsonl", "parquet"), default=None,
+                        help="default: from the --output name, else the input's format")
+    corpus.add_argument("--input-format", choices=FORMATS, default=None,
+                        help="default: from each input's name (.jsonl, .jsonl.gz, .parquet; else a page)")
+    corpus.add_argument("--text-field", default="text", help="field holding the document text (default: text)")
+    corpus.add_argument("--id-field", default=None,
+                        help="field naming a document; for page inputs the field that gets the file name "
+                             "(default: id)")
+    corpus.add_argument("--jobs", type=int, default=1, help="worker processes (default: 1)")
+    corpus.add_argument("--batch-lines", type=int, default=BATCH_LINES,
+                        help=f"lines scored per model call (default: {BATCH_LINES}; memory grows with it)")
+    corpus.add_argument("--skip-bad-records", action="store_true",
+                        help="skip malformed records (each is named on stderr) instead of stopping")
+    corpus.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     return ap.parse_args(argv)
+
+
+def warn(message: str) -> None:
+    print(f"predict: warning: {message}", file=sys.stderr)
 
 
 def read_input(name: str) -> str:
@@ -42,41 +94,28 @@ def read_input(name: str) -> str:
     else:
         text, lossless = read_page(name)
     if not lossless:
-        print(f"predict: warning: {name}: not valid UTF-8; undecodable bytes are passed through unchanged",
-              file=sys.stderr)
+        warn(f"{name}: not valid UTF-8; undecodable bytes are passed through unchanged")
     return text
 
 
-def render(name: str, lines: list[str], labels: list[str], scores, threshold: float, args) -> bytes:
+def render(name: str, lines: list[str], labels: list[str], scores, keep, threshold: float, args) -> bytes:
     if args.json:
         record = {"input": name, "threshold": threshold, "lines": lines, "labels": labels,
-                  "scores": [round(float(s), 4) for s in scores],
-                  "keep": [bool(s >= threshold) for s in scores]}
+                  "scores": [round(float(s), 4) for s in scores], "keep": keep}
         return json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogateescape") + b"\n"
     if args.labels:
         width = max((len(lab) for lab in labels), default=0)
-        return b"".join(encode_line(f"{'+' if s >= threshold else '-'} {lab:<{width}} {s:.2f} | {line}\n")
-                        for line, lab, s in zip(lines, labels, scores))
-    return b"".join(encode_line(line) + b"\n" for line, s in zip(lines, scores) if s >= threshold)
+        return b"".join(encode_line(f"{'+' if k else '-'} {lab:<{width}} {s:.2f} | {line}\n")
+                        for line, lab, s, k in zip(lines, labels, scores, keep))
+    return b"".join(encode_line(line) + b"\n" for line, k in zip(lines, keep) if k)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        threshold = check_threshold(args.threshold) if args.threshold is not None else None
-    except ValueError as err:
-        print(f"predict: error: --threshold: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        model = load_model(args.model)
-    except ModelFileError as err:
-        print(f"predict: error: {err}", file=sys.stderr)
-        return EXIT_MODEL
-    threshold = model.threshold if threshold is None else threshold
+def print_pages(args, names: list[str], model, threshold: float) -> int:
+    """The page mode: kept lines (or labels, or JSON) of each page on stdout."""
     status = 0
     out = sys.stdout.buffer
-    headers = len(args.inputs) > 1 and not args.json
-    for i, name in enumerate(args.inputs):
+    headers = len(names) > 1 and not args.json
+    for i, name in enumerate(names):
         try:
             lines = split_lines(read_input(name))
         except InputError as err:
@@ -85,11 +124,106 @@ def main(argv=None) -> int:
             continue
         scores = model.score_pages([lines])[0] if lines else []
         labels = model.label_pages([lines])[0] if lines and (args.labels or args.json) else []
+        keep = keep_decisions(scores, threshold, args.mode)
+        if args.max_removed_share is not None and summarise(lines, keep, args.max_removed_share).dropped:
+            warn(f"{name}: more than {args.max_removed_share} of its words are boilerplate; page dropped")
+            keep = [False] * len(lines)
         if headers:
             out.write(encode_line(f"{'' if i == 0 else chr(10)}==> {name} <==\n"))
-        out.write(render(name, lines, labels, scores, threshold, args))
+        out.write(render(name, lines, labels, scores, keep, threshold, args))
         out.flush()
     return status
+
+
+def expand_sources(args) -> tuple[list[tuple[str, str]], int]:
+    """(path, format) of every input with directories expanded, and the exit status so far."""
+    sources, status = [], 0
+    for name in args.inputs:
+        try:
+            sources += expand_input(name, args.input_format)
+        except InputError as err:
+            print(f"predict: error: {err}", file=sys.stderr)
+            status = EXIT_INPUT
+    for path, _ in sources:
+        if args.output and same_file(path, args.output):
+            raise UsageError(f"--output {args.output} is also an input; write to another file")
+    return sources, status
+
+
+def output_format(args, sources) -> str:
+    if args.output_format:
+        return args.output_format
+    if args.output and format_of(args.output) != "txt":
+        return format_of(args.output)
+    return next((fmt for _, fmt in sources if fmt != "txt"), "jsonl")
+
+
+def clean_to_output(args, sources, model, threshold: float) -> int:
+    """The corpus mode: cleaned records, every field kept, to --output or stdout."""
+    from tqdm import tqdm
+
+    target = args.output or "-"
+    fmt = output_format(args, sources)
+    if target == "-" and fmt != "jsonl":
+        raise UsageError("parquet cannot be written to standard output; pass --output FILE.parquet")
+    parquet_in = [p for p, f in sources if f == "parquet"]
+    schema = output_schema(parquet_schema(parquet_in[0])) if fmt == "parquet" and len(parquet_in) == len(sources) else None
+    bar = tqdm(unit=" docs", file=sys.stderr, disable=args.quiet or not sys.stderr.isatty())
+    try:
+        with CorpusWriter(target, fmt, schema) as out:
+            totals = clean_corpus(sources, out.write, model=model if args.jobs <= 1 else None,
+                                  model_path=args.model, text_field=args.text_field, id_field=args.id_field,
+                                  threshold=threshold, mode=args.mode, max_removed_share=args.max_removed_share,
+                                  jobs=args.jobs, skip_bad=args.skip_bad_records, batch_lines=args.batch_lines,
+                                  progress=bar, warn=warn)
+    finally:
+        bar.close()
+    if not args.quiet:
+        share = totals.lines_removed / totals.lines if totals.lines else 0.0
+        print(f"predict: {totals.documents} documents, {totals.written} written to {target}, "
+              f"{totals.dropped} dropped by --max-removed-share, {totals.skipped} malformed skipped; "
+              f"{totals.lines} lines, {share:.1%} removed", file=sys.stderr)
+    return EXIT_INPUT if totals.unreadable else 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        check_options(args.threshold, args.mode, args.max_removed_share)
+        if args.jobs < 1:
+            raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+        if args.batch_lines < 1:
+            raise ValueError(f"--batch-lines must be at least 1, got {args.batch_lines}")
+        sources, status = expand_sources(args)
+    except ValueError as err:
+        print(f"predict: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    if not sources:
+        return status
+    corpus_mode = args.output is not None or any(fmt != "txt" for _, fmt in sources)
+    if corpus_mode and (args.labels or args.json):
+        print("predict: error: --labels and --json show pages; they do not apply to corpora or --output",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        model = load_model(args.model)
+    except ModelFileError as err:
+        print(f"predict: error: {err}", file=sys.stderr)
+        return EXIT_MODEL
+    threshold = model.threshold if args.threshold is None else args.threshold
+    if not corpus_mode:
+        return print_pages(args, [path for path, _ in sources], model, threshold) or status
+    try:
+        return clean_to_output(args, sources, model, threshold) or status
+    except UsageError as err:
+        print(f"predict: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except BadRecordError as err:
+        print(f"predict: error: {err}; nothing was written", file=sys.stderr)
+        return EXIT_BAD_RECORD
+    except (OSError, ValueError) as err:
+        print(f"predict: error: cannot write {args.output or 'stdout'}: {err}", file=sys.stderr)
+        return EXIT_OUTPUT
 
 
 if __name__ == "__main__":

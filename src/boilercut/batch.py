@@ -1,0 +1,96 @@
+"""Cleaning many documents at once: kept text plus per-document statistics.
+
+    from boilercut.batch import clean_texts
+    results = clean_texts(model, ["page one\\n...", "page two\\n..."])
+    results[0].text, results[0].lines_removed, results[0].words_removed_share
+
+All documents of a call are scored in one model call (the model is much faster on one
+large batch than on many small ones). Callers that stream a corpus pass batches of about
+BATCH_LINES lines; `batch_texts` cuts a stream into such batches.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Iterator, NamedTuple, Sequence
+
+from boilercut.filter import check_threshold
+from boilercut.lines import count_words, split_lines
+from boilercut.model import LineModel
+
+# Lines per model call when streaming: large enough that per-call overhead vanishes
+# (measured: throughput is flat above ~5,000 lines), small enough to keep memory flat.
+BATCH_LINES = 20_000
+# "lines": drop every boilerplate line; "trim": drop boilerplate only before the first
+# and after the last kept line, so a document's inside is never cut.
+MODES = ("lines", "trim")
+# Names of the statistics added to every cleaned document (output fields, dataset columns,
+# datatrove metadata keys).
+STATS_FIELDS = ("lines_kept", "lines_removed", "words_removed_share")
+
+
+class Cleaned(NamedTuple):
+    text: str                    # kept lines joined by "\n"; "" when the document is dropped
+    lines_kept: int
+    lines_removed: int
+    words_removed_share: float   # removed words / all words, 0..1 (0 for a document without words)
+    dropped: bool                # True when the document guard removed the whole document
+
+    def stats(self) -> dict:
+        return {name: getattr(self, name) for name in STATS_FIELDS}
+
+
+def check_options(threshold: float | None, mode: str, max_removed_share: float | None) -> None:
+    """ValueError naming the bad value; called before any work starts."""
+    if threshold is not None:
+        check_threshold(threshold)
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
+    if max_removed_share is not None and not 0.0 <= float(max_removed_share) <= 1.0:
+        raise ValueError(f"max_removed_share must be between 0 and 1, got {max_removed_share}")
+
+
+def keep_decisions(scores: Sequence[float], threshold: float, mode: str = "lines") -> list[bool]:
+    keep = [bool(s >= threshold) for s in scores]
+    if mode == "trim" and any(keep):
+        first = keep.index(True)
+        last = len(keep) - 1 - keep[::-1].index(True)
+        keep = [first <= i <= last for i in range(len(keep))]
+    return keep
+
+
+def summarise(lines: Sequence[str], keep: Sequence[bool], max_removed_share: float | None) -> Cleaned:
+    """Statistics and kept text of one document; the guard drops it when too much is removed."""
+    words = [count_words(line) for line in lines]
+    total = sum(words)
+    removed = sum(w for w, k in zip(words, keep) if not k)
+    share = removed / total if total else 0.0
+    n_kept = sum(keep)
+    dropped = max_removed_share is not None and share > max_removed_share
+    text = "" if dropped else "\n".join(line for line, k in zip(lines, keep) if k)
+    return Cleaned(text, n_kept, len(lines) - n_kept, share, dropped)
+
+
+def clean_texts(model: LineModel, texts: Sequence[str], threshold: float | None = None,
+                mode: str = "lines", max_removed_share: float | None = None) -> list[Cleaned]:
+    """Clean each text; one model call for all of them. threshold None uses the model's."""
+    check_options(threshold, mode, max_removed_share)
+    cut = model.threshold if threshold is None else float(threshold)
+    pages = [split_lines(text) for text in texts]
+    scores = model.score_pages(pages) if any(pages) else [[] for _ in pages]
+    return [summarise(lines, keep_decisions(s, cut, mode), max_removed_share)
+            for lines, s in zip(pages, scores)]
+
+
+def batch_texts(items: Iterable, text_of, max_lines: int = BATCH_LINES) -> Iterator[list]:
+    """Group a stream of items into lists holding about max_lines lines of text in all.
+
+    text_of(item) returns the item's text; a document longer than max_lines is a batch alone.
+    """
+    batch, lines = [], 0
+    for item in items:
+        batch.append(item)
+        lines += text_of(item).count("\n") + 1
+        if lines >= max_lines:
+            yield batch
+            batch, lines = [], 0
+    if batch:
+        yield batch

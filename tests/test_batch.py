@@ -1,0 +1,93 @@
+"""Cleaning documents in batches, and streaming corpus readers and writers (in process)."""
+import gzip
+import json
+
+import pytest
+
+from boilercut.batch import clean_texts, keep_decisions
+from boilercut.corpus import BadRecordError, clean_corpus
+from boilercut.corpus_io import BadRecord, CorpusWriter, read_source
+from boilercut.lines import count_words
+from conftest import TINY_PAGE
+
+LINES = TINY_PAGE.split("\n")
+KEPT = LINES[2:4]  # the two news sentences; the tiny model drops menus, teasers, footer
+
+
+def test_clean_texts_keeps_content_and_counts(tiny_model):
+    [doc] = clean_texts(tiny_model, [TINY_PAGE])
+    assert doc.text == "\n".join(KEPT)
+    assert (doc.lines_kept, doc.lines_removed, doc.dropped) == (2, 6, False)
+    removed = sum(count_words(line) for line in LINES) - sum(count_words(line) for line in KEPT)
+    assert doc.words_removed_share == pytest.approx(removed / sum(count_words(line) for line in LINES))
+
+
+def test_clean_texts_empty_document_has_zero_share(tiny_model):
+    assert clean_texts(tiny_model, [""])[0].stats() == {"lines_kept": 0, "lines_removed": 0, "words_removed_share": 0.0}
+
+
+def test_trim_mode_keeps_the_inside_of_a_document():
+    assert keep_decisions([0.1, 0.9, 0.2, 0.8, 0.1], 0.5, "trim") == [False, True, True, True, False]
+    assert keep_decisions([0.1, 0.9, 0.2, 0.8, 0.1], 0.5, "lines") == [False, True, False, True, False]
+    assert keep_decisions([0.1, 0.2], 0.5, "trim") == [False, False]
+
+
+def test_guard_drops_a_mostly_boilerplate_document(tiny_model):
+    [doc] = clean_texts(tiny_model, [TINY_PAGE], max_removed_share=0.1)
+    assert doc.dropped and doc.text == "" and doc.lines_kept == 2
+
+
+@pytest.mark.parametrize("bad", [{"threshold": 2}, {"mode": "middle"}, {"max_removed_share": -0.1}])
+def test_bad_options_are_value_errors(tiny_model, bad):
+    with pytest.raises(ValueError):
+        clean_texts(tiny_model, [TINY_PAGE], **bad)
+
+
+def test_jsonl_reader_names_bad_records(tmp_path):
+    path = tmp_path / "c.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.write('{"text": "a"}\n{"text": 3}\n\n{oops\n[1]\n{"body": "x"}\n')
+    items = list(read_source(str(path), "jsonl"))
+    assert [type(i).__name__ for i in items] == ["Record", "BadRecord", "BadRecord", "BadRecord", "BadRecord"]
+    assert [i.number for i in items] == [1, 2, 4, 5, 6]  # line numbers; the blank line is no record
+    assert "'text' is int" in items[1].reason and "not valid JSON" in items[2].reason
+    assert str(items[4]).startswith(f"{path}: record 6: no 'text' field")
+
+
+def test_truncated_gzip_is_a_bad_record(tmp_path):
+    data = gzip.compress(b"".join(b'{"text": "line %d"}\n' % i for i in range(2000)))
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    items = list(read_source(str(path), "jsonl"))
+    assert isinstance(items[-1], BadRecord) and "rest of the file skipped" in items[-1].reason
+
+
+def test_clean_corpus_stops_or_skips_on_bad_records(tmp_path, tiny_model):
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"text": TINY_PAGE}) + "\nnot json\n" + json.dumps({"text": TINY_PAGE}) + "\n")
+    with pytest.raises(BadRecordError, match="record 2: not valid JSON"):
+        clean_corpus([(str(path), "jsonl")], lambda rows: None, model=tiny_model)
+    rows, warnings = [], []
+    totals = clean_corpus([(str(path), "jsonl")], rows.extend, model=tiny_model, skip_bad=True,
+                          warn=warnings.append)
+    assert (totals.documents, totals.skipped, len(rows)) == (2, 1, 2)
+    assert warnings == [f"skipped {path}: record 2: not valid JSON (Expecting value at column 1)"]
+
+
+def test_writer_is_atomic(tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text("old\n")
+    with pytest.raises(KeyboardInterrupt):
+        with CorpusWriter(str(out), "jsonl") as w:
+            w.write([{"text": "new"}])
+            raise KeyboardInterrupt
+    assert out.read_text() == "old\n"
+    assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
+
+
+def test_parquet_writer_refuses_fields_it_would_drop(tmp_path):
+    with pytest.raises(ValueError, match=r"\['extra'\]"):
+        with CorpusWriter(str(tmp_path / "o.parquet"), "parquet") as w:
+            w.write([{"text": "a"}])
+            w.write([{"text": "b", "extra": 1}])
+    assert not (tmp_path / "o.parquet").exists()

@@ -1,0 +1,157 @@
+"""`python -m predict` on corpora, as a user runs it: subprocesses from a temporary directory."""
+import gzip
+import json
+import subprocess
+import sys
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from boilercut.persist import save_model
+from conftest import TINY_PAGE
+
+KEPT = "\n".join(TINY_PAGE.split("\n")[2:4])
+DOCS = [{"text": TINY_PAGE, "id": f"d{i}", "url": f"https://example.org/{i}", "score": i / 10}
+        for i in range(5)]
+STATS = {"lines_kept": 2, "lines_removed": 6}
+
+
+def run(args, cwd, stdin=None):
+    return subprocess.run([sys.executable, "-m", "predict", "--quiet", *args], cwd=cwd, input=stdin,
+                          capture_output=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def model_file(tiny_model, tmp_path_factory):
+    return str(save_model(tiny_model, tmp_path_factory.mktemp("model") / "m.joblib"))
+
+
+def write_jsonl(path, records):
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wt", encoding="utf-8") as f:
+        f.writelines(json.dumps(r) + "\n" for r in records)
+    return path
+
+
+def read_jsonl(path):
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def check_cleaned(rows, originals):
+    assert len(rows) == len(originals)
+    for row, original in zip(rows, originals):
+        assert row["text"] == KEPT
+        assert {k: row[k] for k in original if k != "text"} == {k: v for k, v in original.items() if k != "text"}
+        assert {k: row[k] for k in STATS} == STATS and 0.5 < row["words_removed_share"] < 1
+
+
+@pytest.mark.parametrize("name", ["c.jsonl", "c.jsonl.gz"])
+def test_jsonl_round_trip(model_file, tmp_path, name):
+    src = write_jsonl(tmp_path / name, DOCS)
+    out = run(["--model", model_file, str(src), "--output", f"clean-{name}"], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr.decode()
+    check_cleaned(read_jsonl(tmp_path / f"clean-{name}"), DOCS)
+
+
+def test_parquet_round_trip_keeps_types(model_file, tmp_path):
+    pq.write_table(pa.Table.from_pylist(DOCS), tmp_path / "c.parquet")
+    out = run(["--model", model_file, "c.parquet", "--output", "clean.parquet"], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr.decode()
+    table = pq.read_table(tmp_path / "clean.parquet")
+    check_cleaned(table.to_pylist(), DOCS)
+    assert table.schema.field("score").type == pa.float64() and table.schema.field("lines_kept").type == pa.int64()
+
+
+def test_jsonl_to_parquet_by_output_format(model_file, tmp_path):
+    write_jsonl(tmp_path / "c.jsonl", DOCS)
+    out = run(["--model", model_file, "c.jsonl", "--output", "clean.data", "--output-format", "parquet"], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr.decode()
+    check_cleaned(pq.read_table(tmp_path / "clean.data").to_pylist(), DOCS)
+
+
+def test_directory_of_pages(model_file, tmp_path):
+    (tmp_path / "pages" / "sub").mkdir(parents=True)
+    (tmp_path / "pages" / "a.txt").write_text(TINY_PAGE)
+    (tmp_path / "pages" / "sub" / "b.txt").write_text(TINY_PAGE)
+    (tmp_path / "pages" / "notes.md").write_text("not a page")
+    out = run(["--model", model_file, "pages", "--output", "pages.jsonl"], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr.decode()
+    rows = read_jsonl(tmp_path / "pages.jsonl")
+    assert [r["id"] for r in rows] == ["pages/a.txt", "pages/sub/b.txt"]
+    check_cleaned([{k: v for k, v in r.items() if k != "id"} for r in rows], [{"text": TINY_PAGE}] * 2)
+
+
+def test_directory_without_output_prints_kept_lines(model_file, tmp_path):
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "a.txt").write_text(TINY_PAGE)
+    out = run(["--model", model_file, "pages"], cwd=tmp_path)
+    assert out.returncode == 0 and out.stdout.decode() == KEPT + "\n"
+
+
+def test_stdin_jsonl_to_stdout(model_file, tmp_path):
+    data = "".join(json.dumps(d) + "\n" for d in DOCS).encode()
+    out = run(["--model", model_file, "--input-format", "jsonl", "-"], cwd=tmp_path, stdin=data)
+    assert out.returncode == 0, out.stderr.decode()
+    check_cleaned([json.loads(line) for line in out.stdout.decode().splitlines()], DOCS)
+
+
+def test_two_jobs_give_the_same_output_as_one(model_file, tmp_path):
+    pages = ["\n".join([f"Story {i}", *TINY_PAGE.split("\n")[i % 3:]]) for i in range(300)]
+    write_jsonl(tmp_path / "c.jsonl", [{"text": p, "n": i} for i, p in enumerate(pages)])
+    one = run(["--model", model_file, "c.jsonl", "--output", "one.jsonl"], cwd=tmp_path)
+    # small batches, so that both workers get many and finish out of order
+    two = run(["--model", model_file, "c.jsonl", "--output", "two.jsonl", "--jobs", "2", "--batch-lines", "50"],
+              cwd=tmp_path)
+    assert one.returncode == two.returncode == 0, two.stderr.decode()
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+    assert [r["n"] for r in read_jsonl(tmp_path / "two.jsonl")] == list(range(300))
+
+
+def test_trim_mode_and_guard(model_file, tmp_path):
+    write_jsonl(tmp_path / "c.jsonl", DOCS[:2])
+    out = run(["--model", model_file, "c.jsonl", "--output", "o.jsonl", "--max-removed-share", "0.1"], cwd=tmp_path)
+    assert out.returncode == 0 and read_jsonl(tmp_path / "o.jsonl") == []
+    trim = run(["--model", model_file, "c.jsonl", "--output", "t.jsonl", "--mode", "trim"], cwd=tmp_path)
+    assert trim.returncode == 0 and read_jsonl(tmp_path / "t.jsonl")[0]["text"] == KEPT
+
+
+def test_malformed_record_stops_and_writes_nothing(model_file, tmp_path):
+    (tmp_path / "c.jsonl").write_text(json.dumps(DOCS[0]) + "\n{broken\n" + json.dumps(DOCS[1]) + "\n")
+    (tmp_path / "o.jsonl").write_text("previous output\n")
+    out = run(["--model", model_file, "c.jsonl", "--output", "o.jsonl"], cwd=tmp_path)
+    assert out.returncode == 5
+    assert "c.jsonl: record 2: not valid JSON" in out.stderr.decode() and b"Traceback" not in out.stderr
+    assert (tmp_path / "o.jsonl").read_text() == "previous output\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.jsonl", "o.jsonl"]
+
+
+def test_skip_bad_records_names_each_and_keeps_the_rest(model_file, tmp_path):
+    (tmp_path / "c.jsonl").write_text(json.dumps(DOCS[0]) + "\n{broken\n" + json.dumps(DOCS[1]) + "\n")
+    out = run(["--model", model_file, "c.jsonl", "--output", "o.jsonl", "--skip-bad-records"], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr.decode()
+    assert "skipped c.jsonl: record 2: not valid JSON" in out.stderr.decode()
+    check_cleaned(read_jsonl(tmp_path / "o.jsonl"), DOCS[:2])
+
+
+def test_parquet_null_text_is_a_bad_record(model_file, tmp_path):
+    pq.write_table(pa.Table.from_pylist([{"text": TINY_PAGE}, {"text": None}]), tmp_path / "c.parquet")
+    out = run(["--model", model_file, "c.parquet", "--output", "o.parquet"], cwd=tmp_path)
+    assert out.returncode == 5 and "c.parquet: record 2: field 'text' is NoneType" in out.stderr.decode()
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_output_equal_to_input_is_refused(model_file, tmp_path):
+    src = write_jsonl(tmp_path / "c.jsonl", DOCS)
+    before = src.read_bytes()
+    out = run(["--model", model_file, "c.jsonl", "--output", "./c.jsonl"], cwd=tmp_path)
+    assert out.returncode == 2 and "is also an input" in out.stderr.decode()
+    assert src.read_bytes() == before
+
+
+def test_labels_do_not_apply_to_corpora(model_file, tmp_path):
+    write_jsonl(tmp_path / "c.jsonl", DOCS)
+    out = run(["--model", model_file, "--labels", "c.jsonl"], cwd=tmp_path)
+    assert out.returncode == 2 and b"do not apply to corpora" in out.stderr
