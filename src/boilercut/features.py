@@ -40,13 +40,18 @@ SHAPE_NAMES = (
 # line would otherwise make the char n-gram vectorizer build hundreds of millions of
 # n-grams, and 4,000 characters already say all there is to say about a line's kind.
 MAX_FEATURE_CHARS = 4000
+# Lone surrogates: how textio carries undecodable input bytes (Latin-1 pages). The line
+# itself keeps them for byte-for-byte output; the features see U+FFFD instead, because
+# pandas' Arrow-backed strings cannot hold them (UnicodeEncodeError).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _clip(line: str) -> str:
-    if len(line) <= MAX_FEATURE_CHARS:
-        return line
-    half = MAX_FEATURE_CHARS // 2
-    return line[:half] + " " + line[-half:]
+    """The part of a line the features see: head and tail, surrogates replaced."""
+    if len(line) > MAX_FEATURE_CHARS:
+        half = MAX_FEATURE_CHARS // 2
+        line = line[:half] + " " + line[-half:]
+    return line if line.isascii() else _SURROGATE.sub("\ufffd", line)
 
 
 def make_line_table(pages: Sequence[Sequence[str]]) -> pd.DataFrame:
