@@ -4,8 +4,9 @@
     clean = filter_page(page_text)
 """
 from boilercut.filter import classify_lines, filter_page, score_lines
+from boilercut.hf_datasets import clean_dataset
 from boilercut.lines import split_lines
 from boilercut.persist import load_model
 
-__all__ = ["filter_page", "classify_lines", "score_lines", "load_model", "split_lines"]
+__all__ = ["filter_page", "classify_lines", "score_lines", "load_model", "split_lines", "clean_dataset"]
 __version__ = "0.1.0"

@@ -1,0 +1,70 @@
+"""Clean a HuggingFace `datasets.Dataset` with `Dataset.map(batched=True)`.
+
+    from datasets import load_dataset
+    from boilercut import clean_dataset
+    ds = load_dataset("HuggingFaceFW/fineweb", name="sample-10BT", split="train")
+    clean = clean_dataset(ds, text_column="text", num_proc=8)
+
+The text column is replaced by the kept lines; the columns lines_kept, lines_removed and
+words_removed_share are added. With max_removed_share the documents the guard drops are
+left out of the result. With num_proc, each worker process loads the model once.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from boilercut.batch import STATS_FIELDS, check_options, clean_texts
+from boilercut.model import LineModel
+from boilercut.persist import DEFAULT_MODEL_PATH, load_model
+
+# Documents per map() call; each call scores all its documents in one model call.
+BATCH_SIZE = 1000
+
+_loaded: dict[str, LineModel] = {}
+
+
+def _model(model: LineModel | str) -> LineModel:
+    """A model object as is; a path loaded once per process (map workers get the path only)."""
+    if isinstance(model, LineModel):
+        return model
+    if model not in _loaded:
+        _loaded[model] = load_model(model)
+    return _loaded[model]
+
+
+def _clean_batch(batch: dict, text_column: str, model, threshold, mode, max_removed_share) -> dict:
+    results = clean_texts(_model(model), batch[text_column], threshold, mode, max_removed_share)
+    keep = [i for i, r in enumerate(results) if not r.dropped]
+    out = {name: [values[i] for i in keep] for name, values in batch.items()}
+    out[text_column] = [results[i].text for i in keep]
+    for name in STATS_FIELDS:
+        out[name] = [getattr(results[i], name) for i in keep]
+    return out
+
+
+def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path | None = None,
+                  threshold: float | None = None, mode: str = "lines",
+                  max_removed_share: float | None = None, num_proc: int | None = None,
+                  batch_size: int = BATCH_SIZE, **map_kwargs):
+    """The dataset cleaned, with the statistics columns; other map() options pass through.
+
+    model: a LineModel, a model file, or None for the default model. threshold None uses the
+    model's. mode "trim" removes boilerplate only at the start and end of a document.
+    """
+    from datasets import Features, Value
+
+    check_options(threshold, mode, max_removed_share)
+    if text_column not in ds.column_names:
+        raise ValueError(f"text_column {text_column!r} is not a column of the dataset {ds.column_names}")
+    if not isinstance(model, LineModel):
+        model = str(model if model is not None else DEFAULT_MODEL_PATH)
+        _model(model)  # fail here, with a clear ModelFileError, rather than inside a worker
+    features = Features({**ds.features, "lines_kept": Value("int64"), "lines_removed": Value("int64"),
+                         "words_removed_share": Value("float64")})
+    # The map function returns whole batches (possibly fewer rows when the guard drops
+    # documents), so the input columns are replaced rather than extended.
+    return ds.map(_clean_batch, batched=True, batch_size=batch_size, num_proc=num_proc,
+                  remove_columns=ds.column_names, features=features,
+                  fn_kwargs={"text_column": text_column, "model": model, "threshold": threshold,
+                             "mode": mode, "max_removed_share": max_removed_share},
+                  desc="boilercut", **map_kwargs)
