@@ -25,14 +25,20 @@ _NUMBERED = re.compile(r"^\s*\(?\d{1,3}[.)]\s")
 _COUNTER = re.compile(r"\(\s*[\d.,]+\s*[kKmM]?\s*\)|^\s*[\d.,]+\s*[kKmM]?\s*$|\d[\d.,]*\s*[kKmM]\b")
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
 _LINKISH = re.compile(r"https?://|www\.|@\w|\.(com|org|net)\b")
+# Cells of a table row ("| a | b |") and items of a flattened menu or breadcrumb.
+_SEGMENTS = re.compile(r"\s[>»›·•/]\s|\|")
+# Lengths are capped before the log: a linear model extrapolates, and a 5,000-word table
+# cell (old table layouts rendered by trafilatura) must not look stranger than a 400-word one.
+MAX_CHARS, MAX_WORDS = 2000, 400
 
 SHAPE_NAMES = (
     "log_chars", "log_words", "ends_terminal", "ends_colon", "ends_digit", "starts_bullet",
     "starts_numbered", "starts_upper", "digit_ratio", "upper_ratio", "punct_ratio",
     "titlecase_ratio", "separator_count", "has_counter", "has_year", "has_copyright",
     "has_link", "has_quote", "mean_word_len", "is_cjk",
+    "separator_density", "starts_pipe", "log_longest_segment", "segments",
     "rel_position", "log_position", "log_from_end", "is_first", "is_last", "log_page_lines",
-    "duplicate_in_page",
+    "duplicate_in_page", "words_before_share", "words_share", "log_words_below_page_max",
 )
 
 
@@ -75,6 +81,7 @@ def page_bounds(page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _line_shape(line: str) -> tuple:
+    """Shape of one line; the last value is its word count (used for page-level features)."""
     stripped = line.strip()
     n_chars = len(stripped)
     words = stripped.split()
@@ -82,8 +89,10 @@ def _line_shape(line: str) -> tuple:
     letters = sum(c.isalpha() for c in stripped) or 1
     last = stripped[-1:] or " "
     sep = sum(stripped.count(s) for s in SEPARATORS[:8])
+    segments = [seg for seg in _SEGMENTS.split(stripped) if seg.strip()] if sep or "|" in stripped else [stripped]
+    longest = max((count_words(seg) for seg in segments), default=0)
     return (
-        math.log1p(n_chars), math.log1p(n_words),
+        math.log1p(min(n_chars, MAX_CHARS)), math.log1p(min(n_words, MAX_WORDS)),
         float(last in TERMINAL), float(last == ":"), float(last.isdigit()),
         float(stripped.startswith(BULLETS)), float(_NUMBERED.match(stripped) is not None),
         float(stripped[:1].isupper()),
@@ -98,6 +107,9 @@ def _line_shape(line: str) -> tuple:
         float(any(q in stripped for q in "\"“”«»„「")),
         min(n_chars / (len(words) or 1), 20) / 20.0,
         float(n_words > len(words)),
+        min(sep / (n_words + 1), 2.0), float(stripped.startswith("|")),
+        math.log1p(min(longest, MAX_WORDS)), min(len(segments), 20) / 20.0,
+        n_words,
     )
 
 
@@ -111,15 +123,27 @@ class LineShape(TransformerMixin, BaseEstimator):
     def transform(self, X):
         texts = list(X["text"])
         page = np.asarray(X["page"])
-        shape = np.array([_line_shape(t) for t in texts], dtype=np.float64).reshape(len(texts), -1)
+        if not texts:
+            return np.zeros((0, len(SHAPE_NAMES)))
+        shape = np.array([_line_shape(t) for t in texts], dtype=np.float64)
+        words = shape[:, -1]
         start, end = page_bounds(page)
         pos = np.arange(len(texts)) - start
         n = end - start
+        # Where the line sits in the page's mass of words: menus come before most of the
+        # words, footers after them, and the main text holds most of them.
+        cum = np.concatenate(([0.0], np.cumsum(words)))
+        page_words = np.maximum(cum[end] - cum[start], 1.0)
+        log_words = np.log1p(np.minimum(words, MAX_WORDS))
+        first = np.flatnonzero(pos == 0)
+        page_max = np.repeat(np.maximum.reduceat(log_words, first), n[first])
         position = np.column_stack([
             pos / np.maximum(n - 1, 1), np.log1p(pos), np.log1p(n - 1 - pos),
             pos == 0, pos == n - 1, np.log1p(n), _duplicates_in_page(texts, page),
-        ]).astype(np.float64) if len(texts) else np.zeros((0, 7))
-        return np.hstack([shape, position])
+            (cum[:-1] - cum[start]) / page_words, words / page_words,
+            page_max - log_words,
+        ]).astype(np.float64)
+        return np.hstack([shape[:, :-1], position])
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray(SHAPE_NAMES, dtype=object)
