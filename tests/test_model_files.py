@@ -139,3 +139,24 @@ def test_metadata_that_is_not_json_is_refused(tiny_model, tmp_path):
     metadata_path(path).write_text("[1, 2")
     with pytest.raises(ModelFileError, match="metadata is not valid JSON"):
         load_model(path)
+
+
+def test_model_built_for_other_feature_code_is_refused(tiny_model, tmp_path, monkeypatch):
+    """A pickle from before a feature change loads fine; the probe page catches it at load."""
+    import numpy as np
+
+    from boilercut.features import LineShape
+
+    path = save_model(tiny_model, tmp_path / "m.joblib")
+    shape = LineShape.transform
+    monkeypatch.setattr(LineShape, "transform", lambda self, X: np.hstack([shape(self, X), np.zeros((len(X), 1))]))
+    with pytest.raises(ModelFileError, match="does not work with this boilercut's feature code .*python -m train"):
+        load_model(path)
+
+
+def test_skops_file_is_compact(tiny_model, tmp_path):
+    """Vocabulary entries are saved as JSON ints, not one .npy file each."""
+    import zipfile
+
+    path = save_model(tiny_model, tmp_path / "m.skops")
+    assert len(zipfile.ZipFile(path).namelist()) < 50

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_PATH = REPO_ROOT / "models" / "boilercut.joblib"
 FORMAT_VERSION = 1
+PROBE_PAGE = ["Home | News | Contact", "The council met on Tuesday to discuss the new bus routes."]
 
 
 class ModelFileError(ValueError):
@@ -129,7 +130,19 @@ def load_model(path: str | Path | None = None) -> LineModel:
     if not hasattr(pipeline, "predict_proba") or found != labels:
         raise ModelFileError(f"{path}: model labels {found} differ from metadata {labels}; "
                              "retrain with `python -m train`")
-    return LineModel(pipeline=pipeline, keep_labels=keep, threshold=threshold, metadata=meta)
+    model = LineModel(pipeline=pipeline, keep_labels=keep, threshold=threshold, metadata=meta)
+    _check_scores(path, model)
+    return model
+
+
+def _check_scores(path: Path, model: LineModel) -> None:
+    """Score a two-line probe page: a model pickled before the feature code changed loads
+    fine and would otherwise fail with a traceback on the first real page."""
+    try:
+        model.score_pages([PROBE_PAGE])
+    except Exception as err:
+        raise ModelFileError(f"{path}: does not work with this boilercut's feature code "
+                             f"({type(err).__name__}: {err}); retrain with `python -m train`") from None
 
 
 def _check_labels(path: Path, meta: dict) -> tuple[list[str], tuple[str, ...], float]:
