@@ -9,8 +9,10 @@ many numpy/scipy types. boilercut is stricter: every type named anywhere in the 
 schema must be in TRUSTED_TYPES, the project's own classes and functions plus exactly the
 scikit-learn/numpy types a boilercut Pipeline contains; anything else is refused before
 a single object is built. The list was computed by saving the default and the test
-Pipelines and listing their schemas (skops.io.get_untrusted_types gives the first three
-entries); tests/test_model_files.py checks that it still covers a freshly fitted Pipeline.
+Pipelines and listing every type in their schemas (schema_types below); PROJECT_TYPES is
+exactly what skops.io.get_untrusted_types reports for them. tests/test_model_files.py
+checks both against a freshly fitted Pipeline, so a new estimator in model.py shows up
+as a failing test, not as a model nobody can load.
 """
 from __future__ import annotations
 
