@@ -1,0 +1,186 @@
+"""Throughput of boilercut on real pages, against jusText on the same lines.
+
+    python benchmarks/throughput.py                          # ../shared/realweb/dev-fineweb.jsonl.gz
+    python benchmarks/throughput.py corpus.jsonl.gz --limit 500 --model models/other.joblib
+    python benchmarks/throughput.py --profile                # + where the time goes (cProfile)
+
+Input: JSONL (.gz) records with a "text" field, or with "lines" (the realweb format).
+Prints, for the same pages: lines/s and pages/s of score_lines (one call per page, one
+process), of score_pages on batches, of `python -m predict --output` end to end (reading,
+features, model, writing) with --jobs 1 and 2, and of jusText; and the peak memory (RSS)
+of each. Timings are wall clock: on a shared machine, look at the load average printed.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gzip
+import json
+import os
+import pstats
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_INPUT = REPO.parent / "shared" / "realweb" / "dev-fineweb.jsonl.gz"
+TARGET_LINES_PER_S = 20_000  # issue 5: per core, end to end, default model
+
+
+def load_pages(path: Path, limit: int | None) -> list[dict]:
+    """[{"text", "lines", "lang"}] from records with "text" or "lines"."""
+    from boilercut.lines import split_lines
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    pages = []
+    with opener(path, "rt", encoding="utf-8") as f:
+        for raw in f:
+            record = json.loads(raw)
+            lines = record["lines"] if "lines" in record else split_lines(record["text"])
+            pages.append({"text": "\n".join(lines), "lines": lines, "lang": record.get("lang") or "en"})
+            if limit and len(pages) >= limit:
+                break
+    return pages
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def tree_hwm_mib(pid: int, seen: dict) -> None:
+    """Record VmHWM (peak RSS) of pid and its descendants into seen {pid: MiB}.
+
+    Read from /proc while they run: a child's own ru_maxrss would include the RSS of this
+    (large) parent at fork time, which exec carries over on Linux.
+    """
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                seen[pid] = max(seen.get(pid, 0.0), int(line.split()[1]) / 1024)
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (OSError, ValueError):
+        return
+    for child in children:
+        tree_hwm_mib(int(child), seen)
+
+
+def run_cli(corpus: Path, out: Path, model: str | None, jobs: int) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB, summed over the main process and its workers) of one run."""
+    cmd = [sys.executable, "-m", "predict", str(corpus), "--output", str(out), "--quiet", "--jobs", str(jobs)]
+    if model:
+        cmd += ["--model", model]
+    seen: dict = {}
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO / "src", stderr=subprocess.PIPE)
+    while proc.poll() is None:
+        tree_hwm_mib(proc.pid, seen)
+        time.sleep(0.05)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode()
+    if proc.returncode != 0:
+        sys.exit(f"throughput: predict failed: {err}")
+    return wall, sum(seen.values())
+
+
+def profile_batch(corpus: Path, model, top: int) -> None:
+    """cProfile of the in-process end-to-end path (read, clean, write), by own time."""
+    from boilercut.corpus import clean_corpus
+    from boilercut.corpus_io import CorpusWriter
+
+    with tempfile.TemporaryDirectory() as tmp:
+        profiler = cProfile.Profile()
+        with CorpusWriter(str(Path(tmp) / "p.jsonl.gz"), "jsonl") as out:
+            profiler.runcall(clean_corpus, [(str(corpus), "jsonl")], out.write, model=model)
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt
+    print(f"\n## profile: end to end in one process, {total:.1f} s under cProfile (slower than unprofiled)")
+    print("\nby own time (tottime):")
+    stats.sort_stats("tottime").print_stats(top)
+    print("by cumulative time:")
+    stats.sort_stats("cumulative").print_stats(top)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("input", nargs="?", default=None, help=f"JSONL (.gz) corpus (default: {DEFAULT_INPUT})")
+    ap.add_argument("--model", default=None, help="model file (default: models/boilercut.joblib)")
+    ap.add_argument("--limit", type=int, default=None, help="use only the first N pages")
+    ap.add_argument("--no-justext", action="store_true", help="skip the jusText reference")
+    ap.add_argument("--profile", action="store_true", help="also profile the end-to-end path")
+    ap.add_argument("--top", type=int, default=15, help="functions shown per profile table")
+    args = ap.parse_args(argv)
+    path = Path(args.input) if args.input else DEFAULT_INPUT
+    if not path.is_file():
+        print(f"throughput: {path} not found; pass a JSONL corpus (skipping the benchmark)")
+        return 0
+
+    from boilercut.baselines import justext_available, justext_rule
+    from boilercut.batch import BATCH_LINES
+    from boilercut.filter import score_lines
+    from boilercut.persist import load_model
+
+    pages = load_pages(path, args.limit)
+    n_pages, n_lines = len(pages), sum(len(p["lines"]) for p in pages)
+    n_chars = sum(len(p["text"]) for p in pages)
+    print(f"# throughput on {path.name}: {n_pages} pages, {n_lines} lines, {n_chars / n_lines:.0f} chars/line")
+    print(f"cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.1f}")
+    model = load_model(args.model)
+    rows = []
+
+    def row(name, seconds, rss):
+        rows.append((name, n_lines / seconds, n_pages / seconds, seconds, rss))
+
+    t = timed(lambda: [score_lines(p["lines"], model) for p in pages])
+    row("score_lines, one call per page", t, peak_rss_mib())
+
+    def batched():
+        batch, size = [], 0
+        for p in pages:
+            batch.append(p["lines"])
+            size += len(p["lines"])
+            if size >= BATCH_LINES:
+                model.score_pages(batch)
+                batch, size = [], 0
+        if batch:
+            model.score_pages(batch)
+    row(f"score_pages, batches of {BATCH_LINES} lines", timed(batched), peak_rss_mib())
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus.jsonl"
+        with corpus.open("w", encoding="utf-8") as f:
+            f.writelines(json.dumps({"text": p["text"]}, ensure_ascii=False) + "\n" for p in pages)
+        for jobs in (1, 2):
+            wall, rss = run_cli(corpus, Path(tmp) / f"out{jobs}.jsonl.gz", args.model, jobs)
+            row(f"predict --output, --jobs {jobs} (incl. ~2 s start-up)", wall, rss)
+        if not args.no_justext and justext_available():
+            t = timed(lambda: [justext_rule(p["lines"], p["lang"]) for p in pages])
+            row("jusText on the same lines", t, peak_rss_mib())
+        if args.profile:
+            profile_batch(corpus, model, args.top)
+
+    print(f"\n| what | lines/s | pages/s | seconds | peak RSS MiB |\n|---|---:|---:|---:|---:|")
+    for name, lps, pps, secs, rss in rows:
+        print(f"| {name} | {lps:,.0f} | {pps:,.1f} | {secs:.1f} | {rss:,.0f} |")
+    by_name = {r[0]: r[1] for r in rows}
+    cli1 = next(v for k, v in by_name.items() if "--jobs 1" in k)
+    cli2 = next(v for k, v in by_name.items() if "--jobs 2" in k)
+    print(f"\nend to end, one process: {cli1:,.0f} lines/s (target {TARGET_LINES_PER_S:,}: "
+          f"{'met' if cli1 >= TARGET_LINES_PER_S else 'NOT met'}); 2 processes: {cli2 / cli1:.2f}x of 1")
+    justext = next((v for k, v in by_name.items() if k.startswith("jusText")), None)
+    if justext:
+        print(f"vs jusText: {cli1 / justext:.1f}x (target 5x)")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
