@@ -28,7 +28,7 @@ from boilercut.data import DataError, file_fingerprint, load_records, split_by_p
 from boilercut.model import LineModel
 from boilercut.persist import save_model
 from boilercut.tables import class_table, keep_table
-from boilercut.training import check_trainable, evaluate_scored, fit_pipeline, pick_threshold, score_records
+from boilercut.training import LINE_WEIGHTS, check_trainable, evaluate_scored, fit_pipeline, pick_threshold, score_records
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OmegaConf.register_new_resolver("repo_root", lambda: str(REPO_ROOT), replace=True)
@@ -42,6 +42,8 @@ def check_config(cfg: DictConfig) -> None:
         raise ValueError(f"threshold.max_content_loss must be in [0, 1], got {t.max_content_loss}")
     if t.fixed is not None and not 0.0 <= float(t.fixed) <= 1.0:
         raise ValueError(f"threshold.fixed must be in [0, 1] or null, got {t.fixed}")
+    if cfg.fit.line_weight not in LINE_WEIGHTS:
+        raise ValueError(f"fit.line_weight must be one of {LINE_WEIGHTS}, got {cfg.fit.line_weight!r}")
     if "C" in cfg.model and not float(cfg.model.C) > 0:
         raise ValueError(f"model.C must be > 0, got {cfg.model.C}")
     split = list(cfg.data.split)
@@ -84,7 +86,7 @@ def train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
     logger.info("pages: %s", {k: len(v) for k, v in splits.items()})
     features = OmegaConf.to_container(cfg.features, resolve=True)
     classifier = OmegaConf.to_container(cfg.model, resolve=True)
-    pipeline = fit_pipeline(splits["train"], features, classifier)
+    pipeline = fit_pipeline(splits["train"], features, classifier, cfg.fit.line_weight)
     train_seconds = time.perf_counter() - started
     model = LineModel(pipeline=pipeline, keep_labels=keep_labels)
 

@@ -63,3 +63,17 @@ def test_corrupted_model_is_refused(tiny_model, tmp_path):
 def test_missing_model_says_how_to_train(tmp_path):
     with pytest.raises(ModelFileError, match="python -m train"):
         load_model(tmp_path / "none.joblib")
+
+
+def test_chunked_scoring_equals_whole_page_scoring():
+    from boilercut.model import LineModel
+    from boilercut.training import fit_pipeline
+    from conftest import TINY_CLASSIFIER, TINY_FEATURES, tiny_records
+
+    model = LineModel(fit_pipeline(tiny_records(), {**TINY_FEATURES, "position": False}, TINY_CLASSIFIER))
+    pages = [r["lines"] for r in tiny_records(12, seed=3)]
+    long_page = [line for page in pages for line in page]
+    batch = [long_page, pages[0], long_page[:7]]
+    whole = model.predict_proba_pages(batch, chunk_lines=10**6)
+    for chunk in (7, 25, 100):  # windows smaller than a page, and batches of several pages
+        assert abs(model.predict_proba_pages(batch, chunk_lines=chunk) - whole).max() < 1e-12

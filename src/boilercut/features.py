@@ -113,18 +113,29 @@ def _line_shape(line: str) -> tuple:
     )
 
 
+POSITION_NAMES = SHAPE_NAMES[SHAPE_NAMES.index("rel_position"):]
+
+
 class LineShape(TransformerMixin, BaseEstimator):
-    """Hand-made features of each line alone plus its position in the page (dense)."""
+    """Hand-made features of each line alone, plus its position in the page (dense).
+
+    position: include where the line sits in its page (first/last, share of words
+        before it, ...). Synthetic pages put footers last very consistently, so a model
+        can lean on position harder than real pages justify; this switch measures that.
+    """
+
+    def __init__(self, position=True):
+        self.position = position
 
     def fit(self, X, y=None):
-        self.n_features_out_ = len(SHAPE_NAMES)
+        self.n_features_out_ = len(self.get_feature_names_out())
         return self
 
     def transform(self, X):
         texts = list(X["text"])
         page = np.asarray(X["page"])
         if not texts:
-            return np.zeros((0, len(SHAPE_NAMES)))
+            return np.zeros((0, len(self.get_feature_names_out())))
         shape = np.array([_line_shape(t) for t in texts], dtype=np.float64)
         words = shape[:, -1]
         start, end = page_bounds(page)
@@ -143,10 +154,13 @@ class LineShape(TransformerMixin, BaseEstimator):
             (cum[:-1] - cum[start]) / page_words, words / page_words,
             page_max - log_words,
         ]).astype(np.float64)
+        if not self.position:
+            return shape[:, :-1]
         return np.hstack([shape[:, :-1], position])
 
     def get_feature_names_out(self, input_features=None):
-        return np.asarray(SHAPE_NAMES, dtype=object)
+        names = SHAPE_NAMES if self.position else SHAPE_NAMES[:-len(POSITION_NAMES)]
+        return np.asarray(names, dtype=object)
 
 
 def _duplicates_in_page(texts: list[str], page: np.ndarray) -> np.ndarray:

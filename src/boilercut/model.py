@@ -18,6 +18,9 @@ from sklearn.preprocessing import StandardScaler
 
 from boilercut.features import LineShape, Neighbours, make_line_table
 
+# Lines featurised per model call: about 10 KB of features each, so ~200 MB per chunk.
+CHUNK_LINES = 20_000
+
 _DIGITS = re.compile(r"\d")
 
 
@@ -33,8 +36,15 @@ def build_features(word_ngram_max: int = 2, char_ngram_min: int = 2, char_ngram_
                    min_df: int = 2, max_word_features: int | None = 200_000,
                    max_char_features: int | None = 200_000, context_window: int = 2,
                    context_text_window: int = 1, smooth: int = 3,
-                   sublinear_tf: bool = True) -> FeatureUnion:
-    """The feature union; 0 for word_ngram_max or char_ngram_max turns that part off."""
+                   sublinear_tf: bool = True, position: bool = True,
+                   shape_weight: float = 1.0) -> FeatureUnion:
+    """The feature union; 0 for word_ngram_max or char_ngram_max turns that part off.
+
+    shape_weight multiplies the standardised shape features: below 1 it regularises them
+    harder than the TF-IDF columns (the L2 penalty on their weights grows by 1/w^2).
+    """
+    if not shape_weight > 0:
+        raise ValueError(f"features.shape_weight must be > 0, got {shape_weight}")
     for name, value in (("word_ngram_max", word_ngram_max), ("char_ngram_max", char_ngram_max),
                         ("context_window", context_window), ("smooth", smooth),
                         ("context_text_window", context_text_window)):
@@ -57,9 +67,9 @@ def build_features(word_ngram_max: int = 2, char_ngram_min: int = 2, char_ngram_
                                 max_features=max_char_features, sublinear_tf=sublinear_tf,
                                 dtype=np.float32)
         parts.append(("chars", Neighbours(chars, column="text", window=0)))
-    shape = make_pipeline(LineShape(), StandardScaler())
+    shape = make_pipeline(LineShape(position=position), StandardScaler())
     parts.append(("shape", Neighbours(shape, column=None, window=context_window, smooth=smooth)))
-    return FeatureUnion(parts)
+    return FeatureUnion(parts, transformer_weights={"shape": shape_weight})
 
 
 def build_pipeline(features: dict, classifier: dict) -> Pipeline:
@@ -87,12 +97,40 @@ class LineModel:
             raise ValueError(f"none of keep_labels {list(self.keep_labels)} is a model label {self.labels}")
         return np.asarray(cols)
 
-    def predict_proba_pages(self, pages: Sequence[Sequence[str]]) -> np.ndarray:
-        """Class probabilities for every line of every page, rows in page order."""
-        n = sum(len(p) for p in pages)
-        if n == 0:
-            return np.zeros((0, len(self.labels)))
-        return self.pipeline.predict_proba(make_line_table(pages))
+    def context_reach(self) -> int:
+        """How many lines away a line's features look (the largest window or smooth radius)."""
+        reach = 0
+        for _, part in self.pipeline.named_steps["features"].transformer_list:
+            if isinstance(part, Neighbours):
+                reach = max(reach, part.window, part.smooth)
+        return reach
+
+    def predict_proba_pages(self, pages: Sequence[Sequence[str]],
+                            chunk_lines: int = CHUNK_LINES) -> np.ndarray:
+        """Class probabilities for every line of every page, rows in page order.
+
+        Lines are scored chunk_lines at a time, so memory stays bounded whatever the
+        input: small pages are grouped, and a page longer than a chunk is cut into
+        windows that carry context_reach() extra lines on each side, which makes the
+        result the same as scoring the page whole (page-position features, off by
+        default, are then relative to the window).
+        """
+        out = [np.zeros((0, len(self.labels)))]
+        batch, keep_rows, size = [], [], 0
+        for piece, rows in _pieces(pages, chunk_lines, self.context_reach()):
+            if size and size + len(piece) > chunk_lines:
+                out.append(self._predict(batch, keep_rows))
+                batch, keep_rows, size = [], [], 0
+            keep_rows.append(rows + size)
+            batch.append(piece)
+            size += len(piece)
+        if batch:
+            out.append(self._predict(batch, keep_rows))
+        return np.concatenate(out)
+
+    def _predict(self, batch: list[Sequence[str]], keep_rows: list[np.ndarray]) -> np.ndarray:
+        proba = self.pipeline.predict_proba(make_line_table(batch))
+        return proba[np.concatenate(keep_rows)]
 
     def score_pages(self, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """Per page, the probability that each line is kept (sum over keep_labels)."""
@@ -105,6 +143,21 @@ class LineModel:
         labels = np.asarray(self.labels, dtype=object)
         best = labels[proba.argmax(axis=1)] if len(proba) else np.zeros(0, dtype=object)
         return [list(part) for part in _split_by_page(best, pages)]
+
+
+def _pieces(pages: Sequence[Sequence[str]], chunk_lines: int, reach: int):
+    """Yield (lines to featurise, indices of the rows whose scores are kept) in page order."""
+    if chunk_lines <= 2 * reach:
+        raise ValueError(f"chunk_lines must exceed twice the context reach ({reach}), got {chunk_lines}")
+    for page in pages:
+        n = len(page)
+        if n <= chunk_lines:
+            yield page, np.arange(n)
+            continue
+        step = chunk_lines - 2 * reach
+        for start in range(0, n, step):
+            lo, hi = max(start - reach, 0), min(start + step + reach, n)
+            yield page[lo:hi], np.arange(start - lo, min(start + step, n) - lo)
 
 
 def _split_by_page(values: np.ndarray, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:

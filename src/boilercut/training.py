@@ -34,18 +34,33 @@ def check_trainable(records: Sequence[dict], keep_labels: Sequence[str]) -> list
     return present
 
 
-def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict):
+LINE_WEIGHTS = ("none", "log", "sqrt", "words")
+
+
+def line_weights(records: Sequence[dict], scheme: str) -> np.ndarray:
+    """Per-line training weight. The metrics that matter are word-weighted (losing a
+    2,000-word table cell costs more than losing a heading), so the loss can be too:
+    log: 1 + log(1 + words); sqrt: sqrt(1 + words); words: 1 + words."""
+    if scheme not in LINE_WEIGHTS:
+        raise ValueError(f"line_weight must be one of {LINE_WEIGHTS}, got {scheme!r}")
+    words = np.asarray([count_words(line) for r in records for line in r["lines"]], dtype=np.float64)
+    return {"none": np.ones_like(words), "log": 1 + np.log1p(words), "sqrt": np.sqrt(1 + words),
+            "words": 1 + words}[scheme]
+
+
+def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict, line_weight: str = "none"):
     """Fit features on every line (unlabeled lines are context) and the classifier on labeled lines."""
     pipeline = build_pipeline(features, classifier)
     table = make_line_table([r["lines"] for r in records])
     labels = np.asarray(flat_labels(records), dtype=object)
     known = np.asarray([lab is not None for lab in labels])
+    weights = line_weights(records, line_weight)
     start = time.perf_counter()
     feats = pipeline[:-1].fit_transform(table)
     logger.info("features: %d lines x %d columns in %.1fs", feats.shape[0], feats.shape[1],
                 time.perf_counter() - start)
     start = time.perf_counter()
-    pipeline[-1].fit(feats[known], labels[known].astype(str))
+    pipeline[-1].fit(feats[known], labels[known].astype(str), sample_weight=weights[known])
     logger.info("classifier fitted on %d labeled lines in %.1fs", int(known.sum()),
                 time.perf_counter() - start)
     return pipeline
