@@ -23,7 +23,7 @@ def test_shape_features_have_names_and_values():
     names = list(shape.get_feature_names_out())
     assert x.shape == (5, len(SHAPE_NAMES)) == (5, len(names))
     col = names.index
-    assert x[0, col("separator_count")] > 0 and x[1, col("separator_count")] == 0
+    assert x[0, col("separator_density")] > 0 and x[1, col("separator_density")] == 0
     assert x[1, col("ends_terminal")] == 1 and x[2, col("ends_terminal")] == 0
     assert x[3, col("starts_bullet")] == 1
     assert list(x[:, col("is_first")]) == [1, 0, 1, 0, 0]

@@ -30,11 +30,12 @@ _SEGMENTS = re.compile(r"\s[>»›·•/]\s|\|")
 # Lengths are capped before the log: a linear model extrapolates, and a 5,000-word table
 # cell (old table layouts rendered by trafilatura) must not look stranger than a 400-word one.
 MAX_CHARS, MAX_WORDS = 2000, 400
+RATIO_CHARS = 300
 
 SHAPE_NAMES = (
     "log_chars", "log_words", "ends_terminal", "ends_colon", "ends_digit", "starts_bullet",
     "starts_numbered", "starts_upper", "digit_ratio", "upper_ratio", "punct_ratio",
-    "titlecase_ratio", "separator_count", "has_counter", "has_year", "has_copyright",
+    "titlecase_ratio", "has_counter", "has_year", "has_copyright",
     "has_link", "has_quote", "mean_word_len", "is_cjk",
     "separator_density", "starts_pipe", "log_longest_segment", "segments",
     "rel_position", "log_position", "log_from_end", "is_first", "is_last", "log_page_lines",
@@ -86,7 +87,12 @@ def _line_shape(line: str) -> tuple:
     n_chars = len(stripped)
     words = stripped.split()
     n_words = count_words(stripped)
-    letters = sum(c.isalpha() for c in stripped) or 1
+    # Character ratios from the first RATIO_CHARS characters: as telling as the whole
+    # line, and map() over str methods runs in C (4x faster than a generator).
+    head = stripped[:RATIO_CHARS]
+    n_head = len(head) or 1
+    letters = sum(map(str.isalpha, head)) or 1
+    n_alnum_space = sum(map(str.isalnum, head)) + sum(map(str.isspace, head))
     last = stripped[-1:] or " "
     sep = sum(stripped.count(s) for s in SEPARATORS[:8])
     segments = [seg for seg in _SEGMENTS.split(stripped) if seg.strip()] if sep or "|" in stripped else [stripped]
@@ -96,11 +102,10 @@ def _line_shape(line: str) -> tuple:
         float(last in TERMINAL), float(last == ":"), float(last.isdigit()),
         float(stripped.startswith(BULLETS)), float(_NUMBERED.match(stripped) is not None),
         float(stripped[:1].isupper()),
-        sum(c.isdigit() for c in stripped) / (n_chars or 1),
-        sum(c.isupper() for c in stripped) / letters,
-        sum(not c.isalnum() and not c.isspace() for c in stripped) / (n_chars or 1),
+        sum(map(str.isdigit, head)) / n_head,
+        sum(map(str.isupper, head)) / letters,
+        (len(head) - n_alnum_space) / n_head,
         sum(w[:1].isupper() for w in words) / (len(words) or 1),
-        min(sep, 10) / 10.0,
         float(_COUNTER.search(stripped) is not None), float(_YEAR.search(stripped) is not None),
         float("©" in stripped or "(c)" in stripped.lower()),
         float(_LINKISH.search(stripped) is not None),

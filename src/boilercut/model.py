@@ -32,6 +32,17 @@ def normalise_text(line: str) -> str:
     return _DIGITS.sub("0", line.lower())
 
 
+# Char n-grams see only the head of a line: they tell what kind of line it is (menu,
+# counter, date, sentence) from its first words, and generating n-grams in Python is the
+# slowest step of scoring (about 60% of the time on the whole line).
+CHAR_FEATURE_CHARS = 160
+
+
+def normalise_head(line: str) -> str:
+    """normalise_text of the first CHAR_FEATURE_CHARS characters (for the char n-grams)."""
+    return normalise_text(line[:CHAR_FEATURE_CHARS])
+
+
 def build_features(word_ngram_max: int = 2, char_ngram_min: int = 2, char_ngram_max: int = 4,
                    min_df: int = 2, max_word_features: int | None = 200_000,
                    max_char_features: int | None = 200_000, context_window: int = 2,
@@ -62,7 +73,7 @@ def build_features(word_ngram_max: int = 2, char_ngram_min: int = 2, char_ngram_
     if char_ngram_max:
         if not 1 <= char_ngram_min <= char_ngram_max:
             raise ValueError(f"features.char_ngram_min must be in 1..char_ngram_max, got {char_ngram_min}")
-        chars = TfidfVectorizer(preprocessor=normalise_text, analyzer="char_wb",
+        chars = TfidfVectorizer(preprocessor=normalise_head, analyzer="char_wb",
                                 ngram_range=(char_ngram_min, char_ngram_max), min_df=min_df,
                                 max_features=max_char_features, sublinear_tf=sublinear_tf,
                                 dtype=np.float32)
