@@ -248,3 +248,4 @@ def _window_mean(feats: np.ndarray, radius: int, page: np.ndarray) -> np.ndarray
     hi = np.minimum(idx + radius + 1, end)
     csum = np.vstack([np.zeros((1, feats.shape[1])), np.cumsum(feats, axis=0)])
     return (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)[:, None]
+
