@@ -28,11 +28,27 @@ def compile_pages(paths: list[Path]) -> list[dict]:
     return sorted(records, key=lambda r: r["id"])
 
 
+def print_stats(records: list[dict]) -> None:
+    from collections import Counter
+
+    for field in ("site_kind", "lang", "style"):
+        pages = Counter(r.get(field) for r in records)
+        lines = Counter()
+        for r in records:
+            lines[r.get(field)] += len(r["lines"])
+        print(f"{field}: " + ", ".join(f"{k} {pages[k]} pages / {lines[k]} lines" for k in sorted(pages)))
+    labels = Counter(lab for r in records for lab in r["labels"])
+    print("labels: " + ", ".join(f"{k} {v}" for k, v in labels.most_common()))
+    sizes = sorted(len(r["lines"]) for r in records)
+    print(f"page length: min {sizes[0]}, median {sizes[len(sizes) // 2]}, max {sizes[-1]} lines")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="*", type=Path, help="authored .txt files (default: data/authored/*.txt)")
     ap.add_argument("--check", action="store_true", help="validate only, write nothing")
     ap.add_argument("--out", type=Path, default=HERE / "pages.jsonl")
+    ap.add_argument("--stats", action="store_true", help="also print pages and lines by site kind, language, style and label")
     args = ap.parse_args(argv)
     paths = args.files or sorted((HERE / "authored").glob("*.txt"))
     try:
@@ -42,6 +58,8 @@ def main(argv=None) -> int:
         return 1
     n_lines = sum(len(r["lines"]) for r in records)
     print(f"{len(records)} pages, {n_lines} lines from {len(paths)} files", file=sys.stderr)
+    if args.stats:
+        print_stats(records)
     if not args.check:
         tmp = args.out.with_suffix(".jsonl.tmp")
         with tmp.open("w", encoding="utf-8") as f:

@@ -18,7 +18,7 @@ import zlib
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
-from boilercut.textio import InputError, decode_page, read_page
+from boilercut.textio import InputError, decode_page, open_binary, read_page
 
 FORMATS = ("txt", "jsonl", "parquet")
 # Rows per parquet read and write (memory per batch, not a tuning knob for speed).
@@ -86,20 +86,9 @@ def _gunzipped(f):
     return gzip.GzipFile(fileobj=f, mode="rb") if f.peek(2)[:2] == b"\x1f\x8b" else f
 
 
-def _open_file(path: str):
-    try:
-        return open(path, "rb")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except PermissionError:
-        raise InputError(f"{path}: permission denied") from None
-    except OSError as err:
-        raise InputError(f"{path}: cannot be read ({err.strerror})") from None
-
-
 def _read_jsonl(path: str, text_field: str) -> Iterator[Record | BadRecord]:
     source = "<stdin>" if path == "-" else path
-    handle = sys.stdin.buffer if path == "-" else _open_file(path)
+    handle = sys.stdin.buffer if path == "-" else open_binary(path)
     f = _gunzipped(handle)
     number = 0
     try:

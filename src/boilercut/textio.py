@@ -10,6 +10,7 @@ Policy (documented in the README, "Input text"):
 from __future__ import annotations
 
 import codecs
+import os
 from pathlib import Path
 
 BOMS = (
@@ -42,17 +43,10 @@ def decode_page(data: bytes, name: str = "<input>") -> tuple[str, bool]:
         return data.decode("utf-8", "surrogateescape"), False
 
 
-def read_page(path: str | Path) -> tuple[str, bool]:
-    """Read and decode one page file; InputError for anything that is not a readable text file."""
-    path = Path(path)
+def open_binary(path: str | Path):
+    """open(path, "rb"), with every OS error turned into a one-line InputError naming the file."""
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise InputError(f"{path}: is a directory")
-        if size > MAX_PAGE_BYTES:
-            raise InputError(f"{path}: {size} bytes is larger than the {MAX_PAGE_BYTES} byte page limit; "
-                             "split it or pass it as a JSONL corpus")
-        data = path.read_bytes()
+        return open(path, "rb")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except PermissionError:
@@ -61,6 +55,22 @@ def read_page(path: str | Path) -> tuple[str, bool]:
         raise InputError(f"{path}: is a directory") from None
     except OSError as err:
         raise InputError(f"{path}: cannot be read ({err.strerror})") from None
+
+
+def read_page(path: str | Path) -> tuple[str, bool]:
+    """Read and decode one page file; InputError for anything that is not a readable text file."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory")
+    with open_binary(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > MAX_PAGE_BYTES:
+            raise InputError(f"{path}: {size} bytes is larger than the {MAX_PAGE_BYTES} byte page limit; "
+                             "split it or pass it as a JSONL corpus")
+        try:
+            data = f.read()
+        except OSError as err:
+            raise InputError(f"{path}: cannot be read ({err.strerror})") from None
     return decode_page(data, str(path))
 
 
