@@ -95,6 +95,9 @@ def _line_shape(line: str) -> tuple:
     n_alnum_space = sum(map(str.isalnum, head)) + sum(map(str.isspace, head))
     last = stripped[-1:] or " "
     sep = sum(stripped.count(s) for s in SEPARATORS[:8])
+    # Marks such as a year, a link or a counter say much about a short line and little
+    # about a 300-word paragraph that happens to contain one.
+    short = min(1.0, 30.0 / (n_words or 1))
     segments = [seg for seg in _SEGMENTS.split(stripped) if seg.strip()] if sep or "|" in stripped else [stripped]
     longest = max((count_words(seg) for seg in segments), default=0)
     return (
@@ -106,10 +109,10 @@ def _line_shape(line: str) -> tuple:
         sum(map(str.isupper, head)) / letters,
         (len(head) - n_alnum_space) / n_head,
         sum(w[:1].isupper() for w in words) / (len(words) or 1),
-        float(_COUNTER.search(stripped) is not None), float(_YEAR.search(stripped) is not None),
-        float("©" in stripped or "(c)" in stripped.lower()),
-        float(_LINKISH.search(stripped) is not None),
-        float(any(q in stripped for q in "\"“”«»„「")),
+        short * (_COUNTER.search(stripped) is not None), short * (_YEAR.search(stripped) is not None),
+        short * ("©" in stripped or "(c)" in stripped.lower()),
+        short * (_LINKISH.search(stripped) is not None),
+        short * any(q in stripped for q in "\"“”«»„「"),
         min(n_chars / (len(words) or 1), 20) / 20.0,
         float(n_words > len(words)),
         min(sep / (n_words + 1), 2.0), float(stripped.startswith("|")),
@@ -241,11 +244,13 @@ def _shift_rows(feats, offset: int, page: np.ndarray):
 
 
 def _window_mean(feats: np.ndarray, radius: int, page: np.ndarray) -> np.ndarray:
-    """Mean of rows i-radius..i+radius, clipped to the page, by cumulative sums."""
+    """Mean of rows i-radius..i+radius except row i itself, clipped to the page, by cumulative
+    sums; zeros for a line alone on its page. Leaving the line out matters: otherwise a lone
+    line's own features come back as its "context" and count twice."""
     start, end = page_bounds(page)
     idx = np.arange(len(page))
     lo = np.maximum(idx - radius, start)
     hi = np.minimum(idx + radius + 1, end)
     csum = np.vstack([np.zeros((1, feats.shape[1])), np.cumsum(feats, axis=0)])
-    return (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)[:, None]
-
+    others = hi - lo - 1
+    return (csum[hi] - csum[lo] - feats) / np.maximum(others, 1)[:, None]
