@@ -60,3 +60,11 @@ def test_feature_union_is_deterministic_under_clone_and_refit():
     assert a.shape == b.shape
     assert abs(a - b).max() == 0
     assert len(union.get_feature_names_out()) == a.shape[1]
+
+
+def test_a_title_bar_repeating_the_next_line_is_flagged():
+    headline = "Council approves the new bus routes after a long debate"
+    t = make_line_table([[f"Home > News{headline} -Daily Site", headline, "Short"]])
+    x = LineShape().fit(t).transform(t)
+    col = list(SHAPE_NAMES).index("contains_neighbour")
+    assert list(x[:, col]) == [1, 0, 0]

@@ -37,7 +37,7 @@ SHAPE_NAMES = (
     "starts_numbered", "starts_upper", "digit_ratio", "upper_ratio", "punct_ratio",
     "titlecase_ratio", "has_counter", "has_year", "has_copyright",
     "has_link", "has_quote", "mean_word_len", "is_cjk",
-    "separator_density", "starts_pipe", "log_longest_segment", "segments",
+    "separator_density", "starts_pipe", "log_longest_segment", "segments", "contains_neighbour",
     "rel_position", "log_position", "log_from_end", "is_first", "is_last", "log_page_lines",
     "duplicate_in_page", "words_before_share", "words_share", "log_words_below_page_max",
 )
@@ -145,6 +145,7 @@ class LineShape(TransformerMixin, BaseEstimator):
         if not texts:
             return np.zeros((0, len(self.get_feature_names_out())))
         shape = np.array([_line_shape(t) for t in texts], dtype=np.float64)
+        shape = np.insert(shape, -1, _contains_neighbour(texts, page), axis=1)
         words = shape[:, -1]
         start, end = page_bounds(page)
         pos = np.arange(len(texts)) - start
@@ -169,6 +170,19 @@ class LineShape(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None):
         names = SHAPE_NAMES if self.position else SHAPE_NAMES[:-len(POSITION_NAMES)]
         return np.asarray(names, dtype=object)
+
+
+def _contains_neighbour(texts: list[str], page: np.ndarray) -> np.ndarray:
+    """1 where the line holds the whole text of the line above or below it and more: a title
+    bar or breadcrumb that repeats the headline ("Home > Finance<headline> -Site")."""
+    out = np.zeros(len(texts))
+    for i, text in enumerate(texts):
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(texts) and page[j] == page[i]:
+                other = texts[j].strip()
+                if len(other) >= 20 and len(text) > len(other) + 3 and other in text:
+                    out[i] = 1.0
+    return out
 
 
 def _duplicates_in_page(texts: list[str], page: np.ndarray) -> np.ndarray:

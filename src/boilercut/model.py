@@ -110,7 +110,7 @@ class LineModel:
 
     def context_reach(self) -> int:
         """How many lines away a line's features look (the largest window or smooth radius)."""
-        reach = 0
+        reach = 1  # LineShape's contains_neighbour looks one line away
         for _, part in self.pipeline.named_steps["features"].transformer_list:
             if isinstance(part, Neighbours):
                 reach = max(reach, part.window, part.smooth)
