@@ -1,0 +1,40 @@
+"""The bundled corpus: every record valid, and data/pages.jsonl in sync with data/authored/."""
+import json
+import sys
+
+import pytest
+
+from boilercut.authored import AuthoredFormatError, parse_authored
+from boilercut.data import DEFAULT_LABELS, validate_records
+from conftest import REPO
+
+DATA = REPO / "data"
+sys.path.insert(0, str(DATA))
+from build import compile_pages  # noqa: E402  (data/build.py is a script, not a package module)
+
+
+def bundled_records():
+    with (DATA / "pages.jsonl").open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def test_every_bundled_record_is_valid():
+    records = bundled_records()
+    validate_records(records, labels=DEFAULT_LABELS)  # fields, lengths, labels, ids, duplicates, empty lines
+    assert len(records) >= 400
+    assert sum(len(r["lines"]) for r in records) >= 20_000
+    assert len({r["site_kind"] for r in records}) >= 10
+    assert len({r["lang"] for r in records}) >= 6
+
+
+def test_pages_jsonl_is_the_compiled_authored_files():
+    compiled = compile_pages(sorted((DATA / "authored").glob("*.txt")))
+    assert compiled == bundled_records(), "data/pages.jsonl is stale: run python data/build.py"
+
+
+def test_authored_format_errors_name_file_and_line():
+    with pytest.raises(AuthoredFormatError, match=r"x.txt:3: expected '<C\|N\|K\|F\|\?> <text>'"):
+        parse_authored("### id=a lang=en\nC fine\nX not a label\n", "x.txt")
+    with pytest.raises(AuthoredFormatError, match="x.txt:1: text before the first"):
+        parse_authored("C orphan line\n", "x.txt")
+    assert parse_authored("### id=a lang=en\nC one\n? two\n")[0]["labels"] == ["content", None]
