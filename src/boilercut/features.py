@@ -38,8 +38,9 @@ SHAPE_NAMES = (
     "titlecase_ratio", "has_counter", "has_year", "has_copyright",
     "has_link", "has_quote", "mean_word_len", "is_cjk",
     "separator_density", "starts_pipe", "log_longest_segment", "segments", "contains_neighbour",
+    "duplicate_in_page",
     "rel_position", "log_position", "log_from_end", "is_first", "is_last", "log_page_lines",
-    "duplicate_in_page", "words_before_share", "words_share", "log_words_below_page_max",
+    "words_before_share", "words_share", "log_words_below_page_max",
 )
 
 
@@ -145,7 +146,11 @@ class LineShape(TransformerMixin, BaseEstimator):
         if not texts:
             return np.zeros((0, len(self.get_feature_names_out())))
         shape = np.array([_line_shape(t) for t in texts], dtype=np.float64)
+        # Page-level marks: a title bar repeating its neighbour, and lines that recur on the
+        # page (menus at top and bottom, the same headline in two lists). Exact for pages up
+        # to a scoring chunk (20,000 lines); per chunk beyond that.
         shape = np.insert(shape, -1, _contains_neighbour(texts, page), axis=1)
+        shape = np.insert(shape, -1, _duplicates_in_page(texts, page), axis=1)
         words = shape[:, -1]
         start, end = page_bounds(page)
         pos = np.arange(len(texts)) - start
@@ -159,7 +164,7 @@ class LineShape(TransformerMixin, BaseEstimator):
         page_max = np.repeat(np.maximum.reduceat(log_words, first), n[first])
         position = np.column_stack([
             pos / np.maximum(n - 1, 1), np.log1p(pos), np.log1p(n - 1 - pos),
-            pos == 0, pos == n - 1, np.log1p(n), _duplicates_in_page(texts, page),
+            pos == 0, pos == n - 1, np.log1p(n),
             (cum[:-1] - cum[start]) / page_words, words / page_words,
             page_max - log_words,
         ]).astype(np.float64)
