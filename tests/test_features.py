@@ -68,3 +68,11 @@ def test_a_title_bar_repeating_the_next_line_is_flagged():
     x = LineShape().fit(t).transform(t)
     col = list(SHAPE_NAMES).index("contains_neighbour")
     assert list(x[:, col]) == [1, 0, 0]
+
+
+def test_named_columns_hold_their_features():
+    t = make_line_table([["HomeNewsSport", "Plain words here", "Plain words here"]])
+    x = LineShape().fit(t).transform(t)
+    col = list(SHAPE_NAMES).index
+    assert x[0, col("glued_words")] > 0 and x[1, col("glued_words")] == 0
+    assert list(x[:, col("duplicate_in_page")]) == [0, 1, 1]

@@ -24,6 +24,9 @@ BULLETS = ("- ", "• ", "* ", "· ", "– ", "» ", "› ", "► ", "▶ ")
 _NUMBERED = re.compile(r"^\s*\(?\d{1,3}[.)]\s")
 _COUNTER = re.compile(r"\(\s*[\d.,]+\s*[kKmM]?\s*\)|^\s*[\d.,]+\s*[kKmM]?\s*$|\d[\d.,]*\s*[kKmM]\b")
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
+# Two words glued where an extractor dropped the break between two HTML elements:
+# "FinanceBlinken", "WatsonKathryn Watson is", "HomeNewsSport" (menus, bylines, title bars).
+_GLUED = re.compile(r"[a-z\u00e0-\u00ff][A-Z\u00c0-\u00de][a-z]")
 _LINKISH = re.compile(r"https?://|www\.|@\w|\.(com|org|net)\b")
 # Cells of a table row ("| a | b |") and items of a flattened menu or breadcrumb.
 _SEGMENTS = re.compile(r"\s[>»›·•/]\s|\|")
@@ -37,8 +40,8 @@ SHAPE_NAMES = (
     "starts_numbered", "starts_upper", "digit_ratio", "upper_ratio", "punct_ratio",
     "titlecase_ratio", "has_counter", "has_year", "has_copyright",
     "has_link", "has_quote", "mean_word_len", "is_cjk",
-    "separator_density", "starts_pipe", "log_longest_segment", "segments", "contains_neighbour",
-    "duplicate_in_page",
+    "separator_density", "starts_pipe", "log_longest_segment", "segments", "glued_words",
+    "contains_neighbour", "duplicate_in_page",
     "rel_position", "log_position", "log_from_end", "is_first", "is_last", "log_page_lines",
     "words_before_share", "words_share", "log_words_below_page_max",
 )
@@ -118,6 +121,7 @@ def _line_shape(line: str) -> tuple:
         float(n_words > len(words)),
         min(sep / (n_words + 1), 2.0), float(stripped.startswith("|")),
         math.log1p(min(longest, MAX_WORDS)), min(len(segments), 20) / 20.0,
+        min(len(_GLUED.findall(head)), 3) / 3.0,
         n_words,
     )
 
