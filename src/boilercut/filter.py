@@ -54,10 +54,6 @@ def score_lines(lines: Sequence[str], model: LineModel | None = None) -> list[fl
     return [float(s) for s in _resolve(model).score_pages([lines])[0]]
 
 
-def keep_mask(scores: Sequence[float], threshold: float) -> list[bool]:
-    return [s >= threshold for s in scores]
-
-
 def check_threshold(threshold: float) -> float:
     if not 0.0 <= float(threshold) <= 1.0:
         raise ValueError(f"threshold must be between 0 and 1, got {threshold}")

@@ -31,7 +31,3 @@ def count_words(line: str) -> int:
     if not cjk:
         return len(line.split())
     return len(_CJK.sub(" ", line).split()) + cjk
-
-
-def has_cjk(line: str) -> bool:
-    return _CJK.search(line) is not None
