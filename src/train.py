@@ -146,7 +146,7 @@ def main(cfg: DictConfig) -> float | None:
         print(f"train: error: {err}", file=sys.stderr)
         sys.exit(2)
     val = meta["metrics"].get("validation", {})
-    return val.get("removed_at_0.01_loss")  # what a sweeper maximises
+    return val.get(f"removed_at_{float(cfg.threshold.max_content_loss):g}_loss")  # what a sweeper maximises
 
 
 if __name__ == "__main__":

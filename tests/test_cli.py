@@ -82,3 +82,14 @@ def test_predict_missing_input_continues_with_others(model_file, page_file, tmp_
     assert out.returncode == 3
     assert "nope.txt: no such file" in out.stderr.decode()
     assert TINY_PAGE.split("\n")[2] in out.stdout.decode()
+
+
+def test_train_multirun_saves_each_job_in_its_own_folder(tiny_file, tmp_path):
+    default_model = tmp_path / "default.joblib"
+    out = run(["train", "-m", "model.C=1,4", *tiny_train_overrides(tiny_file, default_model),
+               f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr.decode()
+    for job in ("0", "1"):
+        meta = json.loads((tmp_path / "sweep" / job / "default.joblib.json").read_text())
+        assert meta["config"]["model"]["C"] == (1.0 if job == "0" else 4.0)
+    assert not default_model.exists()  # sweep jobs never overwrite the configured model
