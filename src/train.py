@@ -28,7 +28,8 @@ from boilercut.data import DataError, file_fingerprint, load_records, split_by_p
 from boilercut.model import LineModel
 from boilercut.persist import save_model
 from boilercut.tables import class_table, keep_table
-from boilercut.training import LINE_WEIGHTS, check_trainable, evaluate_scored, fit_pipeline, pick_threshold, score_records
+from boilercut.training import (LINE_WEIGHTS, check_split_classes, check_trainable, evaluate_scored,
+                                 fit_pipeline, pick_threshold, score_records)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OmegaConf.register_new_resolver("repo_root", lambda: str(REPO_ROOT), replace=True)
@@ -82,6 +83,7 @@ def train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
     splits, files = load_splits(cfg.data)
     keep_labels = tuple(cfg.data.keep_labels)
     present = check_trainable(splits["train"], keep_labels)
+    check_split_classes(splits)
     labels = list(cfg.data.labels) if cfg.data.labels is not None else present
     logger.info("pages: %s", {k: len(v) for k, v in splits.items()})
     features = OmegaConf.to_container(cfg.features, resolve=True)

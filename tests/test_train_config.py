@@ -78,3 +78,38 @@ def test_labels_outside_the_configured_set_are_refused(tmp_path):
     cfg = compose_train(tiny_train_overrides(data, tmp_path / "m.joblib"))
     with pytest.raises(DataError, match=r"record 4 \(id='tiny-003'\): line 1 has label 'menu'"):
         train.train(cfg)
+
+
+def test_a_label_missing_from_the_training_split_is_refused(tmp_path):
+    import train
+    from conftest import tiny_records, write_jsonl
+
+    records = tiny_records()
+    for r in records:  # no clickbait anywhere but on the first line of the first page
+        r["labels"] = [lab if lab != "clickbait" else "nav" for lab in r["labels"]]
+    records[0]["labels"][0] = "clickbait"
+    data = write_jsonl(tmp_path / "rare.jsonl", records)
+    # Explicit split files put that page in test only.
+    train_file = write_jsonl(tmp_path / "tr.jsonl", records[1:18])
+    val_file = write_jsonl(tmp_path / "va.jsonl", records[18:])
+    test_file = write_jsonl(tmp_path / "te.jsonl", records[:1])
+    cfg = compose_train(tiny_train_overrides(data, tmp_path / "m.joblib") + [
+        f"data.train_files=[{train_file}]", f"data.validation_files=[{val_file}]",
+        f"data.test_files=[{test_file}]"])
+    with pytest.raises(ValueError, match=r"page 'tiny-000' line 1 has label 'clickbait'.*training split lacks"):
+        train.train(cfg)
+
+
+def test_failed_training_keeps_the_existing_model(tiny_file, tmp_path):
+    import train
+
+    model_path = tmp_path / "m.joblib"
+    train.train(compose_train(tiny_train_overrides(tiny_file, model_path)))
+    before = model_path.read_bytes()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "lines": ["a"]}\n', encoding="utf-8")
+    from boilercut.data import DataError
+    with pytest.raises(DataError):
+        train.train(compose_train(tiny_train_overrides(bad, model_path)))
+    assert model_path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".m.joblib")) == []

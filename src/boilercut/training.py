@@ -48,6 +48,18 @@ def line_weights(records: Sequence[dict], scheme: str) -> np.ndarray:
             "words": 1 + words}[scheme]
 
 
+def check_split_classes(splits: dict[str, Sequence[dict]]) -> None:
+    """A label seen in validation or test but never in training cannot be predicted: refuse."""
+    trained = {lab for lab in flat_labels(splits["train"]) if lab is not None}
+    for name in ("validation", "test"):
+        for rec in splits.get(name, []):
+            for j, lab in enumerate(rec["labels"]):
+                if lab is not None and lab not in trained:
+                    raise ValueError(f"{rec.get('_file', 'data')}: page {rec['id']!r} line {j + 1} has label "
+                                     f"{lab!r}, which the {name} split has but the training split lacks; "
+                                     "change data.seed or data.split, or add pages with that label")
+
+
 def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict, line_weight: str = "none"):
     """Fit features on every line (unlabeled lines are context) and the classifier on labeled lines."""
     pipeline = build_pipeline(features, classifier)
