@@ -45,8 +45,8 @@ def normalise_head(line: str) -> str:
 
 def build_features(word_ngram_max: int = 2, char_ngram_min: int = 2, char_ngram_max: int = 4,
                    min_df: int = 2, max_word_features: int | None = 200_000,
-                   max_char_features: int | None = 200_000, context_window: int = 2,
-                   context_text_window: int = 1, smooth: int = 3,
+                   max_char_features: int | None = 200_000, context_window: int = 3,
+                   context_text_window: int = 1, smooth: int = 6,
                    sublinear_tf: bool = True, position: bool = False,
                    shape_weight: float = 0.5) -> FeatureUnion:
     """The feature union; 0 for word_ngram_max or char_ngram_max turns that part off.
