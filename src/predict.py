@@ -122,8 +122,8 @@ def print_pages(args, names: list[str], model, threshold: float) -> int:
             print(f"predict: error: {err}", file=sys.stderr)
             status = EXIT_INPUT
             continue
-        scores = model.score_pages([lines])[0] if lines else []
-        labels = model.label_pages([lines])[0] if lines and (args.labels or args.json) else []
+        # One model pass gives both; plain output ignores the labels.
+        scores, labels = model.score_and_label_pages([lines])[0] if lines else ([], [])
         keep = keep_decisions(scores, threshold, args.mode)
         if args.max_removed_share is not None and summarise(lines, keep, args.max_removed_share).dropped:
             warn(f"{name}: more than {args.max_removed_share} of its words are boilerplate; page dropped")

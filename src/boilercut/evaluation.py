@@ -25,14 +25,12 @@ def score_model(model: LineModel, records: Sequence[dict], progress: bool = True
     """Keep scores and predicted labels for every line, page by page, in batches."""
     scores, preds = [], []
     batch: list[list[str]] = []
-    labels = np.asarray(model.labels, dtype=object)
-    keep_cols = [i for i, c in enumerate(model.labels) if c in model.keep_labels]
     bar = tqdm(total=len(records), unit="page", desc="scoring", disable=not progress)
 
     def flush():
-        proba = model.predict_proba_pages(batch)
-        scores.append(proba[:, keep_cols].sum(axis=1))
-        preds.append(labels[proba.argmax(axis=1)])
+        score, pred = model.scores_and_labels(model.predict_proba_pages(batch))
+        scores.append(score)
+        preds.append(pred)
         bar.update(len(batch))
         batch.clear()
 

@@ -143,17 +143,25 @@ class LineModel:
         proba = self.pipeline.predict_proba(make_line_table(batch))
         return proba[np.concatenate(keep_rows)]
 
+    def scores_and_labels(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """From class probabilities: the keep score (sum over keep_labels) and the best label."""
+        if not len(proba):
+            return np.zeros(0), np.zeros(0, dtype=object)
+        labels = np.asarray(self.labels, dtype=object)
+        return proba[:, self._keep_columns()].sum(axis=1), labels[proba.argmax(axis=1)]
+
+    def score_and_label_pages(self, pages: Sequence[Sequence[str]]) -> list[tuple[np.ndarray, list[str]]]:
+        """Per page, (keep scores, labels) from one model pass."""
+        scores, labels = self.scores_and_labels(self.predict_proba_pages(pages))
+        return [(s, list(lab)) for s, lab in zip(_split_by_page(scores, pages), _split_by_page(labels, pages))]
+
     def score_pages(self, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """Per page, the probability that each line is kept (sum over keep_labels)."""
-        proba = self.predict_proba_pages(pages)
-        keep = proba[:, self._keep_columns()].sum(axis=1) if len(proba) else np.zeros(0)
-        return _split_by_page(keep, pages)
+        return _split_by_page(self.scores_and_labels(self.predict_proba_pages(pages))[0], pages)
 
     def label_pages(self, pages: Sequence[Sequence[str]]) -> list[list[str]]:
-        proba = self.predict_proba_pages(pages)
-        labels = np.asarray(self.labels, dtype=object)
-        best = labels[proba.argmax(axis=1)] if len(proba) else np.zeros(0, dtype=object)
-        return [list(part) for part in _split_by_page(best, pages)]
+        labels = self.scores_and_labels(self.predict_proba_pages(pages))[1]
+        return [list(part) for part in _split_by_page(labels, pages)]
 
 
 def _pieces(pages: Sequence[Sequence[str]], chunk_lines: int, reach: int):

@@ -81,15 +81,13 @@ def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict, line
 def score_records(model: LineModel, records: Sequence[dict]) -> dict:
     """Per line: gold label, gold keep (None when unlabeled), predicted label, keep score, words."""
     pages = [r["lines"] for r in records]
-    proba = model.predict_proba_pages(pages)
-    labels = np.asarray(model.labels, dtype=object)
-    keep_cols = [i for i, c in enumerate(model.labels) if c in model.keep_labels]
+    score, pred = model.scores_and_labels(model.predict_proba_pages(pages))
     gold = flat_labels(records)
     return {
         "gold": gold,
         "gold_keep": [None if g is None else g in model.keep_labels for g in gold],
-        "pred": list(labels[proba.argmax(axis=1)]) if len(proba) else [],
-        "score": proba[:, keep_cols].sum(axis=1) if len(proba) else np.zeros(0),
+        "pred": list(pred),
+        "score": score,
         "words": [count_words(line) for page in pages for line in page],
         "page": np.repeat(np.arange(len(pages)), [len(p) for p in pages]),
     }
