@@ -6,7 +6,6 @@ and in page order; `make_line_table` builds such a table from pages.
 """
 from __future__ import annotations
 
-import math
 import re
 from typing import Sequence
 
@@ -15,32 +14,9 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
-from boilercut.lines import count_words
+from boilercut.line_shape import LINE_SHAPE_NAMES, MAX_WORDS, shape_matrix
 
-TERMINAL = tuple(".!?。！？…\"'”’»")
-# Separators that flattened menus and breadcrumbs use between items.
-SEPARATORS = (" > ", " | ", " » ", " / ", " · ", " • ", " › ", " :: ", " - ", "|", ">")
-BULLETS = ("- ", "• ", "* ", "· ", "– ", "» ", "› ", "► ", "▶ ")
-_NUMBERED = re.compile(r"^\s*\(?\d{1,3}[.)]\s")
-_COUNTER = re.compile(r"\(\s*[\d.,]+\s*[kKmM]?\s*\)|^\s*[\d.,]+\s*[kKmM]?\s*$|\d[\d.,]*\s*[kKmM]\b")
-_YEAR = re.compile(r"\b(19|20)\d\d\b")
-# Two words glued where an extractor dropped the break between two HTML elements:
-# "FinanceBlinken", "WatsonKathryn Watson is", "HomeNewsSport" (menus, bylines, title bars).
-_GLUED = re.compile(r"[a-z\u00e0-\u00ff][A-Z\u00c0-\u00de][a-z]")
-_LINKISH = re.compile(r"https?://|www\.|@\w|\.(com|org|net)\b")
-# Cells of a table row ("| a | b |") and items of a flattened menu or breadcrumb.
-_SEGMENTS = re.compile(r"\s[>»›·•/]\s|\|")
-# Lengths are capped before the log: a linear model extrapolates, and a 5,000-word table
-# cell (old table layouts rendered by trafilatura) must not look stranger than a 400-word one.
-MAX_CHARS, MAX_WORDS = 2000, 400
-RATIO_CHARS = 300
-
-SHAPE_NAMES = (
-    "log_chars", "log_words", "ends_terminal", "ends_colon", "ends_digit", "starts_bullet",
-    "starts_numbered", "starts_upper", "digit_ratio", "upper_ratio", "punct_ratio",
-    "titlecase_ratio", "has_counter", "has_year", "has_copyright",
-    "has_link", "has_quote", "mean_word_len", "is_cjk",
-    "separator_density", "starts_pipe", "log_longest_segment", "segments", "glued_words",
+SHAPE_NAMES = LINE_SHAPE_NAMES + (
     "contains_neighbour", "duplicate_in_page",
     "rel_position", "log_position", "log_from_end", "is_first", "is_last", "log_page_lines",
     "words_before_share", "words_share", "log_words_below_page_max",
@@ -85,47 +61,6 @@ def page_bounds(page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(starts, lengths), np.repeat(ends, lengths)
 
 
-def _line_shape(line: str) -> tuple:
-    """Shape of one line; the last value is its word count (used for page-level features)."""
-    stripped = line.strip()
-    n_chars = len(stripped)
-    words = stripped.split()
-    n_words = count_words(stripped)
-    # Character ratios from the first RATIO_CHARS characters: as telling as the whole
-    # line, and map() over str methods runs in C (4x faster than a generator).
-    head = stripped[:RATIO_CHARS]
-    n_head = len(head) or 1
-    letters = sum(map(str.isalpha, head)) or 1
-    n_alnum_space = sum(map(str.isalnum, head)) + sum(map(str.isspace, head))
-    last = stripped[-1:] or " "
-    sep = sum(stripped.count(s) for s in SEPARATORS[:8])
-    # Marks such as a year, a link or a counter say much about a short line and little
-    # about a 300-word paragraph that happens to contain one.
-    short = min(1.0, 30.0 / (n_words or 1))
-    segments = [seg for seg in _SEGMENTS.split(stripped) if seg.strip()] if sep or "|" in stripped else [stripped]
-    longest = max((count_words(seg) for seg in segments), default=0)
-    return (
-        math.log1p(min(n_chars, MAX_CHARS)), math.log1p(min(n_words, MAX_WORDS)),
-        float(last in TERMINAL), float(last == ":"), float(last.isdigit()),
-        float(stripped.startswith(BULLETS)), float(_NUMBERED.match(stripped) is not None),
-        float(stripped[:1].isupper()),
-        sum(map(str.isdigit, head)) / n_head,
-        sum(map(str.isupper, head)) / letters,
-        (len(head) - n_alnum_space) / n_head,
-        sum(w[:1].isupper() for w in words) / (len(words) or 1),
-        short * (_COUNTER.search(stripped) is not None), short * (_YEAR.search(stripped) is not None),
-        short * ("©" in stripped or "(c)" in stripped.lower()),
-        short * (_LINKISH.search(stripped) is not None),
-        short * any(q in stripped for q in "\"“”«»„「"),
-        min(n_chars / (len(words) or 1), 20) / 20.0,
-        float(n_words > len(words)),
-        min(sep / (n_words + 1), 2.0), float(stripped.startswith("|")),
-        math.log1p(min(longest, MAX_WORDS)), min(len(segments), 20) / 20.0,
-        min(len(_GLUED.findall(head)), 3) / 3.0,
-        n_words,
-    )
-
-
 POSITION_NAMES = SHAPE_NAMES[SHAPE_NAMES.index("rel_position"):]
 
 
@@ -149,13 +84,12 @@ class LineShape(TransformerMixin, BaseEstimator):
         page = np.asarray(X["page"])
         if not texts:
             return np.zeros((0, len(self.get_feature_names_out())))
-        shape = np.array([_line_shape(t) for t in texts], dtype=np.float64)
+        line_shape, words = shape_matrix(texts)
         # Page-level marks: a title bar repeating its neighbour, and lines that recur on the
         # page (menus at top and bottom, the same headline in two lists). Exact for pages up
         # to a scoring chunk (20,000 lines); per chunk beyond that.
-        shape = np.insert(shape, -1, _contains_neighbour(texts, page), axis=1)
-        shape = np.insert(shape, -1, _duplicates_in_page(texts, page), axis=1)
-        words = shape[:, -1]
+        shape = np.column_stack([line_shape, _contains_neighbour(texts, page),
+                                 _duplicates_in_page(texts, page)])
         start, end = page_bounds(page)
         pos = np.arange(len(texts)) - start
         n = end - start
@@ -173,8 +107,8 @@ class LineShape(TransformerMixin, BaseEstimator):
             page_max - log_words,
         ]).astype(np.float64)
         if not self.position:
-            return shape[:, :-1]
-        return np.hstack([shape[:, :-1], position])
+            return shape
+        return np.hstack([shape, position])
 
     def get_feature_names_out(self, input_features=None):
         names = SHAPE_NAMES if self.position else SHAPE_NAMES[:-len(POSITION_NAMES)]
@@ -231,11 +165,11 @@ class Neighbours(TransformerMixin, BaseEstimator):
         page = np.asarray(X["page"])
         blocks = [feats]
         for offset in self._offsets():
-            blocks.append(_shift_rows(feats, offset, page))
+            blocks.append(shift_rows(feats, offset, page))
         if self.smooth:
             if sp.issparse(feats):
                 raise ValueError("smooth needs dense features; use it with LineShape")
-            blocks.append(_window_mean(feats, self.smooth, page))
+            blocks.append(window_mean(feats, self.smooth, page))
         if sp.issparse(feats):
             return sp.hstack(blocks, format="csr")
         return np.hstack(blocks)
@@ -254,7 +188,7 @@ class Neighbours(TransformerMixin, BaseEstimator):
         return np.asarray(names, dtype=object)
 
 
-def _shift_rows(feats, offset: int, page: np.ndarray):
+def shift_rows(feats, offset: int, page: np.ndarray):
     """Row i gets row i+offset when that row is on the same page, else zeros."""
     n = len(page)
     src = np.arange(n) + offset
@@ -266,7 +200,7 @@ def _shift_rows(feats, offset: int, page: np.ndarray):
     return feats[src] * valid[:, None]
 
 
-def _window_mean(feats: np.ndarray, radius: int, page: np.ndarray) -> np.ndarray:
+def window_mean(feats: np.ndarray, radius: int, page: np.ndarray) -> np.ndarray:
     """Mean of rows i-radius..i+radius except row i itself, clipped to the page, by cumulative
     sums; zeros for a line alone on its page. Leaving the line out matters: otherwise a lone
     line's own features come back as its "context" and count twice."""

@@ -6,7 +6,6 @@ The whole scikit-learn Pipeline is the model and is saved as one object:
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -17,30 +16,15 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from boilercut.features import LineShape, Neighbours, make_line_table
+# normalise_text/normalise_head are imported here too: models saved before they moved
+# to boilercut.normalise refer to them as boilercut.model.normalise_*.
+from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text  # noqa: F401
+from boilercut.scorer import LinearScorer
+
+_UNBUILT = object()  # LineModel._scorer before its first use
 
 # Lines featurised per model call: about 10 KB of features each, so ~200 MB per chunk.
 CHUNK_LINES = 20_000
-
-_DIGITS = re.compile(r"\d")
-
-
-def normalise_text(line: str) -> str:
-    """Lower-case and map every digit to 0, so "(9753)" and "(12)" share n-grams.
-
-    A module-level function (not a lambda) so that the fitted vectorizer pickles.
-    """
-    return _DIGITS.sub("0", line.lower())
-
-
-# Char n-grams see only the head of a line: they tell what kind of line it is (menu,
-# counter, date, sentence) from its first words, and generating n-grams in Python is the
-# slowest step of scoring (about 60% of the time on the whole line).
-CHAR_FEATURE_CHARS = 160
-
-
-def normalise_head(line: str) -> str:
-    """normalise_text of the first CHAR_FEATURE_CHARS characters (for the char n-grams)."""
-    return normalise_text(line[:CHAR_FEATURE_CHARS])
 
 
 def build_features(word_ngram_max: int = 2, char_ngram_min: int = 2, char_ngram_max: int = 4,
@@ -65,7 +49,7 @@ def build_features(word_ngram_max: int = 2, char_ngram_min: int = 2, char_ngram_
         raise ValueError(f"features.min_df must be >= 1, got {min_df}")
     parts = []
     if word_ngram_max:
-        words = TfidfVectorizer(preprocessor=normalise_text, token_pattern=r"(?u)\b\w+\b",
+        words = TfidfVectorizer(preprocessor=normalise_text, token_pattern=WORD_TOKEN_PATTERN,
                                 ngram_range=(1, word_ngram_max), min_df=min_df,
                                 max_features=max_word_features, sublinear_tf=sublinear_tf,
                                 dtype=np.float32)
@@ -97,6 +81,10 @@ class LineModel:
     keep_labels: tuple[str, ...] = ("content",)
     threshold: float = 0.5
     metadata: dict = field(default_factory=dict)
+    _scorer: object = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        self._scorer = _UNBUILT
 
     @property
     def labels(self) -> list[str]:
@@ -140,8 +128,17 @@ class LineModel:
         return np.concatenate(out)
 
     def _predict(self, batch: list[Sequence[str]], keep_rows: list[np.ndarray]) -> np.ndarray:
-        proba = self.pipeline.predict_proba(make_line_table(batch))
+        table = make_line_table(batch)
+        scorer = self._linear_scorer()
+        proba = scorer.predict_proba(table) if scorer else self.pipeline.predict_proba(table)
         return proba[np.concatenate(keep_rows)]
+
+    def _linear_scorer(self) -> LinearScorer | None:
+        """The Pipeline's probabilities computed part by part (scorer.py): built once, on
+        first use; None for a Pipeline it does not support, which scikit-learn then scores."""
+        if self._scorer is _UNBUILT:
+            self._scorer = LinearScorer.from_pipeline(self.pipeline)
+        return self._scorer
 
     def scores_and_labels(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """From class probabilities: the keep score (sum over keep_labels) and the best label."""

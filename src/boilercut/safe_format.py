@@ -28,8 +28,8 @@ from boilercut.persist import ModelFileError
 PROJECT_TYPES = (
     "boilercut.features.LineShape",
     "boilercut.features.Neighbours",
-    "boilercut.model.normalise_text",  # word TfidfVectorizer preprocessor (a function)
-    "boilercut.model.normalise_head",  # char TfidfVectorizer preprocessor (a function)
+    "boilercut.normalise.normalise_text",  # word TfidfVectorizer preprocessor (a function)
+    "boilercut.normalise.normalise_head",  # char TfidfVectorizer preprocessor (a function)
 )
 # What a fitted boilercut Pipeline holds besides the project's types.
 LIBRARY_TYPES = (

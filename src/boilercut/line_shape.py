@@ -1,0 +1,227 @@
+"""The shape of every line of a batch, computed with numpy on the batch's code points.
+
+A Python function per line cost about 40 us per line (five str-method passes over up to
+300 characters, plus regexes), a quarter of all scoring time. Here the stripped lines
+are joined into one array of code points; character classes come from lookup tables,
+per-line counts from cumulative sums, literal patterns from shifted comparisons. Python
+only handles the few lines that need a regex (counters, years, numbered items) or that
+hold separators (segment lengths).
+
+tests/shape_reference.py computes the same values line by line, in plain Python, and a
+test checks that both agree.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from boilercut.lines import count_words
+
+TERMINAL = ".!?。！？…\"'”’»"
+# Separators that flattened menus and breadcrumbs put between items: a space, one of these
+# characters, a space ("Home > News"); and " :: ".
+SEPARATOR_MARKS = ">|»/·•›"
+BULLETS = ("- ", "• ", "* ", "· ", "– ", "» ", "› ", "► ", "▶ ")
+QUOTES = "\"“”«»„「"
+NUMBERED = re.compile(r"\(?\d{1,3}[.)]\s")
+COUNTER = re.compile(r"\(\s*[\d.,]+\s*[kKmM]?\s*\)|^\s*[\d.,]+\s*[kKmM]?\s*$|\d[\d.,]*\s*[kKmM]\b")
+YEAR = re.compile(r"\b(19|20)\d\d\b")
+# Cells of a table row ("| a | b |") and items of a flattened menu or breadcrumb.
+SEGMENTS = re.compile(r"\s[>»›·•/]\s|\|")
+# Lengths are capped before the log: a linear model extrapolates, and a 5,000-word table
+# cell (old table layouts rendered by trafilatura) must not look stranger than a 400-word one.
+MAX_CHARS, MAX_WORDS = 2000, 400
+# Character ratios and marks (year, link, counter, quote, ...) look at the first HEAD_CHARS
+# characters: as telling as the whole line, and bounded work for giant lines.
+HEAD_CHARS = 300
+
+LINE_SHAPE_NAMES = (
+    "log_chars", "log_words", "ends_terminal", "ends_colon", "ends_digit", "starts_bullet",
+    "starts_numbered", "starts_upper", "digit_ratio", "upper_ratio", "punct_ratio",
+    "titlecase_ratio", "has_counter", "has_year", "has_copyright",
+    "has_link", "has_quote", "mean_word_len", "is_cjk",
+    "separator_density", "starts_pipe", "log_longest_segment", "segments", "glued_words",
+)
+
+# Bits of the character-class table.
+ALPHA, DIGIT, UPPER, ALNUM, SPACE, CJK, WORD = 1, 2, 4, 8, 16, 32, 64
+_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
+
+
+def _classes_of(code: int) -> int:
+    ch = chr(code)
+    bits = (ALPHA * ch.isalpha() | DIGIT * ch.isdigit() | UPPER * ch.isupper()
+            | ALNUM * ch.isalnum() | SPACE * ch.isspace())
+    if any(lo <= code <= hi for lo, hi in _CJK_RANGES):
+        bits |= CJK
+    if ch.isalnum() or ch == "_":  # what the re module calls \w
+        bits |= WORD
+    return bits
+
+
+@lru_cache(maxsize=1)
+def _bmp_table() -> np.ndarray:
+    """Class bits of every code point below U+10000 (built once per process, ~30 ms)."""
+    return np.array([_classes_of(c) for c in range(0x10000)], dtype=np.uint8)
+
+
+def char_classes(codes: np.ndarray) -> np.ndarray:
+    """Class bits of each code point; the rare ones above the BMP (emoji, historic
+    scripts) are classified one distinct value at a time."""
+    table = _bmp_table()
+    classes = table[np.minimum(codes, 0xFFFF)]
+    astral = codes > 0xFFFF
+    if astral.any():
+        values, where = np.unique(codes[astral], return_inverse=True)
+        classes[astral] = np.array([_classes_of(int(v)) for v in values], dtype=np.uint8)[where]
+    return classes
+
+
+def _at(codes: np.ndarray, literal: str) -> np.ndarray:
+    """True where `literal` starts in codes (overlapping occurrences count)."""
+    m = len(codes) - len(literal) + 1
+    if m <= 0:
+        return np.zeros(len(codes), dtype=bool)
+    hit = codes[:m] == ord(literal[0])
+    for k, ch in enumerate(literal[1:], start=1):
+        hit &= codes[k:k + m] == ord(ch)
+    return np.concatenate([hit, np.zeros(len(literal) - 1, dtype=bool)])
+
+
+def _shifted(mask: np.ndarray, k: int) -> np.ndarray:
+    """mask[i + k] at position i (False past the end)."""
+    out = np.zeros_like(mask)
+    if k < len(mask):
+        out[:len(mask) - k] = mask[k:]
+    return out
+
+
+class _Batch:
+    """Code points of the stripped lines joined by "\\n", with per-line sums over them."""
+
+    def __init__(self, stripped: list[str]):
+        self.lengths = np.fromiter(map(len, stripped), dtype=np.int64, count=len(stripped))
+        self.starts = np.concatenate(([0], np.cumsum(self.lengths + 1)[:-1])).astype(np.int64)
+        self.ends = self.starts + self.lengths
+        self.head_ends = self.starts + np.minimum(self.lengths, HEAD_CHARS)
+        text = "\n".join(stripped)
+        self.codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        self.classes = char_classes(self.codes)
+
+    def has(self, bit: int) -> np.ndarray:
+        return (self.classes & bit) != 0
+
+    def sums(self, mask: np.ndarray, head: bool = False) -> np.ndarray:
+        """Per line, how many positions of the line (or of its head) are set in mask."""
+        csum = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+        return csum[self.head_ends if head else self.ends] - csum[self.starts]
+
+    def run_starts(self, inside: np.ndarray) -> np.ndarray:
+        """Positions where a run of `inside` characters begins ("\\n" is never inside)."""
+        before = np.concatenate(([False], inside[:-1]))
+        return inside & ~before
+
+    def first(self, default: int = 32) -> np.ndarray:
+        return np.where(self.lengths > 0, self.codes[np.minimum(self.starts, len(self.codes) - 1)], default) \
+            if len(self.codes) else np.full(len(self.lengths), default)
+
+    def last(self, default: int = 32) -> np.ndarray:
+        return np.where(self.lengths > 0, self.codes[np.maximum(self.ends - 1, 0)], default) \
+            if len(self.codes) else np.full(len(self.lengths), default)
+
+    def in_head(self) -> np.ndarray:
+        """True at positions inside the first HEAD_CHARS characters of their line."""
+        marks = np.zeros(len(self.codes) + 1, dtype=np.int64)
+        np.add.at(marks, self.starts, 1)
+        np.add.at(marks, self.head_ends, -1)
+        return np.cumsum(marks)[:-1] > 0
+
+
+def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(features of each line in LINE_SHAPE_NAMES order, word count of each line)."""
+    n = len(texts)
+    if n == 0:
+        return np.zeros((0, len(LINE_SHAPE_NAMES))), np.zeros(0)
+    stripped = [t.strip() for t in texts]
+    b = _Batch(stripped)
+    codes = b.codes
+    space = b.has(SPACE) | (codes == 10)
+    cjk = b.has(CJK)
+    # Words as lines.count_words counts them: whitespace tokens, each CJK character one word.
+    n_words = b.sums(b.run_starts(~space & ~cjk)) + b.sums(cjk)
+    token_starts = b.run_starts(~space)  # str.split() tokens
+    n_tokens = b.sums(token_starts)
+    n_chars = b.lengths
+    n_head = np.minimum(n_chars, HEAD_CHARS)
+    head_div = np.maximum(n_head, 1)
+    letters = np.maximum(b.sums(b.has(ALPHA), head=True), 1)
+    alnum_space = b.sums(b.has(ALNUM) | space, head=True)
+    first, last = b.first(), b.last()
+    # Marks say much about a short line and little about a 300-word paragraph that
+    # happens to contain one.
+    short = np.minimum(1.0, 30.0 / np.maximum(n_words, 1))
+    head = b.in_head()
+
+    def head_has(mask: np.ndarray) -> np.ndarray:
+        return b.sums(mask & head) > 0
+
+    word = b.has(WORD)
+    linkish = (_at(codes, "http://") | _at(codes, "https://") | _at(codes, "www.")
+               | (_at(codes, "@") & _shifted(word, 1)))
+    for tld in (".com", ".org", ".net"):
+        linkish |= _at(codes, tld) & ~_shifted(word, len(tld))
+    copyright_mark = (codes == 0xA9) | _at(codes, "(c)") | _at(codes, "(C)")
+    quote = np.isin(codes, np.array([ord(q) for q in QUOTES], dtype=np.uint32))
+    lower = (codes >= 0x61) & (codes <= 0x7A)
+    glued = ((lower | ((codes >= 0xE0) & (codes <= 0xFF)))
+             & _shifted((codes >= 0x41) & (codes <= 0x5A) | ((codes >= 0xC0) & (codes <= 0xDE)), 1)
+             & _shifted(lower, 2))
+    mark = np.isin(codes, np.array([ord(c) for c in SEPARATOR_MARKS], dtype=np.uint32))
+    separator = (codes == 32) & _shifted(mark, 1) & _shifted(codes == 32, 2) | _at(codes, " :: ")
+    n_separators = b.sums(separator)
+
+    # Regexes only where they can match: a digit in the head.
+    digits_in_head = b.sums(b.has(DIGIT), head=True)
+    counter, year, numbered = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in np.flatnonzero(digits_in_head):
+        h = stripped[i][:HEAD_CHARS]
+        counter[i] = COUNTER.search(h) is not None
+        year[i] = digits_in_head[i] >= 4 and YEAR.search(h) is not None
+        numbered[i] = NUMBERED.match(h) is not None
+
+    # Segments of menus and table rows: only lines with a separator or a "|".
+    longest = n_words.astype(np.float64)
+    n_segments = np.ones(n)
+    for i in np.flatnonzero((n_separators > 0) | (b.sums(codes == ord("|")) > 0)):
+        segments = [seg for seg in SEGMENTS.split(stripped[i]) if seg.strip()]
+        longest[i] = max((count_words(seg) for seg in segments), default=0)
+        n_segments[i] = len(segments)
+
+    starts_bullet = np.zeros(n, dtype=bool)
+    second = np.where(b.lengths > 1, codes[np.minimum(b.starts + 1, max(len(codes) - 1, 0))], 0) if len(codes) else first
+    for bullet in BULLETS:
+        starts_bullet |= (first == ord(bullet[0])) & (second == ord(bullet[1]))
+    first_classes = char_classes(first.astype(np.uint32))
+    last_classes = char_classes(last.astype(np.uint32))
+    terminal = np.array([ord(c) for c in TERMINAL], dtype=np.uint32)
+
+    features = np.column_stack([
+        np.log1p(np.minimum(n_chars, MAX_CHARS)), np.log1p(np.minimum(n_words, MAX_WORDS)),
+        np.isin(last, terminal), last == ord(":"), (last_classes & DIGIT) != 0,
+        starts_bullet, numbered, ((first_classes & UPPER) != 0) & (n_chars > 0),
+        b.sums(b.has(DIGIT), head=True) / head_div,
+        b.sums(b.has(UPPER), head=True) / letters,
+        (n_head - alnum_space) / head_div,
+        b.sums(token_starts & b.has(UPPER)) / np.maximum(n_tokens, 1),
+        short * counter, short * year, short * head_has(copyright_mark),
+        short * head_has(linkish), short * head_has(quote),
+        np.minimum(n_chars / np.maximum(n_tokens, 1), 20) / 20.0,
+        n_words > n_tokens,
+        np.minimum(n_separators / (n_words + 1), 2.0), first == ord("|"),
+        np.log1p(np.minimum(longest, MAX_WORDS)), np.minimum(n_segments, 20) / 20.0,
+        np.minimum(b.sums(glued, head=True), 3) / 3.0,
+    ]).astype(np.float64)
+    return features, n_words.astype(np.float64)
+

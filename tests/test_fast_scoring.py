@@ -1,0 +1,115 @@
+"""The batch implementations used for scoring give the same numbers as the reference ones:
+line_shape.shape_matrix vs tests/shape_reference.py, fast_tfidf vs scikit-learn's
+vectorizers, LinearScorer vs Pipeline.predict_proba."""
+import copy
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from boilercut.fast_tfidf import fast_transform
+from boilercut.features import make_line_table
+from boilercut.line_shape import LINE_SHAPE_NAMES, shape_matrix
+from boilercut.model import LineModel
+from boilercut.normalise import normalise_head, normalise_text
+from boilercut.scorer import LinearScorer
+from boilercut.training import fit_pipeline
+from conftest import TINY_CLASSIFIER, TINY_FEATURES, tiny_records
+from shape_reference import line_shape
+
+# Lines where a batch implementation could part from the per-line one: empty and blank
+# lines, Unicode case rules (final sigma, dotted I), non-ASCII digits and spaces, CJK,
+# characters above U+FFFF, separators, marks at the edge of the 300-character head.
+TRICKY = [
+    "", " ", "\t", "a", "I", "ΟΔΟΣ ΚΑΙ ΣΟΦΙΑ", "İstanbul İ", "١٢٣ ٤٥ and ３４", "a  b\t\tc\u00a0d",
+    "日本語のテキスト abc", "emoji 😀 ok 😀😀 𝔘𝔫𝔦", "é e\u0301", "x\u2028y\u2029z", "Home > News > World",
+    "| cell | cell | | |", "Share 1.2K", "veryGood! (9753)", "(c) 2020 Example.com", "© Example",
+    "1) First step.", "(12) Likes", "...", "FinanceBlinken says", "mail me@example.org now",
+    "see https://example.net/page", "a" * 298 + " http://x.com", "word " * 500, "Ünïcödé wörds ß ẞ",
+    "tab\tseparated\tcells", "  leading and trailing  ", "#hashtag @user under_score",
+    "a line\nwith a break inside", "\n",  # possible through the API
+]
+
+
+def test_shape_matrix_matches_the_reference_on_tricky_lines():
+    features, words = shape_matrix(TRICKY)
+    for i, line in enumerate(TRICKY):
+        expected, n_words = line_shape(line)
+        assert words[i] == n_words, repr(line)
+        for j, name in enumerate(LINE_SHAPE_NAMES):
+            assert features[i, j] == pytest.approx(expected[j], abs=1e-12), (name, line)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"),
+                        max_size=80), min_size=1, max_size=8))
+def test_shape_matrix_matches_the_reference_on_any_text(lines):
+    features, words = shape_matrix(lines)
+    reference = np.array([line_shape(line)[0] for line in lines])
+    assert np.allclose(features, reference, atol=1e-12)
+    assert list(words) == [line_shape(line)[1] for line in lines]
+
+
+def _fitted(**kwargs) -> TfidfVectorizer:
+    texts = [line for r in tiny_records(12) for line in r["lines"]] + TRICKY
+    return TfidfVectorizer(dtype=np.float32, sublinear_tf=True, **kwargs).fit(texts)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"preprocessor": normalise_text, "token_pattern": r"(?u)\b\w+\b", "ngram_range": (1, 2)},
+    {"preprocessor": normalise_text, "token_pattern": r"(?u)\b\w+\b", "ngram_range": (1, 1)},
+    {"preprocessor": normalise_text, "token_pattern": r"(?u)\b\w+\b", "ngram_range": (1, 2), "max_features": 40},
+    {"preprocessor": normalise_head, "analyzer": "char_wb", "ngram_range": (2, 4)},
+    {"preprocessor": normalise_head, "analyzer": "char_wb", "ngram_range": (3, 3), "min_df": 2},
+])
+def test_fast_transform_is_the_vectorizers_transform(kwargs):
+    vectorizer = _fitted(**kwargs)
+    fast = fast_transform(vectorizer)
+    assert fast is not None
+    lines = TRICKY + [line.upper() for line in TRICKY] + ["unseen wörds 99 times", "ΣΟΦΙΑΣ"]
+    expected, got = vectorizer.transform(lines), fast(lines)
+    assert got.shape == expected.shape
+    assert abs(got - expected).max() < 1e-6
+    assert fast([]).shape == (0, len(vectorizer.vocabulary_))
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"analyzer": "char", "ngram_range": (2, 3)},  # not char_wb
+    {"preprocessor": normalise_head, "analyzer": "char_wb", "ngram_range": (2, 5)},  # 5-grams
+    {"preprocessor": normalise_head, "analyzer": "char_wb", "ngram_range": (1, 3)},  # 1-grams
+    {"token_pattern": r"(?u)\b\w+\b"},  # sklearn's own lowercase preprocessor, not normalise_text
+])
+def test_fast_transform_declines_what_it_cannot_reproduce(kwargs):
+    assert fast_transform(_fitted(**kwargs)) is None
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_linear_scorer_gives_the_pipelines_probabilities(binary):
+    records = tiny_records()
+    if binary:
+        records = [{**r, "labels": [None if x is None else ("content" if x == "content" else "boilerplate")
+                                    for x in r["labels"]]} for r in records]
+    pipeline = fit_pipeline(records, TINY_FEATURES, TINY_CLASSIFIER)
+    scorer = LinearScorer.from_pipeline(pipeline)
+    assert scorer is not None
+    table = make_line_table([r["lines"] for r in tiny_records(5, seed=3)] + [TRICKY, ["alone"]])
+    assert np.abs(scorer.predict_proba(table) - pipeline.predict_proba(table)).max() < 1e-9
+
+
+class _OtherClassifier(LogisticRegression):
+    """Any classifier other than LogisticRegression itself."""
+
+
+def test_line_model_uses_sklearn_for_a_pipeline_the_scorer_does_not_know(tiny_model):
+    pipeline = copy.deepcopy(tiny_model.pipeline)
+    other = _OtherClassifier()
+    other.__dict__.update(pipeline.steps[-1][1].__dict__)
+    pipeline.steps[-1] = ("classifier", other)
+    assert LinearScorer.from_pipeline(pipeline) is None
+    model = LineModel(pipeline=pipeline, keep_labels=("content",))
+    pages = [r["lines"] for r in tiny_records(3, seed=5)]
+    assert model._linear_scorer() is None
+    assert np.abs(model.predict_proba_pages(pages) - tiny_model.predict_proba_pages(pages)).max() < 1e-9
