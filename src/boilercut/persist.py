@@ -27,7 +27,9 @@ logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_PATH = REPO_ROOT / "models" / "boilercut.joblib"
-FORMAT_VERSION = 1
+# Bumped whenever a saved Pipeline would compute different features under this code:
+# 2 = line-shape marks read the first 300 characters (line_shape.py).
+FORMAT_VERSION = 2
 PROBE_PAGE = ["Home | News | Contact", "The council met on Tuesday to discuss the new bus routes."]
 
 
