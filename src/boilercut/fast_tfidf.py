@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text
+from boilercut.normalise import CHAR_FEATURE_CHARS, WORD_TOKEN_PATTERN, normalise_head, normalise_text
 
 _DIGITS = re.compile(r"\d")
 _TOKEN_OR_LINE_END = re.compile(r"\w+|\n")
@@ -133,7 +133,8 @@ class _CharWbCounts:
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
         # One string for the batch: each line's words joined by single spaces and padded,
         # lines separated by "\n" (an empty line adds nothing).
-        padded = [" ".join(normalise_head(line).split()) for line in lines]
+        heads = _normalise_batch([line[:CHAR_FEATURE_CHARS] for line in lines]).split("\n")
+        padded = [" ".join(head.split()) for head in heads]
         text = "\n".join(f" {p} " if p else "" for p in padded)
         codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         lengths = np.fromiter((len(p) + 2 if p else 0 for p in padded), dtype=np.int64, count=len(padded))

@@ -27,7 +27,7 @@ _UNBUILT = object()  # LineModel._scorer before its first use
 CHUNK_LINES = 20_000
 
 
-def build_features(word_ngram_max: int = 2, char_ngram_min: int = 2, char_ngram_max: int = 4,
+def build_features(word_ngram_max: int = 2, char_ngram_min: int = 3, char_ngram_max: int = 4,
                    min_df: int = 2, max_word_features: int | None = 200_000,
                    max_char_features: int | None = 200_000, context_window: int = 3,
                    context_text_window: int = 1, smooth: int = 6,
