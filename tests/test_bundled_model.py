@@ -43,8 +43,8 @@ def test_mirror_example_labels_the_lists_as_clickbait(bundled_model):
 
 
 @pytest.mark.skipif(not (SHARED / "examples").is_dir(), reason="../shared is not beside the project")
-@pytest.mark.xfail(strict=True, reason="known gap (issue 2/3): about a third of the real page's teaser-list "
-                   "lines still score above the keep threshold; the article is kept whole")
+@pytest.mark.xfail(strict=True, reason="known gap (issue 2/3): 7 of the real page's 33 teaser-list lines "
+                   "and headers still score above the keep threshold; the article is kept whole")
 def test_real_mirror_example_drops_every_non_article_line(bundled_model):
     text = (SHARED / "examples" / "ascend-wealth-mirror.txt").read_text(encoding="utf-8")
     lines = split_lines(text)
