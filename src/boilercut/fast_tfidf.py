@@ -23,7 +23,6 @@ import scipy.sparse as sp
 
 from boilercut.normalise import CHAR_FEATURE_CHARS, WORD_TOKEN_PATTERN, normalise_head, normalise_text
 
-_DIGITS = re.compile(r"\d")
 _TOKEN_OR_LINE_END = re.compile(r"\w+|\n")
 _LINE_END = -2  # token id of the "\n" between two lines
 # Bits per character in a char n-gram key: 4 characters x 16 bits fill a uint64.
@@ -31,16 +30,15 @@ _CHAR_BITS = 16
 
 
 def _normalise_batch(lines: Sequence[str]) -> str:
-    """normalise_text of every line, joined by "\\n": one lower() and one regex pass for
-    the batch instead of two calls per line. Lines hold no "\\n", and lower() treats "\\n"
-    like the end of a string (neither cased nor case-ignorable), so each line comes out
-    as normalise_text would make it."""
+    """normalise_text of every line, joined by "\\n": one call for the batch instead of
+    one per line. lower() treats "\\n" like the end of a string (neither cased nor
+    case-ignorable), so each line comes out as normalise_text alone would make it."""
     joined = "\n".join(lines)
     if joined.count("\n") != len(lines) - 1:
         # A line given through the API may hold "\n" itself: as a non-word character it
         # only separates tokens, as a space does.
         joined = "\n".join(line.replace("\n", " ") for line in lines)
-    return _DIGITS.sub("0", joined.lower())
+    return normalise_text(joined)
 
 
 def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
@@ -145,7 +143,7 @@ class _CharWbCounts:
         space = codes == 32
         rows, cols = [], []
         key = ids.copy()
-        # breaks[i]: window starting at i crosses a line end or has a space inside it
+        # blocked[i]: the window starting at i crosses a line end or has a space inside it
         blocked = newline.copy()
         for n in range(2, self.max_n + 1):
             m = len(codes) - n + 1

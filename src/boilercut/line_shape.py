@@ -131,13 +131,6 @@ class _Batch:
         return np.where(self.lengths > 0, self.codes[np.maximum(self.ends - 1, 0)], default) \
             if len(self.codes) else np.full(len(self.lengths), default)
 
-    def in_head(self) -> np.ndarray:
-        """True at positions inside the first HEAD_CHARS characters of their line."""
-        marks = np.zeros(len(self.codes) + 1, dtype=np.int64)
-        np.add.at(marks, self.starts, 1)
-        np.add.at(marks, self.head_ends, -1)
-        return np.cumsum(marks)[:-1] > 0
-
 
 def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(features of each line in LINE_SHAPE_NAMES order, word count of each line)."""
@@ -162,10 +155,9 @@ def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     # Marks say much about a short line and little about a 300-word paragraph that
     # happens to contain one.
     short = np.minimum(1.0, 30.0 / np.maximum(n_words, 1))
-    head = b.in_head()
 
     def head_has(mask: np.ndarray) -> np.ndarray:
-        return b.sums(mask & head) > 0
+        return b.sums(mask, head=True) > 0
 
     word = b.has(WORD)
     linkish = (_at(codes, "http://") | _at(codes, "https://") | _at(codes, "www.")
@@ -211,7 +203,7 @@ def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         np.log1p(np.minimum(n_chars, MAX_CHARS)), np.log1p(np.minimum(n_words, MAX_WORDS)),
         np.isin(last, terminal), last == ord(":"), (last_classes & DIGIT) != 0,
         starts_bullet, numbered, ((first_classes & UPPER) != 0) & (n_chars > 0),
-        b.sums(b.has(DIGIT), head=True) / head_div,
+        digits_in_head / head_div,
         b.sums(b.has(UPPER), head=True) / letters,
         (n_head - alnum_space) / head_div,
         b.sums(token_starts & b.has(UPPER)) / np.maximum(n_tokens, 1),

@@ -16,9 +16,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from boilercut.features import LineShape, Neighbours, make_line_table
-# normalise_text/normalise_head are imported here too: models saved before they moved
-# to boilercut.normalise refer to them as boilercut.model.normalise_*.
-from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text  # noqa: F401
+from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text
 from boilercut.scorer import LinearScorer
 
 _UNBUILT = object()  # LineModel._scorer before its first use
