@@ -25,6 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# One BLAS thread, as `python -m predict` sets it: the figures are per core.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_INPUT = REPO.parent / "shared" / "realweb" / "dev-fineweb.jsonl.gz"
 TARGET_LINES_PER_S = 20_000  # issue 5: per core, end to end, default model

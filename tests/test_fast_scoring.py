@@ -5,14 +5,17 @@ import copy
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+import boilercut.fast_tfidf as fast_tfidf
 from boilercut.fast_tfidf import fast_transform
 from boilercut.features import make_line_table
-from boilercut.line_shape import LINE_SHAPE_NAMES, shape_matrix
+from boilercut.line_shape import LINE_SHAPE_NAMES, shape_matrix, word_counts
+from boilercut.lines import count_words
 from boilercut.model import LineModel
 from boilercut.normalise import normalise_head, normalise_text
 from boilercut.scorer import LinearScorer
@@ -31,6 +34,17 @@ TRICKY = [
     "see https://example.net/page", "a" * 298 + " http://x.com", "word " * 500, "Ünïcödé wörds ß ẞ",
     "tab\tseparated\tcells", "  leading and trailing  ", "#hashtag @user under_score",
     "a line\nwith a break inside", "\n",  # possible through the API
+]
+# Lines for the word tokens found on code points (fast_tfidf._token_hashes): what \\w and
+# \\d are in Unicode, digits of other scripts and above U+FFFF (mapped to "0"), digit-like
+# characters that are not \\d (superscripts, circled, fractions), underscores,
+# apostrophes, punctuation only, a very long token and line, the U+FFFD that stands for
+# undecodable bytes, combining marks, CJK, tokens that share a prefix or differ in length.
+WORDS_TRICKY = TRICKY + [
+    "don't can’t l'homme", "snake_case __dunder__ _ __", "!!! ??? ... --- ***", "x² ① ½ Ⅻ 10²",
+    "٣ ৩ ๓ 𝟙𝟚 १२३", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 words 𝓬", "bad byte \ufffd here\ufffd\ufffd", "naïve cafe\u0301 ǅungla",
+    "中文字符 한국어 テキスト", "ab abc abcd abcde abc ab", "z" * 5000, "token " * 3000,
+    "a_1 1_a 9a a9 ９a", "ΣΑΣ σας ΌΣΟΣ", "tab\there\x0bvertical\x0cform", "\u200bzero\u200dwidth",
 ]
 
 
@@ -53,9 +67,12 @@ def test_shape_matrix_matches_the_reference_on_any_text(lines):
     assert list(words) == [line_shape(line)[1] for line in lines]
 
 
-def _fitted(**kwargs) -> TfidfVectorizer:
-    texts = [line for r in tiny_records(12) for line in r["lines"]] + TRICKY
+def _fitted(texts=None, **kwargs) -> TfidfVectorizer:
+    texts = [line for r in tiny_records(12) for line in r["lines"]] + WORDS_TRICKY if texts is None else texts
     return TfidfVectorizer(dtype=np.float32, sublinear_tf=True, **kwargs).fit(texts)
+
+
+WORDS = {"preprocessor": normalise_text, "token_pattern": r"(?u)\b\w+\b", "ngram_range": (1, 2)}
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -69,11 +86,58 @@ def test_fast_transform_is_the_vectorizers_transform(kwargs):
     vectorizer = _fitted(**kwargs)
     fast = fast_transform(vectorizer)
     assert fast is not None
-    lines = TRICKY + [line.upper() for line in TRICKY] + ["unseen wörds 99 times", "ΣΟΦΙΑΣ"]
+    lines = WORDS_TRICKY + [line.upper() for line in WORDS_TRICKY] + ["unseen wörds 99 times", "ΣΟΦΙΑΣ"]
     expected, got = vectorizer.transform(lines), fast(lines)
     assert got.shape == expected.shape
     assert abs(got - expected).max() < 1e-6
     assert fast([]).shape == (0, len(vectorizer.vocabulary_))
+    assert fast([""]).nnz == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60),
+                min_size=1, max_size=8))
+def test_word_tokens_on_code_points_are_the_vectorizers_on_any_text(lines):
+    # The vocabulary is fitted on half of the lines: the rest has unseen tokens too.
+    vectorizer = _fitted(texts=lines[::2] + ["seed words"], **WORDS)
+    expected, got = vectorizer.transform(lines), fast_transform(vectorizer)(lines)
+    assert (expected != got).nnz == 0
+
+
+def test_colliding_vocabulary_hashes_leave_the_words_to_sklearn(monkeypatch):
+    # With base 1 a token's hash is the sum of its code points: "ab" and "ba" collide.
+    monkeypatch.setattr(fast_tfidf, "_HASH_BASE", 1)
+    monkeypatch.setattr(fast_tfidf, "_HASH_BASE_INVERSE", 1)
+    assert fast_transform(_fitted(texts=["ab ba", "ab ba"], **WORDS)) is None
+    fast = fast_transform(_fitted(texts=["pp cd", "pp cd"], **WORDS))
+    assert fast is not None
+    # "à" (224) has the hash of "pp" (112 + 112) but not its length: no match.
+    assert fast(["à", "pp"]).indptr.tolist() == [0, 0, 1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 29)), max_size=200))
+def test_counts_matrix_is_the_coo_one_with_duplicates_summed(entries):
+    rows = np.array([r for r, _ in entries], dtype=np.int64)
+    cols = np.array([c for _, c in entries], dtype=np.int64)
+    got = fast_tfidf._counts_matrix(rows, cols, 10, 30)
+    expected = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(10, 30), dtype=np.float32)
+    expected.sum_duplicates()
+    assert got.dtype == np.float32 and got.has_sorted_indices
+    for name in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(got, name), getattr(expected, name)), name
+
+
+def test_word_counts_are_count_words():
+    lines = WORDS_TRICKY + ["\ud800 lone \udcff surrogates", "日本 語 x"]
+    assert list(word_counts(lines)) == [count_words(line) for line in lines]
+    assert len(word_counts([])) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=60), max_size=8))
+def test_word_counts_are_count_words_on_any_text(lines):
+    assert list(word_counts(lines)) == [count_words(line) for line in lines]
 
 
 @pytest.mark.parametrize("kwargs", [

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
+import numpy as np
+
 from boilercut.filter import check_threshold
+from boilercut.line_shape import word_counts
 from boilercut.lines import count_words, split_lines
 from boilercut.model import LineModel
 
@@ -50,7 +53,7 @@ def check_options(threshold: float | None, mode: str, max_removed_share: float |
 
 
 def keep_decisions(scores: Sequence[float], threshold: float, mode: str = "lines") -> list[bool]:
-    keep = [bool(s >= threshold) for s in scores]
+    keep = (np.asarray(scores, dtype=np.float64) >= threshold).tolist()
     if mode == "trim" and any(keep):
         first = keep.index(True)
         last = len(keep) - 1 - keep[::-1].index(True)
@@ -58,13 +61,15 @@ def keep_decisions(scores: Sequence[float], threshold: float, mode: str = "lines
     return keep
 
 
-def summarise(lines: Sequence[str], keep: Sequence[bool], max_removed_share: float | None) -> Cleaned:
-    """Statistics and kept text of one document; the guard drops it when too much is removed."""
-    words = [count_words(line) for line in lines]
-    total = sum(words)
-    removed = sum(w for w, k in zip(words, keep) if not k)
+def summarise(lines: Sequence[str], keep: Sequence[bool], max_removed_share: float | None,
+              words: Sequence[int] | None = None) -> Cleaned:
+    """Statistics and kept text of one document; the guard drops it when too much is removed.
+    words: count_words of each line, when the caller has counted them already."""
+    words = np.asarray([count_words(line) for line in lines] if words is None else words, dtype=np.int64)
+    removed_lines = ~np.asarray(keep, dtype=bool).reshape(-1)
+    total, removed = int(words.sum()), int(words[removed_lines].sum())
     share = removed / total if total else 0.0
-    n_kept = sum(keep)
+    n_kept = len(lines) - int(removed_lines.sum())
     dropped = max_removed_share is not None and share > max_removed_share
     text = "" if dropped else "\n".join(line for line, k in zip(lines, keep) if k)
     return Cleaned(text, n_kept, len(lines) - n_kept, share, dropped)
@@ -77,8 +82,11 @@ def clean_texts(model: LineModel, texts: Sequence[str], threshold: float | None 
     cut = model.threshold if threshold is None else float(threshold)
     pages = [split_lines(text) for text in texts]
     scores = model.score_pages(pages) if any(pages) else [[] for _ in pages]
-    return [summarise(lines, keep_decisions(s, cut, mode), max_removed_share)
-            for lines, s in zip(pages, scores)]
+    # Words of all lines counted in one pass over the batch, then cut at page ends.
+    words = np.split(word_counts([line for page in pages for line in page]),
+                     np.cumsum([len(page) for page in pages])[:-1])
+    return [summarise(lines, keep_decisions(s, cut, mode), max_removed_share, w)
+            for lines, s, w in zip(pages, scores, words)]
 
 
 def batch_texts(items: Iterable, text_of, max_lines: int = BATCH_LINES) -> Iterator[list]:

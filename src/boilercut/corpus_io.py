@@ -23,6 +23,11 @@ from boilercut.textio import InputError, decode_page, open_binary, read_page
 FORMATS = ("txt", "jsonl", "parquet")
 # Rows per parquet read and write (memory per batch, not a tuning knob for speed).
 PARQUET_ROWS = 1000
+# gzip level of .jsonl.gz outputs. Measured on the cleaned dev-fineweb (8.8 MB of JSONL):
+# level 1 takes 0.10 s and leaves 44% of the size, level 6 (gzip's default) 0.46 s and 38%.
+# At level 6 compression was the largest single cost of `predict --output x.jsonl.gz`
+# (more than the model's word features); level 1 buys 4.7x the speed for 16% more bytes.
+GZIP_LEVEL = 1
 
 
 class Record(NamedTuple):
@@ -179,8 +184,7 @@ class CorpusWriter:
         fd, self._tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
         raw = os.fdopen(fd, "wb")
         gz = self.fmt == "jsonl" and out.name.endswith(".gz")
-        # compresslevel 6: gzip's own default trade-off; 9 costs 3x the time for ~2% size
-        self._f = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) if gz else raw
+        self._f = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL) if gz else raw
         self._raw = raw
         return self
 

@@ -45,8 +45,10 @@ LINE_SHAPE_NAMES = (
     "separator_density", "starts_pipe", "log_longest_segment", "segments", "glued_words",
 )
 
-# Bits of the character-class table.
-ALPHA, DIGIT, UPPER, ALNUM, SPACE, CJK, WORD = 1, 2, 4, 8, 16, 32, 64
+# Bits of the character-class table. WORD and DECIMAL are what the re module calls \w and
+# \d in a str pattern (str.isalnum() or "_", and str.isdecimal()); DIGIT is str.isdigit(),
+# which also holds for superscripts and circled digits.
+ALPHA, DIGIT, UPPER, ALNUM, SPACE, CJK, WORD, DECIMAL = 1, 2, 4, 8, 16, 32, 64, 128
 _CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
 
 
@@ -56,8 +58,10 @@ def _classes_of(code: int) -> int:
             | ALNUM * ch.isalnum() | SPACE * ch.isspace())
     if any(lo <= code <= hi for lo, hi in _CJK_RANGES):
         bits |= CJK
-    if ch.isalnum() or ch == "_":  # what the re module calls \w
+    if ch.isalnum() or ch == "_":
         bits |= WORD
+    if ch.isdecimal():
+        bits |= DECIMAL
     return bits
 
 
@@ -130,6 +134,17 @@ class _Batch:
     def last(self, default: int = 32) -> np.ndarray:
         return np.where(self.lengths > 0, self.codes[np.maximum(self.ends - 1, 0)], default) \
             if len(self.codes) else np.full(len(self.lengths), default)
+
+
+def word_counts(lines: list[str]) -> np.ndarray:
+    """lines.count_words of every line (whitespace tokens, each CJK character one word),
+    computed over the batch at once; shape_matrix counts the words of the clipped lines."""
+    if not lines:
+        return np.zeros(0, dtype=np.int64)
+    b = _Batch(lines)
+    space = b.has(SPACE) | (b.codes == 10)
+    cjk = b.has(CJK)
+    return b.sums(b.run_starts(~space & ~cjk)) + b.sums(cjk)
 
 
 def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
