@@ -32,6 +32,7 @@ Kept lines go to stdout, diagnostics to stderr. Exit codes:
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -218,6 +219,9 @@ def main(argv=None) -> int:
     except ModelFileError as err:
         print(f"predict: error: {err}", file=sys.stderr)
         return EXIT_MODEL
+    # The model's hundreds of thousands of objects live as long as the process: keep them
+    # out of later garbage collections, which would scan them again and again.
+    gc.freeze()
     threshold = model.threshold if args.threshold is None else args.threshold
     if not corpus_mode:
         return print_pages(args, [path for path, _ in sources], model, threshold) or status

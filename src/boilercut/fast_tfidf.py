@@ -166,28 +166,28 @@ class _CharWbCounts:
 
     def __init__(self, vocabulary: dict[str, int], min_n: int, max_n: int):
         self.min_n, self.max_n, self.n_cols = min_n, max_n, len(vocabulary)
-        alphabet = sorted({ch for term in vocabulary for ch in term})
+        terms = list(vocabulary)
+        lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+        term_starts = np.cumsum(lengths) - lengths
+        codes = _codes("".join(terms))
+        alphabet = np.unique(codes)
         # Character id 0 = a character no vocabulary n-gram has; such n-grams match nothing.
-        self.char_id = {ord(ch): i + 1 for i, ch in enumerate(alphabet)}
-        self.table = np.zeros(max(self.char_id, default=0) + 1, dtype=np.uint64)
-        for code, i in self.char_id.items():
-            self.table[code] = i
+        self.table = np.zeros(int(alphabet[-1]) + 1 if len(alphabet) else 1, dtype=np.uint64)
+        self.table[alphabet] = np.arange(1, len(alphabet) + 1, dtype=np.uint64)
+        char_ids = self.table[codes]
+        cols = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(terms))
         self.index, self.col = {}, {}
         for n in range(min_n, max_n + 1):
-            terms = [(t, c) for t, c in vocabulary.items() if len(t) == n]
-            keys = np.array([self._key(t) for t, _ in terms], dtype=np.uint64)
+            of_length_n = np.flatnonzero(lengths == n)
+            keys = np.zeros(len(of_length_n), dtype=np.uint64)
+            for k in range(n):  # the same packing as the windows of __call__
+                keys = (keys << np.uint64(_CHAR_BITS)) | char_ids[term_starts[of_length_n] + k]
             self.index[n] = pd.Index(keys)
-            self.col[n] = np.array([c for _, c in terms], dtype=np.int64)
-
-    def _key(self, term: str) -> int:
-        key = 0
-        for ch in term:
-            key = (key << _CHAR_BITS) | self.char_id[ord(ch)]
-        return key
+            self.col[n] = cols[of_length_n]
 
     @staticmethod
     def fits(vocabulary: dict[str, int], min_n: int, max_n: int) -> bool:
-        n_chars = len({ch for term in vocabulary for ch in term})
+        n_chars = len(np.unique(_codes("".join(vocabulary))))
         return 2 <= min_n <= 3 and max_n <= 4 and n_chars < 2 ** _CHAR_BITS
 
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:

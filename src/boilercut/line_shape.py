@@ -52,23 +52,26 @@ ALPHA, DIGIT, UPPER, ALNUM, SPACE, CJK, WORD, DECIMAL = 1, 2, 4, 8, 16, 32, 64, 
 _CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
 
 
-def _classes_of(code: int) -> int:
-    ch = chr(code)
-    bits = (ALPHA * ch.isalpha() | DIGIT * ch.isdigit() | UPPER * ch.isupper()
-            | ALNUM * ch.isalnum() | SPACE * ch.isspace())
-    if any(lo <= code <= hi for lo, hi in _CJK_RANGES):
-        bits |= CJK
-    if ch.isalnum() or ch == "_":
-        bits |= WORD
-    if ch.isdecimal():
-        bits |= DECIMAL
-    return bits
+def _classes_of(codes: np.ndarray) -> np.ndarray:
+    """Class bits of the given code points, one str-method call per property and code."""
+    chars = list(map(chr, codes.tolist()))
+
+    def where(test) -> np.ndarray:
+        return np.fromiter(map(test, chars), dtype=bool, count=len(chars))
+
+    alnum = where(str.isalnum)
+    bits = (ALPHA * where(str.isalpha) | DIGIT * where(str.isdigit) | UPPER * where(str.isupper)
+            | ALNUM * alnum | SPACE * where(str.isspace) | DECIMAL * where(str.isdecimal)
+            | WORD * (alnum | (codes == ord("_"))))
+    for lo, hi in _CJK_RANGES:
+        bits |= CJK * ((codes >= lo) & (codes <= hi))
+    return bits.astype(np.uint8)
 
 
 @lru_cache(maxsize=1)
 def _bmp_table() -> np.ndarray:
-    """Class bits of every code point below U+10000 (built once per process, ~30 ms)."""
-    return np.array([_classes_of(c) for c in range(0x10000)], dtype=np.uint8)
+    """Class bits of every code point below U+10000 (built once per process, ~15 ms)."""
+    return _classes_of(np.arange(0x10000))
 
 
 def char_classes(codes: np.ndarray) -> np.ndarray:
@@ -79,7 +82,7 @@ def char_classes(codes: np.ndarray) -> np.ndarray:
     astral = codes > 0xFFFF
     if astral.any():
         values, where = np.unique(codes[astral], return_inverse=True)
-        classes[astral] = np.array([_classes_of(int(v)) for v in values], dtype=np.uint8)[where]
+        classes[astral] = _classes_of(values)[where]
     return classes
 
 
@@ -92,6 +95,13 @@ def _at(codes: np.ndarray, literal: str) -> np.ndarray:
     for k, ch in enumerate(literal[1:], start=1):
         hit &= codes[k:k + m] == ord(ch)
     return np.concatenate([hit, np.zeros(len(literal) - 1, dtype=bool)])
+
+
+def _one_of(codes: np.ndarray, chars: str) -> np.ndarray:
+    """True where the code point is one of chars: a lookup table, faster than np.isin."""
+    table = np.zeros(max(map(ord, chars)) + 2, dtype=bool)  # the last entry, False, for
+    table[[ord(c) for c in chars]] = True                    # every code beyond
+    return table[np.minimum(codes, len(table) - 1)]
 
 
 def _shifted(mask: np.ndarray, k: int) -> np.ndarray:
@@ -119,7 +129,10 @@ class _Batch:
 
     def sums(self, mask: np.ndarray, head: bool = False) -> np.ndarray:
         """Per line, how many positions of the line (or of its head) are set in mask."""
-        csum = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+        # int32 counts unless the batch is huge: numpy sums a bool mask into int32 many
+        # times faster than into int64 (measured: shape_matrix 0.48 -> 0.39 s on dev-fineweb).
+        count_type = np.int32 if len(mask) < 2 ** 31 else np.int64
+        csum = np.concatenate(([0], np.cumsum(mask, dtype=count_type)))
         return csum[self.head_ends if head else self.ends] - csum[self.starts]
 
     def run_starts(self, inside: np.ndarray) -> np.ndarray:
@@ -180,12 +193,12 @@ def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     for tld in (".com", ".org", ".net"):
         linkish |= _at(codes, tld) & ~_shifted(word, len(tld))
     copyright_mark = (codes == 0xA9) | _at(codes, "(c)") | _at(codes, "(C)")
-    quote = np.isin(codes, np.array([ord(q) for q in QUOTES], dtype=np.uint32))
+    quote = _one_of(codes, QUOTES)
     lower = (codes >= 0x61) & (codes <= 0x7A)
     glued = ((lower | ((codes >= 0xE0) & (codes <= 0xFF)))
              & _shifted((codes >= 0x41) & (codes <= 0x5A) | ((codes >= 0xC0) & (codes <= 0xDE)), 1)
              & _shifted(lower, 2))
-    mark = np.isin(codes, np.array([ord(c) for c in SEPARATOR_MARKS], dtype=np.uint32))
+    mark = _one_of(codes, SEPARATOR_MARKS)
     separator = (codes == 32) & _shifted(mark, 1) & _shifted(codes == 32, 2) | _at(codes, " :: ")
     n_separators = b.sums(separator)
 
