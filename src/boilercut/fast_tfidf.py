@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from boilercut.line_shape import DECIMAL, WORD, char_classes
+from boilercut.line_shape import DECIMAL, SPACE, WORD, char_classes
 from boilercut.normalise import CHAR_FEATURE_CHARS, WORD_TOKEN_PATTERN, normalise_head, normalise_text
 
 _NEWLINE = ord("\n")  # between the lines of a batch
@@ -53,6 +53,11 @@ def _normalised_codes(lowered: str) -> tuple[np.ndarray, np.ndarray]:
     classes = char_classes(codes)
     codes[(classes & DECIMAL) != 0] = ord("0")
     return codes, classes
+
+
+def _rows_at(newline: np.ndarray) -> np.ndarray:
+    """The line (row of the batch) of every position: how many line ends come before it."""
+    return np.cumsum(newline, dtype=np.int32 if len(newline) < 2 ** 31 else np.int64) - newline
 
 
 # An odd multiplier (so it has an inverse modulo 2^64) with well-mixed bits.
@@ -135,8 +140,7 @@ class _WordCounts:
         known = ids >= 0
         known[known] = self.token_length[ids[known]] == lengths[known]
         ids[~known] = -1
-        row = np.searchsorted(np.flatnonzero(codes == _NEWLINE), starts)
-        return ids, row
+        return ids, _rows_at(codes == _NEWLINE)[starts]
 
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
         ids, row = self._token_ids(lines)
@@ -172,7 +176,8 @@ class _CharWbCounts:
         codes = _codes("".join(terms))
         alphabet = np.unique(codes)
         # Character id 0 = a character no vocabulary n-gram has; such n-grams match nothing.
-        self.table = np.zeros(int(alphabet[-1]) + 1 if len(alphabet) else 1, dtype=np.uint64)
+        # (and for every code beyond the alphabet's largest: the table's last entry)
+        self.table = np.zeros(int(alphabet[-1]) + 2 if len(alphabet) else 1, dtype=np.uint64)
         self.table[alphabet] = np.arange(1, len(alphabet) + 1, dtype=np.uint64)
         char_ids = self.table[codes]
         cols = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(terms))
@@ -191,22 +196,23 @@ class _CharWbCounts:
         return 2 <= min_n <= 3 and max_n <= 4 and n_chars < 2 ** _CHAR_BITS
 
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
-        # One string for the batch: each line's words joined by single spaces and padded,
-        # lines separated by "\n" (an empty line adds nothing).
-        heads = _lower_batch([line[:CHAR_FEATURE_CHARS] for line in lines]).split("\n")
-        padded = [" ".join(head.split()) for head in heads]
-        text = "\n".join(f" {p} " if p else "" for p in padded)
-        codes, _ = _normalised_codes(text)
-        lengths = np.fromiter((len(p) + 2 if p else 0 for p in padded), dtype=np.int64, count=len(padded))
-        row_of = np.repeat(np.arange(len(padded), dtype=np.int64), lengths + 1)[:len(codes)]
+        # One string for the batch: every line's head lower-cased and given a space at each
+        # end, lines separated by "\n". Any whitespace character stands for the space that
+        # pads a word, so the padded words need not be built: a window of length n is an
+        # n-gram of a padded word when it crosses no line end, has no whitespace inside it
+        # (its first and last positions aside) and is not two spaces.
+        heads = _lower_batch([line[:CHAR_FEATURE_CHARS] for line in lines])
+        codes, classes = _normalised_codes(" " + heads.replace("\n", " \n ") + " ")
+        newline = codes == _NEWLINE
+        space = ((classes & SPACE) != 0) & ~newline
+        codes[space] = ord(" ")
         ids = self.table[np.minimum(codes, len(self.table) - 1)]
-        ids[codes >= len(self.table)] = 0
-        newline = codes == 10
-        space = codes == 32
+        row_at = _rows_at(newline)
         rows, cols = [], []
         key = ids.copy()
-        # blocked[i]: the window starting at i crosses a line end or has a space inside it
+        # blocked[i]: the window starting at i crosses a line end or has whitespace inside it
         blocked = newline.copy()
+        two_spaces = space[:-1] & space[1:]
         for n in range(2, self.max_n + 1):
             m = len(codes) - n + 1
             if m <= 0:
@@ -217,10 +223,10 @@ class _CharWbCounts:
                 blocked |= space[n - 2:n - 2 + m]  # the last inner position of the window
             if n < self.min_n:
                 continue
-            starts = np.flatnonzero(~blocked)
+            starts = np.flatnonzero(~(blocked | two_spaces) if n == 2 else ~blocked)
             found = self.index[n].get_indexer(key[starts])
             hit = found >= 0
-            rows.append(row_of[starts[hit]])
+            rows.append(row_at[starts[hit]])
             cols.append(self.col[n][found[hit]])
         if not rows:
             return _counts_matrix(np.zeros(0, np.int64), np.zeros(0, np.int64), len(lines), self.n_cols)
