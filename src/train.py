@@ -29,7 +29,7 @@ from boilercut.model import LineModel
 from boilercut.persist import save_model
 from boilercut.tables import class_table, keep_table
 from boilercut.training import (LINE_WEIGHTS, check_split_classes, check_trainable, evaluate_scored,
-                                 fit_pipeline, pick_threshold, score_records)
+                                 fit_line_model, pick_threshold, score_records)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OmegaConf.register_new_resolver("repo_root", lambda: str(REPO_ROOT), replace=True)
@@ -88,9 +88,11 @@ def train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
     logger.info("pages: %s", {k: len(v) for k, v in splits.items()})
     features = OmegaConf.to_container(cfg.features, resolve=True)
     classifier = OmegaConf.to_container(cfg.model, resolve=True)
-    pipeline = fit_pipeline(splits["train"], features, classifier, cfg.fit.line_weight)
+    context_stage = OmegaConf.to_container(cfg.context_stage, resolve=True)
+    pipeline, stage = fit_line_model(splits["train"], features, classifier, cfg.fit.line_weight,
+                                     context_stage, cfg.fit.n_jobs)
     train_seconds = time.perf_counter() - started
-    model = LineModel(pipeline=pipeline, keep_labels=keep_labels)
+    model = LineModel(pipeline=pipeline, keep_labels=keep_labels, context_stage=stage)
 
     metrics = {}
     loss = float(cfg.threshold.max_content_loss)

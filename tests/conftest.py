@@ -86,16 +86,18 @@ TINY_FEATURES = {"word_ngram_max": 1, "char_ngram_min": 2, "char_ngram_max": 3, 
                  "max_word_features": 5000, "max_char_features": 5000, "context_window": 1,
                  "context_text_window": 1, "smooth": 2, "sublinear_tf": True}
 TINY_CLASSIFIER = {"C": 4.0, "max_iter": 500, "class_weight": "balanced"}
+TINY_CONTEXT_STAGE = {"folds": 2, "shift": 1, "radii": [2], "C": 1.0}
 
 
 @pytest.fixture(scope="session")
 def tiny_model():
-    """A LineModel fitted on the tiny corpus in a second or so."""
+    """A LineModel, with a context stage, fitted on the tiny corpus in a second or so."""
     from boilercut.model import LineModel
-    from boilercut.training import fit_pipeline
+    from boilercut.training import fit_line_model
 
-    pipeline = fit_pipeline(tiny_records(), TINY_FEATURES, TINY_CLASSIFIER)
-    return LineModel(pipeline=pipeline, keep_labels=("content",), threshold=0.5)
+    pipeline, stage = fit_line_model(tiny_records(), TINY_FEATURES, TINY_CLASSIFIER,
+                                     context_stage=TINY_CONTEXT_STAGE)
+    return LineModel(pipeline=pipeline, keep_labels=("content",), threshold=0.5, context_stage=stage)
 
 
 def compose_train(overrides: list[str]):

@@ -65,15 +65,19 @@ def test_missing_model_says_how_to_train(tmp_path):
         load_model(tmp_path / "none.joblib")
 
 
-def test_chunked_scoring_equals_whole_page_scoring():
+@pytest.mark.parametrize("context_stage", [None, {"folds": 2, "shift": 2, "radii": [3]}])
+def test_chunked_scoring_equals_whole_page_scoring(context_stage):
     from boilercut.model import LineModel
-    from boilercut.training import fit_pipeline
+    from boilercut.training import fit_line_model
     from conftest import TINY_CLASSIFIER, TINY_FEATURES, tiny_records
 
-    model = LineModel(fit_pipeline(tiny_records(), {**TINY_FEATURES, "position": False}, TINY_CLASSIFIER))
+    pipeline, stage = fit_line_model(tiny_records(), {**TINY_FEATURES, "position": False}, TINY_CLASSIFIER,
+                                     context_stage=context_stage)
+    model = LineModel(pipeline, context_stage=stage)
+    assert model.context_reach() == 2 + (3 if context_stage else 0)
     pages = [r["lines"] for r in tiny_records(12, seed=3)]
     long_page = [line for page in pages for line in page]
     batch = [long_page, pages[0], long_page[:7]]
     whole = model.predict_proba_pages(batch, chunk_lines=10**6)
-    for chunk in (7, 25, 100):  # windows smaller than a page, and batches of several pages
+    for chunk in (2 * model.context_reach() + 1, 25, 100):  # windows smaller than a page, and batches of several pages
         assert abs(model.predict_proba_pages(batch, chunk_lines=chunk) - whole).max() < 1e-12

@@ -43,8 +43,6 @@ def test_mirror_example_labels_the_lists_as_clickbait(bundled_model):
 
 
 @pytest.mark.skipif(not (SHARED / "examples").is_dir(), reason="../shared is not beside the project")
-@pytest.mark.xfail(strict=True, reason="known gap (issue 2/3): 7 of the real page's 33 teaser-list lines "
-                   "and headers still score above the keep threshold; the article is kept whole")
 def test_real_mirror_example_drops_every_non_article_line(bundled_model):
     text = (SHARED / "examples" / "ascend-wealth-mirror.txt").read_text(encoding="utf-8")
     lines = split_lines(text)
@@ -53,8 +51,8 @@ def test_real_mirror_example_drops_every_non_article_line(bundled_model):
     date = next(i for i, line in enumerate(lines) if line.startswith("Date:"))
     bio = next(i for i in range(date + 1, len(lines)) if "is a " in lines[i] and "reporter" in lines[i])
     article = [lines[1]] + lines[date + 1:bio]
-    assert [line for line in article if line not in kept] == []  # holds today
-    assert kept == article  # fails today: list lines survive
+    assert [line for line in article if line not in kept] == []
+    assert kept == article
 
 
 @pytest.mark.skipif(not (SHARED / "examples").is_dir(), reason="../shared is not beside the project")

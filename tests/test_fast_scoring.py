@@ -173,7 +173,7 @@ def test_line_model_uses_sklearn_for_a_pipeline_the_scorer_does_not_know(tiny_mo
     other.__dict__.update(pipeline.steps[-1][1].__dict__)
     pipeline.steps[-1] = ("classifier", other)
     assert LinearScorer.from_pipeline(pipeline) is None
-    model = LineModel(pipeline=pipeline, keep_labels=("content",))
+    model = LineModel(pipeline=pipeline, keep_labels=("content",), context_stage=tiny_model.context_stage)
     pages = [r["lines"] for r in tiny_records(3, seed=5)]
     assert model._linear_scorer() is None
     assert np.abs(model.predict_proba_pages(pages) - tiny_model.predict_proba_pages(pages)).max() < 1e-9

@@ -34,6 +34,7 @@ def test_skops_round_trip_gives_identical_scores(tiny_model, tmp_path):
     path = save_model(tiny_model, tmp_path / "m.skops")
     assert path.read_bytes()[:2] == b"PK"  # a zip, not a pickle
     loaded = load_model(path)
+    assert loaded.context_stage is not None
     assert score_lines(LINES, model=loaded) == score_lines(LINES, model=tiny_model)
     assert loaded.labels == tiny_model.labels and loaded.keep_labels == tiny_model.keep_labels
 
@@ -41,7 +42,10 @@ def test_skops_round_trip_gives_identical_scores(tiny_model, tmp_path):
 def test_trusted_types_cover_a_fitted_pipeline(tiny_model):
     from boilercut.safe_format import PROJECT_TYPES, TRUSTED_TYPES, schema_types
 
-    data = sio.dumps(tiny_model.pipeline)
+    from boilercut.persist import stored_form
+
+    assert tiny_model.context_stage is not None
+    data = sio.dumps(stored_form(tiny_model))
     assert schema_types(data) <= TRUSTED_TYPES
     assert set(sio.get_untrusted_types(data=data)) == set(PROJECT_TYPES)
 

@@ -1,8 +1,10 @@
 """Build the line classifier Pipeline, and the LineModel that applies it to pages.
 
-The whole scikit-learn Pipeline is the model and is saved as one object:
+The first stage is one scikit-learn Pipeline:
     line table -> FeatureUnion(word TF-IDF of line and neighbours, char TF-IDF of the
     line, shape features of line and neighbours + run averages) -> LogisticRegression
+and an optional second stage (context_stage.ContextStage) rereads its class probabilities
+of each line and its neighbours. persist.py saves both as one object.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from boilercut.context_stage import ContextStage
 from boilercut.features import LineShape, Neighbours, make_line_table
 from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text
 from boilercut.scorer import LinearScorer
@@ -73,12 +76,14 @@ def build_pipeline(features: dict, classifier: dict) -> Pipeline:
 
 @dataclass
 class LineModel:
-    """A fitted Pipeline plus what is needed to turn its output into keep/drop decisions."""
+    """A fitted Pipeline (and context stage) plus what is needed to turn their output
+    into keep/drop decisions."""
 
     pipeline: Pipeline
     keep_labels: tuple[str, ...] = ("content",)
     threshold: float = 0.5
     metadata: dict = field(default_factory=dict)
+    context_stage: ContextStage | None = None
     _scorer: object = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -95,12 +100,13 @@ class LineModel:
         return np.asarray(cols)
 
     def context_reach(self) -> int:
-        """How many lines away a line's features look (the largest window or smooth radius)."""
+        """How many lines away a line's scores look: the first stage's largest window or
+        smooth radius, plus the context stage's reach over the first stage's scores."""
         reach = 1  # LineShape's contains_neighbour looks one line away
         for _, part in self.pipeline.named_steps["features"].transformer_list:
             if isinstance(part, Neighbours):
                 reach = max(reach, part.window, part.smooth)
-        return reach
+        return reach + (self.context_stage.reach if self.context_stage is not None else 0)
 
     def predict_proba_pages(self, pages: Sequence[Sequence[str]],
                             chunk_lines: int = CHUNK_LINES) -> np.ndarray:
@@ -129,6 +135,8 @@ class LineModel:
         table = make_line_table(batch)
         scorer = self._linear_scorer()
         proba = scorer.predict_proba(table) if scorer else self.pipeline.predict_proba(table)
+        if self.context_stage is not None:
+            proba = self.context_stage.predict_proba(proba, np.asarray(table["page"]))
         return proba[np.concatenate(keep_rows)]
 
     def _linear_scorer(self) -> LinearScorer | None:

@@ -1,6 +1,8 @@
 """Save and load a LineModel: the Pipeline file plus a metadata JSON beside it.
 
-models/boilercut.joblib       the fitted Pipeline (a pickle: it can run code when loaded)
+models/boilercut.joblib       {"pipeline": the fitted first-stage Pipeline, "context_stage":
+                              the fitted ContextStage or None} (a pickle: it can run code
+                              when loaded)
 models/boilercut.joblib.json  labels, keep labels, threshold, config, metrics, data
                               fingerprint, library versions, creation time, and the
                               SHA-256 of the Pipeline file, checked on every load.
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import joblib
 
+from boilercut.context_stage import ContextStage
 from boilercut.model import LineModel
 
 logger = logging.getLogger(__name__)
@@ -28,8 +31,11 @@ logger = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_PATH = REPO_ROOT / "models" / "boilercut.joblib"
 # Bumped whenever a saved Pipeline would compute different features under this code:
-# 2 = line-shape marks read the first 300 characters (line_shape.py).
-FORMAT_VERSION = 2
+# 2 = line-shape marks read the first 300 characters (line_shape.py);
+# 3 = the file holds {"pipeline", "context_stage"}; a format-2 file is the bare Pipeline,
+#     with the same features, so it still loads (as a model without a context stage).
+FORMAT_VERSION = 3
+READABLE_FORMATS = (2, 3)
 PROBE_PAGE = ["Home | News | Contact", "The council met on Tuesday to discuss the new bus routes."]
 
 
@@ -69,16 +75,22 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
+def stored_form(model: LineModel) -> dict:
+    """What a model file holds (format 3)."""
+    return {"pipeline": model.pipeline, "context_stage": model.context_stage}
+
+
 def save_model(model: LineModel, path: str | Path) -> Path:
     """Write the Pipeline and its metadata; returns the model path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    stored = stored_form(model)
     if path.suffix == ".skops":
         from boilercut.safe_format import dumps_skops
-        data = dumps_skops(model.pipeline)
+        data = dumps_skops(stored)
         _atomic_write(path, lambda tmp: tmp.write_bytes(data))
     else:
-        _atomic_write(path, lambda tmp: joblib.dump(model.pipeline, tmp, compress=3))
+        _atomic_write(path, lambda tmp: joblib.dump(stored, tmp, compress=3))
     meta = {**model.metadata, "format_version": FORMAT_VERSION, "labels": model.labels,
             "keep_labels": list(model.keep_labels), "threshold": model.threshold,
             "libraries": library_versions(), "model_file": path.name,
@@ -115,7 +127,7 @@ def load_model(path: str | Path | None = None) -> LineModel:
     """
     path = Path(path) if path is not None else DEFAULT_MODEL_PATH
     meta = read_metadata(path)
-    if meta.get("format_version") != FORMAT_VERSION:
+    if meta.get("format_version") not in READABLE_FORMATS:
         raise ModelFileError(f"{path}: model format {meta.get('format_version')!r}, "
                              f"this boilercut reads {FORMAT_VERSION}; retrain with `python -m train`")
     try:
@@ -127,14 +139,29 @@ def load_model(path: str | Path | None = None) -> LineModel:
                              "or swapped file); refusing to load it")
     _check_versions(path, meta.get("libraries", {}))
     labels, keep, threshold = _check_labels(path, meta)
-    pipeline = _load_pipeline(path, data)
+    pipeline, context_stage = _unpack(path, _load_pipeline(path, data), meta["format_version"])
     found = [str(c) for c in getattr(pipeline, "classes_", [])]
     if not hasattr(pipeline, "predict_proba") or found != labels:
         raise ModelFileError(f"{path}: model labels {found} differ from metadata {labels}; "
                              "retrain with `python -m train`")
-    model = LineModel(pipeline=pipeline, keep_labels=keep, threshold=threshold, metadata=meta)
+    model = LineModel(pipeline=pipeline, keep_labels=keep, threshold=threshold, metadata=meta,
+                      context_stage=context_stage)
     _check_scores(path, model)
     return model
+
+
+def _unpack(path: Path, stored, format_version: int) -> tuple:
+    """(pipeline, context stage or None) from what the model file held."""
+    if format_version == 2:
+        return stored, None
+    if not isinstance(stored, dict) or set(stored) != {"pipeline", "context_stage"}:
+        raise ModelFileError(f"{path}: does not hold a boilercut model (expected pipeline and "
+                             "context_stage); retrain with `python -m train`")
+    stage = stored["context_stage"]
+    if stage is not None and not isinstance(stage, ContextStage):
+        raise ModelFileError(f"{path}: context_stage is a {type(stage).__name__}, not a ContextStage; "
+                             "retrain with `python -m train`")
+    return stored["pipeline"], stage
 
 
 def _check_scores(path: Path, model: LineModel) -> None:

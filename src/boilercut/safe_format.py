@@ -26,6 +26,7 @@ from boilercut.persist import ModelFileError
 
 # The project's own types: skops does not know them and refuses them unless listed.
 PROJECT_TYPES = (
+    "boilercut.context_stage.ContextStage",
     "boilercut.features.LineShape",
     "boilercut.features.Neighbours",
     "boilercut.normalise.normalise_text",  # word TfidfVectorizer preprocessor (a function)
@@ -76,8 +77,8 @@ def _plain_vocabularies(obj, seen: set[int]) -> None:
     if id(obj) in seen:
         return
     seen.add(id(obj))
-    if isinstance(obj, (list, tuple)):
-        for item in obj:
+    if isinstance(obj, (list, tuple, dict)):
+        for item in (obj.values() if isinstance(obj, dict) else obj):
             _plain_vocabularies(item, seen)
         return
     vocabulary = getattr(obj, "vocabulary_", None)
@@ -87,13 +88,14 @@ def _plain_vocabularies(obj, seen: set[int]) -> None:
         _plain_vocabularies(value, seen)
 
 
-def dumps_skops(pipeline) -> bytes:
-    """The Pipeline as skops bytes; refused if loading it back would be refused."""
+def dumps_skops(stored) -> bytes:
+    """The model (what persist.save_model stores) as skops bytes; refused if loading it back
+    would be refused."""
     import skops.io as sio
 
-    pipeline = copy.deepcopy(pipeline)  # the caller's model keeps its own vocabularies
-    _plain_vocabularies(pipeline, set())
-    data = sio.dumps(pipeline, compression=zipfile.ZIP_DEFLATED)
+    stored = copy.deepcopy(stored)  # the caller's model keeps its own vocabularies
+    _plain_vocabularies(stored, set())
+    data = sio.dumps(stored, compression=zipfile.ZIP_DEFLATED)
     _refuse_untrusted(schema_types(data), "model to save as .skops")
     return data
 

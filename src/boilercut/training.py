@@ -6,11 +6,14 @@ values from the Hydra config; tests call them directly.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Sequence
 
 import numpy as np
+from joblib import Parallel, delayed
 
+from boilercut.context_stage import ContextStage
 from boilercut.features import make_line_table
 from boilercut.lines import count_words
 from boilercut.metrics import class_metrics, choose_threshold, keep_metrics, removal_at_loss
@@ -76,6 +79,66 @@ def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict, line
     logger.info("classifier fitted on %d labeled lines in %.1fs", int(known.sum()),
                 time.perf_counter() - start)
     return pipeline
+
+
+def _fold_proba(records: Sequence[dict], held_out: Sequence[dict], features: dict, classifier: dict,
+                line_weight: str, classes: Sequence[str]) -> np.ndarray:
+    """Probabilities of the held-out pages' lines from a Pipeline fitted on `records`, in
+    `classes` order (a class absent from this fold's training pages gets probability 0)."""
+    pipeline = fit_pipeline(records, features, classifier, line_weight)
+    proba = LineModel(pipeline=pipeline).predict_proba_pages([r["lines"] for r in held_out])
+    out = np.zeros((len(proba), len(classes)))
+    out[:, [list(classes).index(str(c)) for c in pipeline.classes_]] = proba
+    return out
+
+
+def _workers(n_jobs: int | None, tasks: int) -> int:
+    """joblib-style n_jobs (None or -1 = every core), never more than there are tasks."""
+    cores = os.cpu_count() or 1
+    wanted = cores if n_jobs in (None, -1) else int(n_jobs)
+    if wanted < 1:
+        raise ValueError(f"n_jobs must be >= 1, or -1 for every core, got {n_jobs}")
+    return max(1, min(wanted, tasks))
+
+
+def fit_line_model(records: Sequence[dict], features: dict, classifier: dict, line_weight: str = "none",
+                   context_stage: dict | None = None, n_jobs: int | None = 1) -> tuple:
+    """Fit the first-stage Pipeline, and the context stage when context_stage["folds"] >= 2.
+
+    The context stage learns from out-of-fold probabilities: pages are dealt into `folds`
+    groups, and each group's lines are scored by a Pipeline fitted on the other groups.
+    The fold Pipelines and the final one (on every page) are independent fits, run in
+    `n_jobs` processes. Returns (pipeline, context stage or None).
+    """
+    settings = dict(context_stage or {})
+    folds = int(settings.pop("folds", 0) or 0)
+    if folds == 0:
+        return fit_pipeline(records, features, classifier, line_weight), None
+    if folds < 2 or folds > len(records):
+        raise ValueError(f"context_stage.folds must be 0 (off) or 2..{len(records)} "
+                         f"(the number of training pages), got {folds}")
+    stage = ContextStage(**settings)
+    stage._check_params()  # before minutes of fitting, not after
+    classes = sorted({lab for lab in flat_labels(records) if lab is not None})
+    groups = [[r for i, r in enumerate(records) if i % folds == k] for k in range(folds)]
+    tasks = [delayed(_fold_proba)([r for j, g in enumerate(groups) if j != k for r in g], groups[k],
+                                  features, classifier, line_weight, classes) for k in range(folds)]
+    tasks.append(delayed(fit_pipeline)(records, features, classifier, line_weight))
+    workers = _workers(n_jobs, len(tasks))
+    start = time.perf_counter()
+    logger.info("fitting %d fold Pipelines and the final one in %d process(es)", folds, workers)
+    *fold_probas, pipeline = Parallel(n_jobs=workers)(tasks)
+    logger.info("first stage fitted in %.1fs", time.perf_counter() - start)
+    # Back to page order: fold k holds pages k, k + folds, k + 2 * folds, ...
+    by_page = [None] * len(records)
+    for k, (group, proba) in enumerate(zip(groups, fold_probas)):
+        sizes = np.cumsum([len(r["lines"]) for r in group])[:-1]
+        for i, part in zip(range(k, len(records), folds), np.split(proba, sizes)):
+            by_page[i] = part
+    page = np.repeat(np.arange(len(records)), [len(r["lines"]) for r in records])
+    stage.fit(np.vstack(by_page), page, flat_labels(records), classes,
+              sample_weight=line_weights(records, line_weight))
+    return pipeline, stage
 
 
 def score_records(model: LineModel, records: Sequence[dict]) -> dict:
