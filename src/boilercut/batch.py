@@ -19,9 +19,10 @@ from boilercut.line_shape import word_counts
 from boilercut.lines import count_words, split_lines
 from boilercut.model import LineModel
 
-# Lines per model call when streaming. Measured on dev-fineweb (500 pages): 2,350, 2,261 and
-# 2,202 lines/s at 1,000, 5,000 and 20,000 lines per call, while peak RSS grows with the
-# batch (about 680 MiB at 20,000): a small batch costs no speed and keeps memory flat.
+# Lines per model call when streaming. Measured with predict --jobs 1 on dev-fineweb (CPU s
+# of the whole run, start-up included): 3.43, 3.20, 3.07, 3.27, 3.44 at 500, 1,000, 2,000,
+# 5,000 and 20,000 lines per call, peak RSS 275, 277, 290, 331, 500 MiB: past 2,000 the
+# batch's arrays outgrow the CPU caches and memory grows.
 BATCH_LINES = 2_000
 # "lines": drop every boilerplate line; "trim": drop boilerplate only before the first
 # and after the last kept line, so a document's inside is never cut.

@@ -206,7 +206,7 @@ class _CharWbCounts:
         newline = codes == _NEWLINE
         space = ((classes & SPACE) != 0) & ~newline
         codes[space] = ord(" ")
-        ids = self.table[np.minimum(codes, len(self.table) - 1)]
+        ids = np.take(self.table, codes, mode="clip")
         row_at = _rows_at(newline)
         rows, cols = [], []
         key = ids.copy()

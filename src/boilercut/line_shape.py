@@ -77,10 +77,9 @@ def _bmp_table() -> np.ndarray:
 def char_classes(codes: np.ndarray) -> np.ndarray:
     """Class bits of each code point; the rare ones above the BMP (emoji, historic
     scripts) are classified one distinct value at a time."""
-    table = _bmp_table()
-    classes = table[np.minimum(codes, 0xFFFF)]
-    astral = codes > 0xFFFF
-    if astral.any():
+    classes = np.take(_bmp_table(), codes, mode="clip")  # clip: astral codes read U+FFFF
+    if len(codes) and codes.max() > 0xFFFF:
+        astral = codes > 0xFFFF
         values, where = np.unique(codes[astral], return_inverse=True)
         classes[astral] = _classes_of(values)[where]
     return classes
@@ -101,7 +100,7 @@ def _one_of(codes: np.ndarray, chars: str) -> np.ndarray:
     """True where the code point is one of chars: a lookup table, faster than np.isin."""
     table = np.zeros(max(map(ord, chars)) + 2, dtype=bool)  # the last entry, False, for
     table[[ord(c) for c in chars]] = True                    # every code beyond
-    return table[np.minimum(codes, len(table) - 1)]
+    return np.take(table, codes, mode="clip")
 
 
 def _shifted(mask: np.ndarray, k: int) -> np.ndarray:
