@@ -129,8 +129,10 @@ def test_counts_matrix_is_the_coo_one_with_duplicates_summed(entries):
 
 
 def test_word_counts_are_count_words():
-    lines = WORDS_TRICKY + ["\ud800 lone \udcff surrogates", "日本 語 x"]
+    # The last two are past LONG_LINE_CHARS, counted apart from the batch.
+    lines = WORDS_TRICKY + ["\ud800 lone \udcff surrogates", "日本 語 x", "word " * 5000, "x" * 20_001 + " 日本"]
     assert list(word_counts(lines)) == [count_words(line) for line in lines]
+    assert list(word_counts(lines[-2:])) == [5000, 3]
     assert len(word_counts([])) == 0
 
 
