@@ -60,7 +60,7 @@ class ContextStage(BaseEstimator):
         """How many lines away the stage looks."""
         return max([self.shift, *self.radii])
 
-    def _check_params(self) -> None:
+    def check_params(self) -> None:
         if self.shift < 0 or any(r < 1 for r in self.radii):
             raise ValueError(f"context_stage.shift must be >= 0 and radii >= 1, got {self.shift}, {list(self.radii)}")
         if not self.neighbour_power >= 1:
@@ -80,7 +80,7 @@ class ContextStage(BaseEstimator):
             sample_weight: np.ndarray | None = None) -> "ContextStage":
         """proba: out-of-fold first-stage probabilities (columns in `classes` order) of every
         line; labels: the gold label per line, None where unknown (context only)."""
-        self._check_params()
+        self.check_params()
         labels = np.asarray(labels, dtype=object)
         known = np.asarray([lab is not None for lab in labels])
         feats = self.features(proba, page)[known]

@@ -118,7 +118,7 @@ def fit_line_model(records: Sequence[dict], features: dict, classifier: dict, li
         raise ValueError(f"context_stage.folds must be 0 (off) or 2..{len(records)} "
                          f"(the number of training pages), got {folds}")
     stage = ContextStage(**settings)
-    stage._check_params()  # before minutes of fitting, not after
+    stage.check_params()  # before minutes of fitting, not after
     classes = sorted({lab for lab in flat_labels(records) if lab is not None})
     groups = [[r for i, r in enumerate(records) if i % folds == k] for k in range(folds)]
     tasks = [delayed(_fold_proba)([r for j, g in enumerate(groups) if j != k for r in g], groups[k],
