@@ -129,7 +129,7 @@ def load_model(path: str | Path | None = None) -> LineModel:
     meta = read_metadata(path)
     if meta.get("format_version") not in READABLE_FORMATS:
         raise ModelFileError(f"{path}: model format {meta.get('format_version')!r}, "
-                             f"this boilercut reads {FORMAT_VERSION}; retrain with `python -m train`")
+                             f"this boilercut reads {' or '.join(map(str, READABLE_FORMATS))}; retrain with `python -m train`")
     try:
         data = path.read_bytes()
     except OSError as err:

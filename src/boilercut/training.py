@@ -6,12 +6,11 @@ values from the Hydra config; tests call them directly.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from typing import Sequence
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 
 from boilercut.context_stage import ContextStage
 from boilercut.features import make_line_table
@@ -92,15 +91,6 @@ def _fold_proba(records: Sequence[dict], held_out: Sequence[dict], features: dic
     return out
 
 
-def _workers(n_jobs: int | None, tasks: int) -> int:
-    """joblib-style n_jobs (None or -1 = every core), never more than there are tasks."""
-    cores = os.cpu_count() or 1
-    wanted = cores if n_jobs in (None, -1) else int(n_jobs)
-    if wanted < 1:
-        raise ValueError(f"n_jobs must be >= 1, or -1 for every core, got {n_jobs}")
-    return max(1, min(wanted, tasks))
-
-
 def fit_line_model(records: Sequence[dict], features: dict, classifier: dict, line_weight: str = "none",
                    context_stage: dict | None = None, n_jobs: int | None = 1) -> tuple:
     """Fit the first-stage Pipeline, and the context stage when context_stage["folds"] >= 2.
@@ -119,24 +109,26 @@ def fit_line_model(records: Sequence[dict], features: dict, classifier: dict, li
                          f"(the number of training pages), got {folds}")
     stage = ContextStage(**settings)
     stage.check_params()  # before minutes of fitting, not after
-    classes = sorted({lab for lab in flat_labels(records) if lab is not None})
-    groups = [[r for i, r in enumerate(records) if i % folds == k] for k in range(folds)]
-    tasks = [delayed(_fold_proba)([r for j, g in enumerate(groups) if j != k for r in g], groups[k],
-                                  features, classifier, line_weight, classes) for k in range(folds)]
+    labels = flat_labels(records)
+    classes = sorted({lab for lab in labels if lab is not None})
+    # Pages are dealt round-robin: fold k holds pages k, k + folds, k + 2 * folds, ...
+    members = [range(k, len(records), folds) for k in range(folds)]
+    tasks = [delayed(_fold_proba)([records[i] for j in range(folds) if j != k for i in members[j]],
+                                  [records[i] for i in members[k]], features, classifier, line_weight, classes)
+             for k in range(folds)]
     tasks.append(delayed(fit_pipeline)(records, features, classifier, line_weight))
-    workers = _workers(n_jobs, len(tasks))
+    workers = min(effective_n_jobs(n_jobs), len(tasks))  # n_jobs as joblib reads it: -1 = every core
     start = time.perf_counter()
     logger.info("fitting %d fold Pipelines and the final one in %d process(es)", folds, workers)
     *fold_probas, pipeline = Parallel(n_jobs=workers)(tasks)
     logger.info("first stage fitted in %.1fs", time.perf_counter() - start)
-    # Back to page order: fold k holds pages k, k + folds, k + 2 * folds, ...
-    by_page = [None] * len(records)
-    for k, (group, proba) in enumerate(zip(groups, fold_probas)):
-        sizes = np.cumsum([len(r["lines"]) for r in group])[:-1]
-        for i, part in zip(range(k, len(records), folds), np.split(proba, sizes)):
+    by_page = [None] * len(records)  # back to page order
+    for indices, proba in zip(members, fold_probas):
+        sizes = np.cumsum([len(records[i]["lines"]) for i in indices])[:-1]
+        for i, part in zip(indices, np.split(proba, sizes)):
             by_page[i] = part
     page = np.repeat(np.arange(len(records)), [len(r["lines"]) for r in records])
-    stage.fit(np.vstack(by_page), page, flat_labels(records), classes,
+    stage.fit(np.vstack(by_page), page, labels, classes,
               sample_weight=line_weights(records, line_weight))
     return pipeline, stage
 
