@@ -25,7 +25,8 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from boilercut.data import DataError, file_fingerprint, load_records, split_by_page, validate_records
-from boilercut.model import LineModel
+from boilercut.metrics import THRESHOLD_OBJECTIVES
+from boilercut.model import LineModel, check_long_line_words
 from boilercut.persist import save_model
 from boilercut.tables import class_table, keep_table
 from boilercut.training import (LINE_WEIGHTS, check_split_classes, check_trainable, evaluate_scored,
@@ -43,6 +44,11 @@ def check_config(cfg: DictConfig) -> None:
         raise ValueError(f"threshold.max_content_loss must be in [0, 1], got {t.max_content_loss}")
     if t.fixed is not None and not 0.0 <= float(t.fixed) <= 1.0:
         raise ValueError(f"threshold.fixed must be in [0, 1] or null, got {t.fixed}")
+    if t.objective not in THRESHOLD_OBJECTIVES:
+        raise ValueError(f"threshold.objective must be one of {THRESHOLD_OBJECTIVES}, got {t.objective!r}")
+    if not 0.0 <= float(cfg.output.removal_budget) <= 1.0:
+        raise ValueError(f"output.removal_budget must be in [0, 1], got {cfg.output.removal_budget}")
+    check_long_line_words(cfg.guard.long_line_words, "guard.long_line_words")
     if cfg.fit.line_weight not in LINE_WEIGHTS:
         raise ValueError(f"fit.line_weight must be one of {LINE_WEIGHTS}, got {cfg.fit.line_weight!r}")
     if "C" in cfg.model and not float(cfg.model.C) > 0:
@@ -92,14 +98,15 @@ def train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
     pipeline, stage = fit_line_model(splits["train"], features, classifier, cfg.fit.line_weight,
                                      context_stage, cfg.fit.n_jobs)
     train_seconds = time.perf_counter() - started
-    model = LineModel(pipeline=pipeline, keep_labels=keep_labels, context_stage=stage)
+    model = LineModel(pipeline=pipeline, keep_labels=keep_labels, context_stage=stage,
+                      long_line_words=cfg.guard.long_line_words)
 
     metrics = {}
-    loss = float(cfg.threshold.max_content_loss)
+    loss = float(cfg.output.removal_budget)
     if splits["validation"]:
         val = score_records(model, splits["validation"])
         model.threshold = (float(cfg.threshold.fixed) if cfg.threshold.fixed is not None
-                           else pick_threshold(val, loss))
+                           else pick_threshold(val, float(cfg.threshold.max_content_loss), cfg.threshold.objective))
         metrics["validation"] = evaluate_scored(val, model.threshold, labels, loss)
     else:
         model.threshold = float(cfg.threshold.fixed) if cfg.threshold.fixed is not None else 0.5
@@ -150,7 +157,7 @@ def main(cfg: DictConfig) -> float | None:
         print(f"train: error: {err}", file=sys.stderr)
         sys.exit(2)
     val = meta["metrics"].get("validation", {})
-    return val.get(f"removed_at_{float(cfg.threshold.max_content_loss):g}_loss")  # what a sweeper maximises
+    return val.get(f"removed_at_{float(cfg.output.removal_budget):g}_loss")  # what a sweeper maximises
 
 
 if __name__ == "__main__":

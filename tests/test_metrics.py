@@ -37,6 +37,20 @@ def test_threshold_curve_and_choice():
 def test_choose_threshold_rejects_bad_budget():
     with pytest.raises(ValueError, match="max_content_loss"):
         choose_threshold(GOLD, [0.5] * 5, WORDS, 1.5)
+    with pytest.raises(ValueError, match="objective"):
+        choose_threshold(GOLD, [0.5] * 5, WORDS, 0.1, objective="accuracy")
+
+
+def test_f1_objective_stops_where_removing_more_costs_more_content_than_it_gains():
+    gold, words, scores = [True, False, True, False], [10, 1, 1, 10], [0.9, 0.8, 0.3, 0.2]
+    # Dropping the 0.8 line too removes 1 more boilerplate word but loses a content word:
+    # "removal" takes it (within the 10% budget), "f1" does not (F1 22/23 against 20/21).
+    assert choose_threshold(gold, scores, words, 0.1, objective="removal") == pytest.approx(0.85)
+    assert choose_threshold(gold, scores, words, 0.1, objective="f1") == pytest.approx(0.25)
+    # The loss budget binds "f1" too: its best here (0.85, F1 20/21) loses 1 of 11 content words.
+    swapped = [0.9, 0.8, 0.2, 0.3]
+    assert choose_threshold(gold, swapped, words, 0.1, objective="f1") == pytest.approx(0.85)
+    assert choose_threshold(gold, swapped, words, 0.0, objective="f1") == pytest.approx(0.2)
 
 
 def test_class_metrics_by_hand():

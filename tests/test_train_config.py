@@ -44,6 +44,9 @@ def test_binary_label_set_trains_with_the_same_command(tmp_path):
     ("model.C=-1", "model.C must be > 0"),
     ("features.context_window=-1", "context_window must be >= 0"),
     ("data.split=[0.5,0.2]", "data.split must be three shares"),
+    ("threshold.objective=accuracy", "threshold.objective must be one of"),
+    ("output.removal_budget=2", "output.removal_budget must be in"),
+    ("guard.long_line_words=0", "guard.long_line_words must be a whole number"),
 ])
 def test_bad_config_values_fail_before_training(tiny_file, tmp_path, override, message):
     import train

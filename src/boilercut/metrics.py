@@ -59,18 +59,38 @@ def threshold_curve(gold_keep: Sequence, scores: Sequence[float], words: Sequenc
     return thresholds, lost[cut] / total_c, removed[cut] / total_b
 
 
-def choose_threshold(gold_keep, scores, words, max_content_loss: float = 0.01) -> float:
-    """The threshold removing the most boilerplate words while losing at most max_content_loss."""
+THRESHOLD_OBJECTIVES = ("f1", "removal")
+
+
+def choose_threshold(gold_keep, scores, words, max_content_loss: float = 0.01,
+                     objective: str = "removal") -> float:
+    """The keep threshold, among those losing at most max_content_loss of content words:
+    objective "removal" removes the most boilerplate words (the largest such threshold);
+    "f1" gives the highest word-weighted F1 of the content kept."""
     if not 0.0 <= max_content_loss <= 1.0:
         raise ValueError(f"max_content_loss must be in [0, 1], got {max_content_loss}")
+    if objective not in THRESHOLD_OBJECTIVES:
+        raise ValueError(f"threshold objective must be one of {THRESHOLD_OBJECTIVES}, got {objective!r}")
     thresholds, lost, removed = threshold_curve(gold_keep, scores, words)
     ok = np.flatnonzero(lost <= max_content_loss + 1e-12)
-    best = ok[np.argmax(removed[ok])]  # lost is monotone, so this is the largest allowed threshold
+    if objective == "removal":
+        best = ok[np.argmax(removed[ok])]  # lost is monotone, so this is the largest allowed threshold
+    else:
+        best = ok[np.argmax(_f1_on_curve(gold_keep, words, lost[ok], removed[ok]))]
     t = thresholds[best]
     # Between two distinct scores any value works; the midpoint generalises better than the edge.
     if np.isfinite(t) and best > 0:
         t = (thresholds[best - 1] + t) / 2
     return float(min(t, 1.0))
+
+
+def _f1_on_curve(gold_keep, words, lost: np.ndarray, removed: np.ndarray) -> np.ndarray:
+    """Word F1 of the content kept at each point of a threshold curve."""
+    gold = np.asarray([g if g is not None else -1 for g in gold_keep], dtype=np.int8)
+    w = np.asarray(words, dtype=np.float64)
+    content, boiler = w[gold == 1].sum(), w[gold == 0].sum()
+    tp, fn, fp = content * (1 - lost), content * lost, boiler * (1 - removed)
+    return np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros_like(tp), where=(2 * tp + fp + fn) > 0)
 
 
 def removal_at_loss(gold_keep, scores, words, max_content_loss: float = 0.01) -> float:

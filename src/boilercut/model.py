@@ -19,6 +19,7 @@ from sklearn.preprocessing import StandardScaler
 
 from boilercut.context_stage import ContextStage
 from boilercut.features import LineShape, Neighbours, make_line_table
+from boilercut.line_shape import word_counts
 from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text
 from boilercut.scorer import LinearScorer
 
@@ -74,16 +75,31 @@ def build_pipeline(features: dict, classifier: dict) -> Pipeline:
                      ("classifier", LogisticRegression(**classifier))])
 
 
+def check_long_line_words(value, where: str = "long_line_words") -> int | None:
+    """None, or a whole number of words >= 1."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{where} must be a whole number >= 1 or null, got {value!r}")
+    return value
+
+
 @dataclass
 class LineModel:
     """A fitted Pipeline (and context stage) plus what is needed to turn their output
-    into keep/drop decisions."""
+    into keep/drop decisions.
+
+    long_line_words: a line of at least this many words is given to the keep labels
+    whatever the classifiers say (None = off). On real pages such a line is a merged
+    block, typically a table-layout cell holding a whole article behind a menu or a
+    byline; the classifiers read its head as boilerplate, and one wrong drop costs
+    thousands of content words.
+    """
 
     pipeline: Pipeline
     keep_labels: tuple[str, ...] = ("content",)
     threshold: float = 0.5
     metadata: dict = field(default_factory=dict)
     context_stage: ContextStage | None = None
+    long_line_words: int | None = None
     _scorer: object = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -137,7 +153,30 @@ class LineModel:
         proba = scorer.predict_proba(table) if scorer else self.pipeline.predict_proba(table)
         if self.context_stage is not None:
             proba = self.context_stage.predict_proba(proba, np.asarray(table["page"]))
+        if self.long_line_words is not None:
+            proba = self._keep_long_lines(proba, [line for piece in batch for line in piece])
         return proba[np.concatenate(keep_rows)]
+
+    def _keep_long_lines(self, proba: np.ndarray, lines: Sequence[str]) -> np.ndarray:
+        """Move the probability of lines of long_line_words words or more onto the keep
+        labels, in the proportions the model gave them (evenly if it gave them none)."""
+        n = self.long_line_words
+        # A line of n words has at least n characters: only those are counted.
+        candidates = [i for i, line in enumerate(lines) if len(line) >= n]
+        if not candidates:
+            return proba
+        counts = word_counts([lines[i] for i in candidates])
+        long_rows = [i for i, c in zip(candidates, counts) if c >= n]
+        if not long_rows:
+            return proba
+        cols = self._keep_columns()
+        keep = np.zeros((len(long_rows), proba.shape[1]))
+        keep[:, cols] = proba[np.ix_(long_rows, cols)]
+        total = keep.sum(axis=1, keepdims=True)
+        keep[:, cols] = np.where(total > 0, keep[:, cols] / np.where(total > 0, total, 1), 1 / len(cols))
+        proba = proba.copy()
+        proba[long_rows] = keep
+        return proba
 
     def _linear_scorer(self) -> LinearScorer | None:
         """The Pipeline's probabilities computed part by part (scorer.py): built once, on

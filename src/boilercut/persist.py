@@ -24,7 +24,7 @@ from pathlib import Path
 import joblib
 
 from boilercut.context_stage import ContextStage
-from boilercut.model import LineModel
+from boilercut.model import LineModel, check_long_line_words
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ def save_model(model: LineModel, path: str | Path) -> Path:
         _atomic_write(path, lambda tmp: joblib.dump(stored, tmp, compress=3))
     meta = {**model.metadata, "format_version": FORMAT_VERSION, "labels": model.labels,
             "keep_labels": list(model.keep_labels), "threshold": model.threshold,
+            "long_line_words": model.long_line_words,
             "libraries": library_versions(), "model_file": path.name,
             "model_sha256": sha256_file(path)}
     _atomic_write(metadata_path(path), lambda tmp: tmp.write_text(
@@ -145,7 +146,7 @@ def load_model(path: str | Path | None = None) -> LineModel:
         raise ModelFileError(f"{path}: model labels {found} differ from metadata {labels}; "
                              "retrain with `python -m train`")
     model = LineModel(pipeline=pipeline, keep_labels=keep, threshold=threshold, metadata=meta,
-                      context_stage=context_stage)
+                      context_stage=context_stage, long_line_words=_long_line_words(path, meta))
     _check_scores(path, model)
     return model
 
@@ -186,6 +187,14 @@ def _check_labels(path: Path, meta: dict) -> tuple[list[str], tuple[str, ...], f
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
         raise ModelFileError(f"{path}: threshold {threshold!r} in the metadata is not between 0 and 1")
     return labels, tuple(keep), float(threshold)
+
+
+def _long_line_words(path: Path, meta: dict) -> int | None:
+    """The long-line guard; absent in files written before it existed, which had none."""
+    try:
+        return check_long_line_words(meta.get("long_line_words"))
+    except ValueError as err:
+        raise ModelFileError(f"{path}: metadata {err}") from None
 
 
 def _check_versions(path: Path, saved: dict) -> None:

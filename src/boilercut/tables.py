@@ -4,8 +4,15 @@ from __future__ import annotations
 KEEP_COLUMNS = (
     ("line_f1", "line F1"), ("word_precision", "word P"), ("word_recall", "word R"),
     ("word_f1", "word F1"), ("boilerplate_words_removed", "boiler removed"),
-    ("content_words_lost", "content lost"), ("removed_at_0.01_loss", "removed @1% loss"),
+    ("content_words_lost", "content lost"),
 )
+REMOVAL_PREFIX = "removed_at_"  # removed_at_<budget>_loss: metrics.removal_at_loss at that content loss
+
+
+def _removal_column(results: dict[str, dict]) -> list[tuple[str, str]]:
+    """The "removed @ loss" column, titled with the budget the metrics were computed at."""
+    keys = sorted({k for m in results.values() for k in m if k.startswith(REMOVAL_PREFIX)})
+    return [(k, f"removed @{float(k[len(REMOVAL_PREFIX):-len('_loss')]):.0%} loss") for k in keys]
 
 
 def markdown_table(header: list[str], rows: list[list]) -> str:
@@ -19,8 +26,9 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
 
 def keep_table(results: dict[str, dict]) -> str:
     """One row per method or split: the keep/drop metrics."""
-    header = ["", "lines"] + [title for _, title in KEEP_COLUMNS]
-    rows = [[name, m.get("lines", "")] + [m.get(key, "") for key, _ in KEEP_COLUMNS]
+    columns = list(KEEP_COLUMNS) + _removal_column(results)
+    header = ["", "lines"] + [title for _, title in columns]
+    rows = [[name, m.get("lines", "")] + [m.get(key, "") for key, _ in columns]
             for name, m in results.items()]
     return markdown_table(header, rows)
 

@@ -162,5 +162,5 @@ def evaluate_scored(scored: dict, threshold: float, labels: Sequence[str] | None
     return out
 
 
-def pick_threshold(scored: dict, max_content_loss: float) -> float:
-    return choose_threshold(scored["gold_keep"], scored["score"], scored["words"], max_content_loss)
+def pick_threshold(scored: dict, max_content_loss: float, objective: str = "removal") -> float:
+    return choose_threshold(scored["gold_keep"], scored["score"], scored["words"], max_content_loss, objective)

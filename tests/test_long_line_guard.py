@@ -1,0 +1,59 @@
+"""The long-line guard: lines of long_line_words words or more are kept whatever their score."""
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from boilercut import load_model
+from boilercut.model import check_long_line_words
+from boilercut.persist import ModelFileError, metadata_path, save_model
+from conftest import TINY_PAGE
+
+LINES = TINY_PAGE.split("\n")
+# A long line built from the page's own boilerplate, so the classifiers read it as boilerplate.
+MENU = " | ".join(["Home", "News", "Sport", "Contact", "Login"] * 12)  # 60 items, 119 words
+
+
+def guarded(model, words):
+    return dataclasses.replace(model, long_line_words=words)
+
+
+def test_a_long_boilerplate_line_is_kept_only_with_the_guard(tiny_model):
+    page = [LINES[0], MENU, *LINES[1:]]
+    plain = tiny_model.score_pages([page])[0]
+    assert plain[1] < 0.5, "the test needs a long line the classifiers drop"
+    kept = guarded(tiny_model, 100).score_pages([page])[0]
+    assert kept[1] == pytest.approx(1.0)
+    assert guarded(tiny_model, 100).label_pages([page])[0][1] == "content"
+    # Every other line, and a guard longer than the line, leave the scores as they were.
+    np.testing.assert_array_equal(np.delete(kept, 1), np.delete(plain, 1))
+    np.testing.assert_array_equal(guarded(tiny_model, 120).score_pages([page])[0], plain)
+
+
+def test_probabilities_still_sum_to_one(tiny_model):
+    proba = guarded(tiny_model, 100).predict_proba_pages([[MENU, *LINES]])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_cjk_characters_count_as_words(tiny_model):
+    line = "网站首页新闻体育联系我们" * 10  # 120 characters, 120 words, no spaces
+    assert guarded(tiny_model, 100).score_pages([[line, *LINES]])[0][0] == pytest.approx(1.0)
+
+
+def test_the_guard_is_saved_with_the_model(tiny_model, tmp_path):
+    path = save_model(guarded(tiny_model, 150), tmp_path / "m.joblib")
+    assert load_model(path).long_line_words == 150
+    path = save_model(guarded(tiny_model, None), tmp_path / "off.joblib")
+    assert load_model(path).long_line_words is None
+
+
+@pytest.mark.parametrize("value", [0, -5, 2.5, True, "200"])
+def test_bad_guard_values_are_refused(value, tiny_model, tmp_path):
+    with pytest.raises(ValueError, match="long_line_words"):
+        check_long_line_words(value)
+    path = save_model(tiny_model, tmp_path / "m.joblib")
+    meta_file = metadata_path(path)
+    meta_file.write_text(json.dumps({**json.loads(meta_file.read_text()), "long_line_words": value}))
+    with pytest.raises(ModelFileError, match="long_line_words"):
+        load_model(path)
