@@ -43,6 +43,12 @@ import sys
 # Parallelism is --jobs. An explicit setting in the environment wins.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+# No garbage collection while the libraries import and the model loads: both only build
+# objects that live as long as the process (hundreds of thousands of them, which the
+# collector would scan again and again); main() turns it back on once they are frozen.
+# Only when run as a command: importing this module must not change the importer's gc.
+if __name__ == "__main__":
+    gc.disable()
 
 from boilercut.batch import BATCH_LINES, MODES, check_options, keep_decisions, summarise
 from boilercut.corpus import BadRecordError, clean_corpus, output_schema
@@ -219,9 +225,11 @@ def main(argv=None) -> int:
     except ModelFileError as err:
         print(f"predict: error: {err}", file=sys.stderr)
         return EXIT_MODEL
-    # The model's hundreds of thousands of objects live as long as the process: keep them
-    # out of later garbage collections, which would scan them again and again.
-    gc.freeze()
+    finally:
+        # The model's objects live as long as the process: keep them out of all later
+        # collections, which would scan them again and again.
+        gc.freeze()
+        gc.enable()
     threshold = model.threshold if args.threshold is None else args.threshold
     if not corpus_mode:
         return print_pages(args, [path for path, _ in sources], model, threshold) or status

@@ -116,20 +116,27 @@ class _WordCounts:
         self.n_cols = len(vocabulary)
         # Token ids cover every token of the vocabulary, also those only seen inside a
         # bigram (a unigram can miss the vocabulary when max_features cuts it).
-        unigram_col = {term: col for term, col in vocabulary.items() if " " not in term}
-        pairs = [(term.split(" "), col) for term, col in vocabulary.items() if " " in term]
-        tokens = sorted(set(unigram_col) | {t for pair, _ in pairs for t in pair})
-        token_id = {t: i for i, t in enumerate(tokens)}
+        # (Built with as few Python objects as possible: this runs at every start-up.)
+        unigrams = [term for term in vocabulary if " " not in term]
+        bigram_terms = [term for term in vocabulary if " " in term]
+        halves = " ".join(bigram_terms).split(" ") if bigram_terms else []  # first, second, first, ...
+        if len(halves) != 2 * len(bigram_terms):
+            raise ValueError("a word bigram of the vocabulary is not two tokens")
+        token_id = dict.fromkeys(unigrams)
+        token_id.update(dict.fromkeys(halves))
+        token_id = dict(zip(token_id, range(len(token_id))))
+        tokens = list(token_id)
         codes = _codes("\n".join(tokens))
         _, hashes, lengths = _token_hashes(codes, char_classes(codes))
         self.distinct_hashes = len(hashes) == len(tokens) and len(np.unique(hashes)) == len(tokens)
         self.token_index = pd.Index(hashes)
         self.token_length = lengths
-        self.unigram_col = np.array([unigram_col.get(t, -1) for t in tokens], dtype=np.int64)
+        self.unigram_col = np.full(len(tokens), -1, dtype=np.int64)
+        self.unigram_col[:len(unigrams)] = [vocabulary[t] for t in unigrams]  # unigrams come first
         self.n_tokens = np.int64(len(tokens))
-        ids = np.array([[token_id[a], token_id[b]] for (a, b), _ in pairs], dtype=np.int64)
-        self.bigram_index = pd.Index(ids[:, 0] * self.n_tokens + ids[:, 1] if len(pairs) else np.zeros(0, np.int64))
-        self.bigram_col = np.array([col for _, col in pairs], dtype=np.int64)
+        ids = np.fromiter(map(token_id.__getitem__, halves), dtype=np.int64, count=len(halves)).reshape(-1, 2)
+        self.bigram_index = pd.Index(ids[:, 0] * self.n_tokens + ids[:, 1] if len(bigram_terms) else np.zeros(0, np.int64))
+        self.bigram_col = np.array([vocabulary[t] for t in bigram_terms], dtype=np.int64)
         self.bigrams = bigrams
 
     def _token_ids(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
