@@ -16,6 +16,9 @@ from boilercut.authored import AuthoredFormatError, parse_authored
 from boilercut.data import validate_records
 
 HERE = Path(__file__).resolve().parent
+# The corpus spec (issue 3): pages of 5 to 300 lines. A shorter page teaches little about
+# where boilerplate sits; a longer one would outweigh dozens of others.
+MIN_LINES, MAX_LINES = 5, 300
 
 
 def compile_pages(paths: list[Path]) -> list[dict]:
@@ -25,6 +28,10 @@ def compile_pages(paths: list[Path]) -> list[dict]:
             page.setdefault("source", f"authored/{path.name}")
             records.append(page)
     validate_records(records)
+    for page in records:
+        if not MIN_LINES <= len(page["lines"]) <= MAX_LINES:
+            raise ValueError(f"{page['source']}: page {page['id']} has {len(page['lines'])} lines; "
+                             f"authored pages have {MIN_LINES} to {MAX_LINES}")
     return sorted(records, key=lambda r: r["id"])
 
 

@@ -25,6 +25,16 @@ def test_every_bundled_record_is_valid():
     assert sum(len(r["lines"]) for r in records) >= 20_000
     assert len({r["site_kind"] for r in records}) >= 10
     assert len({r["lang"] for r in records}) >= 6
+    assert all(5 <= len(r["lines"]) <= 300 for r in records)
+
+
+def test_authored_pages_outside_5_to_300_lines_are_refused(tmp_path):
+    short = tmp_path / "short.txt"
+    short.write_text("### id=s lang=en site_kind=news style=raw\nC one\nC two\nN three\nF four\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="page s has 4 lines; authored pages have 5 to 300"):
+        compile_pages([short])
+    short.write_text(short.read_text(encoding="utf-8") + "F five\n", encoding="utf-8")
+    assert len(compile_pages([short])[0]["lines"]) == 5
 
 
 def test_pages_jsonl_is_the_compiled_authored_files():
