@@ -52,3 +52,15 @@ def line_shape(line: str) -> tuple[list[float], int]:
         math.log1p(min(longest, MAX_WORDS)), min(len(segments), 20) / 20.0,
         min(glued, 3) / 3.0,
     ], n_words
+
+
+def contains_neighbour(texts: list[str], pages: list[int]) -> list[float]:
+    """features._contains_neighbour, one line and one neighbour at a time."""
+    out = [0.0] * len(texts)
+    for i, text in enumerate(texts):
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(texts) and pages[j] == pages[i]:
+                other = texts[j].strip()
+                if len(other) >= 20 and len(text) > len(other) + 3 and other in text:
+                    out[i] = 1.0
+    return out

@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 
 import boilercut.fast_tfidf as fast_tfidf
 from boilercut.fast_tfidf import fast_transform
-from boilercut.features import make_line_table
+from boilercut.features import _contains_neighbour, make_line_table
 from boilercut.line_shape import LINE_SHAPE_NAMES, shape_matrix, word_counts
 from boilercut.lines import count_words
 from boilercut.model import LineModel
@@ -21,7 +21,7 @@ from boilercut.normalise import normalise_head, normalise_text
 from boilercut.scorer import LinearScorer
 from boilercut.training import fit_pipeline
 from conftest import TINY_CLASSIFIER, TINY_FEATURES, tiny_records
-from shape_reference import line_shape
+from shape_reference import contains_neighbour, line_shape
 
 # Lines where a batch implementation could part from the per-line one: empty and blank
 # lines, Unicode case rules (final sigma, dotted I), non-ASCII digits and spaces, CJK,
@@ -126,6 +126,17 @@ def test_counts_matrix_is_the_coo_one_with_duplicates_summed(entries):
     assert got.dtype == np.float32 and got.has_sorted_indices
     for name in ("data", "indices", "indptr"):
         assert np.array_equal(getattr(got, name), getattr(expected, name)), name
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Breaking news: the council met today", " Home > Breaking news: the "
+                                           "council met today ", "x" * 19, " " + "x" * 19 + "yyyy ", ""]),
+                          st.integers(0, 2)), max_size=12))
+def test_contains_neighbour_is_the_reference(rows):
+    rows = sorted(rows, key=lambda row: row[1])  # lines of a page are contiguous
+    texts, pages = [t for t, _ in rows], [p for _, p in rows]
+    got = _contains_neighbour(texts, np.asarray(pages, dtype=np.int64))
+    assert got.tolist() == contains_neighbour(texts, pages)
 
 
 def test_word_counts_are_count_words():

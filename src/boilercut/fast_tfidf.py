@@ -14,6 +14,7 @@ other configuration, where the caller keeps using vectorizer.transform.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -73,6 +74,22 @@ def _powers(base: int, n: int) -> np.ndarray:
     return np.cumprod(out, dtype=np.uint64)
 
 
+# Powers for batches up to this many code points (a 2,000-line batch of dev-fineweb has
+# about 450,000) are computed once per process (4 MB per base) instead of per batch (a
+# cumprod over the batch: 7% of the word features' time).
+_CACHED_POWERS = 1 << 19
+
+
+@lru_cache(maxsize=2)
+def _cached_powers(base: int) -> np.ndarray:
+    return _powers(base, _CACHED_POWERS)
+
+
+def _powers_upto(base: int, n: int) -> np.ndarray:
+    """_powers(base, n), sliced from the cached table when it is long enough."""
+    return _cached_powers(base)[:n] if n <= _CACHED_POWERS else _powers(base, n)
+
+
 def _token_hashes(codes: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(start, hash, length) of every token, a maximal run of \\w characters, in codes.
 
@@ -83,8 +100,8 @@ def _token_hashes(codes: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, n
     edges = np.flatnonzero(np.diff(word.view(np.int8), prepend=0, append=0))
     starts, ends = edges[::2], edges[1::2]
     prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
-    np.cumsum(codes * _powers(_HASH_BASE, len(codes)), out=prefix[1:])
-    hashes = (prefix[ends] - prefix[starts]) * _powers(_HASH_BASE_INVERSE, len(codes) + 1)[starts]
+    np.cumsum(codes * _powers_upto(_HASH_BASE, len(codes)), out=prefix[1:])
+    hashes = (prefix[ends] - prefix[starts]) * _powers_upto(_HASH_BASE_INVERSE, len(codes) + 1)[starts]
     return starts, hashes, ends - starts
 
 

@@ -130,11 +130,20 @@ class _Batch:
 
     def sums(self, mask: np.ndarray, head: bool = False) -> np.ndarray:
         """Per line, how many positions of the line (or of its head) are set in mask."""
-        # int32 counts unless the batch is huge: numpy sums a bool mask into int32 many
-        # times faster than into int64 (measured: shape_matrix 0.48 -> 0.39 s on dev-fineweb).
+        ends = self.head_ends if head else self.ends
+        if not len(self.lengths):
+            return np.zeros(0, dtype=np.int32)
+        # One np.add.reduceat over the (start, end) bounds of every line: 4x faster than a
+        # cumulative sum and two gathers (measured on 2,000-line batches). The padding lets
+        # the last line end at the end of the codes; reduceat gives a[start] for an empty
+        # segment instead of 0, hence the where.
+        bounds = np.empty(2 * len(ends), dtype=np.intp)
+        bounds[0::2], bounds[1::2] = self.starts, ends
+        values = mask.view(np.uint8) if mask.dtype == bool else mask
+        padded = np.concatenate((values, np.zeros(1, dtype=values.dtype)))
         count_type = np.int32 if len(mask) < 2 ** 31 else np.int64
-        csum = np.concatenate(([0], np.cumsum(mask, dtype=count_type)))
-        return csum[self.head_ends if head else self.ends] - csum[self.starts]
+        counts = np.add.reduceat(padded, bounds, dtype=count_type)[0::2]
+        return np.where(ends > self.starts, counts, 0).astype(count_type, copy=False)
 
     def run_starts(self, inside: np.ndarray) -> np.ndarray:
         """Positions where a run of `inside` characters begins ("\\n" is never inside)."""
@@ -166,6 +175,32 @@ def word_counts(lines: list[str]) -> np.ndarray:
     for i in np.flatnonzero(lengths > LONG_LINE_CHARS):
         counts[i] = count_words(lines[i])
     return counts
+
+
+def _segment_words(line: str) -> list[int]:
+    """count_words of each non-blank segment of a menu or table row (SEGMENTS splits them);
+    an ASCII line has no CJK characters, so its counts need no regex."""
+    segments = [seg for seg in SEGMENTS.split(line) if seg and not seg.isspace()]
+    if line.isascii():
+        return [len(seg.split()) for seg in segments]
+    return [count_words(seg) for seg in segments]
+
+
+def _regex_marks(stripped: list[str], digits_in_head: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COUNTER.search, YEAR.search and NUMBERED.match of each line's head, as 0 or 1.
+
+    Regexes run only where they can match: on lines with a digit in the head, and YEAR
+    and NUMBERED only after a plain string test their match implies ("19" or "20"; a
+    first character "(" or a decimal digit), which costs a tenth of a regex call."""
+    n = len(stripped)
+    rows = np.flatnonzero(digits_in_head)
+    heads = [stripped[i][:HEAD_CHARS] for i in rows.tolist()]
+    enough = (digits_in_head[rows] >= 4).tolist()
+    counter, year, numbered = np.zeros(n), np.zeros(n), np.zeros(n)
+    counter[rows] = [COUNTER.search(h) is not None for h in heads]
+    year[rows] = [e and ("19" in h or "20" in h) and YEAR.search(h) is not None for h, e in zip(heads, enough)]
+    numbered[rows] = [(h[0] == "(" or h[0].isdecimal()) and NUMBERED.match(h) is not None for h in heads]
+    return counter, year, numbered
 
 
 def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -210,22 +245,16 @@ def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     separator = (codes == 32) & _shifted(mark, 1) & _shifted(codes == 32, 2) | _at(codes, " :: ")
     n_separators = b.sums(separator)
 
-    # Regexes only where they can match: a digit in the head.
     digits_in_head = b.sums(b.has(DIGIT), head=True)
-    counter, year, numbered = np.zeros(n), np.zeros(n), np.zeros(n)
-    for i in np.flatnonzero(digits_in_head):
-        h = stripped[i][:HEAD_CHARS]
-        counter[i] = COUNTER.search(h) is not None
-        year[i] = digits_in_head[i] >= 4 and YEAR.search(h) is not None
-        numbered[i] = NUMBERED.match(h) is not None
+    counter, year, numbered = _regex_marks(stripped, digits_in_head)
 
     # Segments of menus and table rows: only lines with a separator or a "|".
     longest = n_words.astype(np.float64)
     n_segments = np.ones(n)
-    for i in np.flatnonzero((n_separators > 0) | (b.sums(codes == ord("|")) > 0)):
-        segments = [seg for seg in SEGMENTS.split(stripped[i]) if seg.strip()]
-        longest[i] = max((count_words(seg) for seg in segments), default=0)
-        n_segments[i] = len(segments)
+    rows = np.flatnonzero((n_separators > 0) | (b.sums(codes == ord("|")) > 0))
+    segment_words = [_segment_words(stripped[i]) for i in rows.tolist()]
+    longest[rows] = [max(words, default=0) for words in segment_words]
+    n_segments[rows] = [len(words) for words in segment_words]
 
     starts_bullet = np.zeros(n, dtype=bool)
     second = np.where(b.lengths > 1, codes[np.minimum(b.starts + 1, max(len(codes) - 1, 0))], 0) if len(codes) else first
