@@ -177,6 +177,7 @@ def clean_to_output(args, sources, model, threshold: float) -> int:
     """The corpus mode: cleaned records, every field kept, to --output or stdout."""
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: --jobs workers are forked (corpus.py)
     target = args.output or "-"
     fmt = output_format(args, sources)
     if target == "-" and fmt != "jsonl":
@@ -186,7 +187,10 @@ def clean_to_output(args, sources, model, threshold: float) -> int:
     bar = tqdm(unit=" docs", file=sys.stderr, disable=args.quiet or not sys.stderr.isatty())
     try:
         with CorpusWriter(target, fmt, schema) as out:
-            totals = clean_corpus(sources, out.write, model=model if args.jobs <= 1 else None,
+            # JSONL is encoded where it is cleaned (in the --jobs workers), so that the
+            # parent only reads, compresses and writes.
+            write = out.write if out.encode is None else out.write_encoded
+            totals = clean_corpus(sources, write, model=model, encode=out.encode,
                                   model_path=args.model, text_field=args.text_field, id_field=args.id_field,
                                   threshold=threshold, mode=args.mode, max_removed_share=args.max_removed_share,
                                   jobs=args.jobs, skip_bad=args.skip_bad_records, batch_lines=args.batch_lines,

@@ -91,3 +91,32 @@ def test_parquet_writer_refuses_fields_it_would_drop(tmp_path):
             w.write([{"text": "a"}])
             w.write([{"text": "b", "extra": 1}])
     assert not (tmp_path / "o.parquet").exists()
+
+
+def _corpus_of_pages(path, n=40):
+    path.write_text("".join(json.dumps({"text": "\n".join([f"Story {i}", *LINES[i % 3:]]), "n": i}) + "\n"
+                            for i in range(n)))
+    return [(str(path), "jsonl")]
+
+
+@pytest.mark.parametrize("given", ["model", "path"])
+def test_workers_forked_with_the_model_or_spawned_with_its_path_clean_as_one_process(tmp_path, tiny_model, given):
+    from boilercut.persist import save_model
+
+    sources = _corpus_of_pages(tmp_path / "c.jsonl")
+    one, two = [], []
+    clean_corpus(sources, one.extend, model=tiny_model, batch_lines=30)
+    # A loaded model is inherited by forked workers; a model path alone is loaded by
+    # each spawned worker (the fallback where fork does not exist).
+    kwargs = {"model": tiny_model} if given == "model" else {"model_path": save_model(tiny_model, tmp_path / "m.joblib")}
+    totals = clean_corpus(sources, two.extend, jobs=2, batch_lines=30, **kwargs)
+    assert two == one and totals.written == 40
+
+
+def test_encoded_rows_are_the_jsonl_writer_s_bytes(tmp_path, tiny_model):
+    sources = _corpus_of_pages(tmp_path / "c.jsonl", n=5)
+    with CorpusWriter(str(tmp_path / "rows.jsonl"), "jsonl") as out:
+        clean_corpus(sources, out.write, model=tiny_model)
+    with CorpusWriter(str(tmp_path / "bytes.jsonl"), "jsonl") as out:
+        clean_corpus(sources, out.write_encoded, model=tiny_model, jobs=2, encode=out.encode)
+    assert (tmp_path / "rows.jsonl").read_bytes() == (tmp_path / "bytes.jsonl").read_bytes()

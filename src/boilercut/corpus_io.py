@@ -160,6 +160,13 @@ def parquet_schema(path: str):
     return pq.read_schema(path)
 
 
+def jsonl_bytes(rows: list[dict]) -> bytes:
+    """Rows as UTF-8 JSON Lines. backslashreplace turns a lone surrogate (undecodable input
+    bytes) into its JSON escape "\\udcxx", so the output stays valid UTF-8 JSON."""
+    return "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n"
+                   for r in rows).encode("utf-8", "backslashreplace")
+
+
 class CorpusWriter:
     """Write records as JSONL (gzipped when the name ends in .gz) or parquet, atomically.
 
@@ -188,14 +195,21 @@ class CorpusWriter:
         self._raw = raw
         return self
 
+    @property
+    def encode(self):
+        """The function rows -> bytes that write_encoded expects (JSONL), or None (parquet
+        takes rows): callers can encode in worker processes and only write here."""
+        return jsonl_bytes if self.fmt == "jsonl" else None
+
     def write(self, rows: list[dict]) -> None:
         if self.fmt == "jsonl":
-            # backslashreplace turns a lone surrogate (undecodable input bytes) into its
-            # JSON escape "\\udcxx", so the output stays valid UTF-8 JSON.
-            self._f.write("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n"
-                                  for r in rows).encode("utf-8", "backslashreplace"))
+            self._f.write(jsonl_bytes(rows))
         elif rows:
             self._write_parquet(rows)
+
+    def write_encoded(self, data: bytes) -> None:
+        """Write rows already encoded by self.encode."""
+        self._f.write(data)
 
     def _write_parquet(self, rows: list[dict]) -> None:
         import pyarrow as pa
@@ -259,5 +273,5 @@ def same_file(a: str, b: str) -> bool:
     return pa_.resolve() == pb.resolve()
 
 
-__all__ = ["Record", "BadRecord", "CorpusWriter", "FORMATS", "format_of", "expand_input",
+__all__ = ["Record", "BadRecord", "CorpusWriter", "FORMATS", "format_of", "expand_input", "jsonl_bytes",
            "read_source", "parquet_schema", "same_file"]
