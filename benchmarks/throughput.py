@@ -4,6 +4,7 @@
     python benchmarks/throughput.py corpus.jsonl.gz --limit 500 --model models/other.joblib
     python benchmarks/throughput.py --profile                # + where the time goes (cProfile)
     python benchmarks/throughput.py --repeat 3               # predict runs: the fastest of 3
+    python benchmarks/throughput.py --big-input-mb 1000      # + peak memory on a 1 GB corpus
 
 Input: JSONL (.gz) records with a "text" field, or with "lines" (the realweb format).
 Prints, for the same pages: lines/s and pages/s of score_lines (one call per page, one
@@ -61,39 +62,80 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def tree_hwm_mib(pid: int, seen: dict) -> None:
-    """Record VmHWM (peak RSS) of pid and its descendants into seen {pid: MiB}.
+def tree_memory_mib(pid: int, peaks: dict) -> float:
+    """Record VmHWM (peak RSS) of pid and its descendants into peaks {pid: MiB}; return the
+    sum of their current PSS (MiB).
 
     Read from /proc while they run: a child's own ru_maxrss would include the RSS of this
-    (large) parent at fork time, which exec carries over on Linux.
+    (large) parent at fork time, which exec carries over on Linux. Forked workers share
+    the model's pages with their parent: the sum of peak RSS counts those once per
+    process, PSS (proportional set size) splits shared pages among their sharers.
     """
+    pss = 0.0
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
-                seen[pid] = max(seen.get(pid, 0.0), int(line.split()[1]) / 1024)
+                peaks[pid] = max(peaks.get(pid, 0.0), int(line.split()[1]) / 1024)
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                pss = int(line.split()[1]) / 1024
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except (OSError, ValueError):
-        return
-    for child in children:
-        tree_hwm_mib(int(child), seen)
+        return pss
+    return pss + sum(tree_memory_mib(int(child), peaks) for child in children)
 
 
-def run_cli(corpus: Path, out: Path, model: str | None, jobs: int, *extra: str) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB, summed over the main process and its workers) of one run."""
+def run_cli(corpus: Path, out: Path, model: str | None, jobs: int, *extra: str) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS summed over the main process and its workers (MiB), and the
+    peak of their summed PSS (MiB) of one run."""
     cmd = [sys.executable, "-m", "predict", str(corpus), "--output", str(out), "--quiet", "--jobs", str(jobs), *extra]
     if model:
         cmd += ["--model", model]
-    seen: dict = {}
+    peaks: dict = {}
+    peak_pss = 0.0
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO / "src", stderr=subprocess.PIPE)
     while proc.poll() is None:
-        tree_hwm_mib(proc.pid, seen)
+        peak_pss = max(peak_pss, tree_memory_mib(proc.pid, peaks))
         time.sleep(0.05)
     wall = time.perf_counter() - start
     err = proc.stderr.read().decode()
     if proc.returncode != 0:
         sys.exit(f"throughput: predict failed: {err}")
-    return wall, sum(seen.values())
+    return wall, sum(peaks.values()), peak_pss
+
+
+def write_big_corpus(pages: list[dict], path: Path, megabytes: int) -> int:
+    """A JSONL corpus of about `megabytes` MB: the pages repeated, each copy with its own id
+    (records of text, like FineWeb's). Returns the number of lines."""
+    limit, size, lines, copy = megabytes * 1_000_000, 0, 0, 0
+    with path.open("w", encoding="utf-8") as f:
+        while size < limit:
+            for i, page in enumerate(pages):
+                record = json.dumps({"id": f"{copy}-{i}", "text": page["text"]}, ensure_ascii=False) + "\n"
+                f.write(record)
+                size += len(record.encode("utf-8"))
+                lines += len(page["lines"])
+                if size >= limit:
+                    break
+            copy += 1
+    return lines
+
+
+def big_input(pages: list[dict], megabytes: int, model: str | None, tmp: str) -> None:
+    """Wall time and peak memory of predict --jobs 1 and 2 on a corpus of `megabytes` MB."""
+    corpus = Path(tmp) / "big.jsonl"
+    n_lines = write_big_corpus(pages, corpus, megabytes)
+    size = corpus.stat().st_size / 2 ** 20
+    print(f"\n## {size:,.0f} MiB input ({n_lines:,} lines), predict --output big.jsonl.gz\n")
+    print("| --jobs | seconds | lines/s | peak RSS MiB (sum of processes' peaks) | peak PSS MiB (all processes) |")
+    print("|---:|---:|---:|---:|---:|")
+    for jobs in (1, 2):
+        out = Path(tmp) / "big_out.jsonl.gz"
+        wall, rss, pss = run_cli(corpus, out, model, jobs)
+        out.unlink()
+        print(f"| {jobs} | {wall:.1f} | {n_lines / wall:,.0f} | {rss:,.0f} | {pss:,.0f} |")
+    corpus.unlink()
 
 
 def profile_batch(corpus: Path, model, top: int) -> None:
@@ -122,6 +164,10 @@ def main(argv=None) -> int:
     ap.add_argument("--no-justext", action="store_true", help="skip the jusText reference")
     ap.add_argument("--profile", action="store_true", help="also profile the end-to-end path")
     ap.add_argument("--top", type=int, default=15, help="functions shown per profile table")
+    ap.add_argument("--big-input-mb", type=int, default=0, metavar="MB",
+                    help="also run predict --jobs 1 and 2 on a corpus of about MB megabytes (the pages "
+                         "repeated) and print wall time and peak memory; written to and deleted from a "
+                         "temporary folder (TMPDIR), which needs about 1.5 x MB free")
     ap.add_argument("--repeat", type=int, default=1,
                     help="run each predict command N times and keep the fastest (load on a shared "
                          "machine only ever slows a run down)")
@@ -174,10 +220,10 @@ def main(argv=None) -> int:
             tiny = Path(tmp) / f"tiny{jobs}.jsonl"
             tiny.write_text(jobs * (json.dumps({"text": pages[0]["text"]}, ensure_ascii=False) + "\n"),
                             encoding="utf-8")
-            startup, _ = min(run_cli(tiny, Path(tmp) / f"tiny{jobs}.jsonl.gz", args.model, jobs, "--batch-lines", "1")
+            startup, _, _ = min(run_cli(tiny, Path(tmp) / f"tiny{jobs}.jsonl.gz", args.model, jobs, "--batch-lines", "1")
                              for _ in range(args.repeat))
-            wall, rss = min(run_cli(corpus, Path(tmp) / f"out{jobs}.jsonl.gz", args.model, jobs)
-                            for _ in range(args.repeat))
+            wall, rss, _ = min(run_cli(corpus, Path(tmp) / f"out{jobs}.jsonl.gz", args.model, jobs)
+                               for _ in range(args.repeat))
             row(f"predict --output, --jobs {jobs}, end to end", wall, rss)
             row(f"predict --output, --jobs {jobs}, after its {startup:.1f} s start-up", wall - startup, rss)
         if not args.no_justext and justext_available():
@@ -185,6 +231,8 @@ def main(argv=None) -> int:
             row("jusText on the same lines", t, peak_rss_mib())
         if args.profile:
             profile_batch(corpus, model, args.top)
+        if args.big_input_mb:
+            big_input(pages, args.big_input_mb, args.model, tmp)
 
     print(f"\n| what | lines/s | pages/s | seconds | peak RSS MiB |\n|---|---:|---:|---:|---:|")
     for name, lps, pps, secs, rss in rows:
