@@ -25,7 +25,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from boilercut.data import DataError, file_fingerprint, load_records, split_by_page, validate_records
-from boilercut.metrics import THRESHOLD_OBJECTIVES
+from boilercut.metrics import THRESHOLD_OBJECTIVES, removal_key
 from boilercut.model import LineModel, check_long_line_words
 from boilercut.persist import save_model
 from boilercut.tables import class_table, keep_table
@@ -157,7 +157,7 @@ def main(cfg: DictConfig) -> float | None:
         print(f"train: error: {err}", file=sys.stderr)
         sys.exit(2)
     val = meta["metrics"].get("validation", {})
-    return val.get(f"removed_at_{float(cfg.output.removal_budget):g}_loss")  # what a sweeper maximises
+    return val.get(removal_key(float(cfg.output.removal_budget)))  # what a sweeper maximises
 
 
 if __name__ == "__main__":

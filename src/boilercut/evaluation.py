@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from boilercut.baselines import BASELINES, justext_available, justext_rule
 from boilercut.lines import count_words
-from boilercut.metrics import class_metrics, keep_metrics, removal_at_loss, threshold_curve
+from boilercut.metrics import class_metrics, keep_metrics, removal_at_loss, removal_key, threshold_curve
 from boilercut.model import LineModel
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None 
         gk = [g for g, m in zip(gold_keep, mask) if m]
         for name, keep in decisions.items():
             rows[name] = keep_metrics(gk, keep[mask], words[mask])
-        rows["boilercut"][f"removed_at_{max_content_loss:g}_loss"] = removal_at_loss(
+        rows["boilercut"][removal_key(max_content_loss)] = removal_at_loss(
             gk, score[mask], words[mask], max_content_loss)
         return rows
 

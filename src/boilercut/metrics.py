@@ -93,6 +93,11 @@ def _f1_on_curve(gold_keep, words, lost: np.ndarray, removed: np.ndarray) -> np.
     return np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros_like(tp), where=(2 * tp + fp + fn) > 0)
 
 
+def removal_key(max_content_loss: float) -> str:
+    """The metrics key of removal_at_loss at this budget, e.g. "removed_at_0.01_loss"."""
+    return f"removed_at_{max_content_loss:g}_loss"
+
+
 def removal_at_loss(gold_keep, scores, words, max_content_loss: float = 0.01) -> float:
     """Best share of boilerplate words removed at a content loss of at most max_content_loss."""
     _, lost, removed = threshold_curve(gold_keep, scores, words)

@@ -170,12 +170,12 @@ class LineModel:
         if not long_rows:
             return proba
         cols = self._keep_columns()
-        keep = np.zeros((len(long_rows), proba.shape[1]))
-        keep[:, cols] = proba[np.ix_(long_rows, cols)]
-        total = keep.sum(axis=1, keepdims=True)
-        keep[:, cols] = np.where(total > 0, keep[:, cols] / np.where(total > 0, total, 1), 1 / len(cols))
+        share = proba[np.ix_(long_rows, cols)]
+        total = share.sum(axis=1, keepdims=True)
+        share = np.divide(share, total, out=np.full_like(share, 1 / len(cols)), where=total > 0)
         proba = proba.copy()
-        proba[long_rows] = keep
+        proba[long_rows] = 0.0
+        proba[np.ix_(long_rows, cols)] = share
         return proba
 
     def _linear_scorer(self) -> LinearScorer | None:

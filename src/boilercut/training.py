@@ -15,7 +15,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from boilercut.context_stage import ContextStage
 from boilercut.features import make_line_table
 from boilercut.lines import count_words
-from boilercut.metrics import class_metrics, choose_threshold, keep_metrics, removal_at_loss
+from boilercut.metrics import class_metrics, choose_threshold, keep_metrics, removal_at_loss, removal_key
 from boilercut.model import LineModel, build_pipeline
 
 logger = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def evaluate_scored(scored: dict, threshold: float, labels: Sequence[str] | None
     when the gold labels are the model's own (not a binary content/boilerplate set)."""
     keep = scored["score"] >= threshold
     out = {"threshold": threshold, **keep_metrics(scored["gold_keep"], keep, scored["words"])}
-    out[f"removed_at_{max_content_loss:g}_loss"] = removal_at_loss(
+    out[removal_key(max_content_loss)] = removal_at_loss(
         scored["gold_keep"], scored["score"], scored["words"], max_content_loss)
     gold_set = {g for g in scored["gold"] if g is not None}
     if labels is not None and gold_set <= set(labels):
