@@ -2,6 +2,7 @@
 line_shape.shape_matrix vs tests/shape_reference.py, fast_tfidf vs scikit-learn's
 vectorizers, LinearScorer vs Pipeline.predict_proba."""
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -48,9 +49,18 @@ WORDS_TRICKY = TRICKY + [
 ]
 
 
-def test_shape_matrix_matches_the_reference_on_tricky_lines():
-    features, words = shape_matrix(TRICKY)
-    for i, line in enumerate(TRICKY):
+# Lines for each alternative of line_shape.COUNTER (searched as three regexes), and for
+# literal marks at the very end of a batch.
+COUNTERS = ["12k", "(1.5 M)", "( 3,4 )", " 3,4 m ", "12 K.", "x(12)", "1.2.3km", "(9) x", "9 kids", "1.5M views",
+            "(12", "12)", "no digits (k)", "42", "4 2", "a 10 mm b", "view (c", "www", "x.co"]
+WITHOUT_CJK = [line for line in TRICKY if not re.search("[\u3040-\u30ff\u4e00-\u9fff]", line)]
+
+
+@pytest.mark.parametrize("lines", [TRICKY, TRICKY + COUNTERS, WITHOUT_CJK + COUNTERS, COUNTERS[-1:]],
+                         ids=["tricky", "counters", "no-cjk", "mark-at-end"])
+def test_shape_matrix_matches_the_reference_on_tricky_lines(lines):
+    features, words = shape_matrix(lines)
+    for i, line in enumerate(lines):
         expected, n_words = line_shape(line)
         assert words[i] == n_words, repr(line)
         for j, name in enumerate(LINE_SHAPE_NAMES):
