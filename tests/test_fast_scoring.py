@@ -104,6 +104,24 @@ def test_fast_transform_is_the_vectorizers_transform(kwargs):
     assert fast([""]).nnz == 0
 
 
+@pytest.mark.parametrize("weighting", [
+    {"sublinear_tf": True}, {"sublinear_tf": False}, {"use_idf": False}, {"smooth_idf": False},
+    {"norm": "l1"}, {"norm": None}, {"sublinear_tf": False, "use_idf": False, "norm": None},
+])
+@pytest.mark.parametrize("features", [WORDS, {"preprocessor": normalise_head, "analyzer": "char_wb",
+                                              "ngram_range": (3, 4)}], ids=["words", "chars"])
+def test_tfidf_weighting_is_the_transformers_bit_for_bit(features, weighting):
+    # fast_tfidf weighs the counts itself (_tfidf_weighting) instead of calling
+    # TfidfTransformer.transform: the same entries, in the same order, with the same bits.
+    texts = [line for r in tiny_records(12) for line in r["lines"]] + WORDS_TRICKY
+    vectorizer = TfidfVectorizer(dtype=np.float32, **{**features, **weighting}).fit(texts)
+    lines = WORDS_TRICKY + [line.upper() for line in WORDS_TRICKY] + texts[:200]
+    expected, got = vectorizer.transform(lines), fast_transform(vectorizer)(lines)
+    assert got.dtype == expected.dtype
+    for name in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(got, name), getattr(expected, name)), name
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60),
                 min_size=1, max_size=8))
@@ -200,3 +218,22 @@ def test_line_model_uses_sklearn_for_a_pipeline_the_scorer_does_not_know(tiny_mo
     pages = [r["lines"] for r in tiny_records(3, seed=5)]
     assert model._linear_scorer() is None
     assert np.abs(model.predict_proba_pages(pages) - tiny_model.predict_proba_pages(pages)).max() < 1e-9
+
+
+def test_bmp_lower_table_is_str_lower_per_code_point():
+    table = fast_tfidf._bmp_lower()
+    for c in range(0x10000):
+        low = chr(c).lower()
+        if c in fast_tfidf._LOWER_EXCEPTIONS or len(low) != 1:
+            assert table[c] == fast_tfidf._NOT_ONE_TO_ONE, hex(c)
+        else:
+            assert table[c] == ord(low), hex(c)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(WORDS_TRICKY) | st.text(max_size=40), max_size=10))
+def test_lowered_code_points_are_str_lower(lines):
+    # The table path, the final sigma and "İ" (str.lower() of the batch), astral letters
+    # with a lower case (𐐀 -> 𐐨), lone surrogates.
+    text = "\n".join(lines + ["𐐀𐐁 x"])
+    assert fast_tfidf._lower_codes(text).tolist() == list(map(ord, text.lower()))
