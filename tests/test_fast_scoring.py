@@ -156,6 +156,19 @@ def test_counts_matrix_is_the_coo_one_with_duplicates_summed(entries):
         assert np.array_equal(getattr(got, name), getattr(expected, name)), name
 
 
+def test_counts_matrix_without_scipys_private_routines_is_the_same(monkeypatch):
+    if fast_tfidf._sparsetools is None:
+        pytest.skip("this scipy has no usable scipy.sparse._sparsetools: only the fallback exists")
+    rng = np.random.default_rng(0)
+    rows, cols = rng.integers(0, 50, 2000), rng.integers(0, 300, 2000)
+    fast = fast_tfidf._counts_matrix(rows, cols, 50, 300)
+    monkeypatch.setattr(fast_tfidf, "_sparsetools", None)  # as on a scipy that moved them
+    fallback = fast_tfidf._counts_matrix(rows, cols, 50, 300)
+    assert fallback.has_sorted_indices and fast.has_sorted_indices
+    for name in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(fast, name), getattr(fallback, name)), name
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["Breaking news: the council met today", " Home > Breaking news: the "
                                            "council met today ", "x" * 19, " " + "x" * 19 + "yyyy ", ""]),

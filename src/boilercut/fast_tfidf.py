@@ -25,6 +25,9 @@ try:  # scipy's C conversion routines, which its own sparse matrix classes call
     from scipy.sparse import _sparsetools
 except ImportError:  # a scipy that moved them: the matrix classes do the same work
     _sparsetools = None
+# A private module: use it only if it still has every routine _counts_matrix calls.
+if not all(hasattr(_sparsetools, name) for name in ("coo_tocsr", "csr_tocsc", "csr_sum_duplicates")):
+    _sparsetools = None
 
 from boilercut.line_shape import DECIMAL, SPACE, WORD, char_classes
 from boilercut.normalise import CHAR_FEATURE_CHARS, WORD_TOKEN_PATTERN, normalise_head, normalise_text
