@@ -43,6 +43,11 @@ class Totals:
     lines: int = 0
     lines_removed: int = 0
 
+    def add(self, counts: "_Counts") -> None:
+        """Add what one cleaned batch counted (its fields are a subset of ours)."""
+        for name, value in counts._asdict().items():
+            setattr(self, name, getattr(self, name) + value)
+
 
 def iter_records(sources: Iterable[tuple[str, str]], text_field: str, id_field: str | None,
                  skip_bad: bool, totals: Totals, warn: Callable[[str], None]) -> Iterator[Record]:
@@ -169,11 +174,7 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
     batches = batch_texts(records, lambda r: r.data[text_field], batch_lines)
     for batch, (rows, counts) in map_batches(batches, text_field, options, jobs, model, model_path, encode):
         write(rows)
-        totals.documents += counts.documents
-        totals.written += counts.written
-        totals.dropped += counts.dropped
-        totals.lines += counts.lines
-        totals.lines_removed += counts.lines_removed
+        totals.add(counts)
         if progress is not None:
             progress.update(len(batch))
             progress.set_postfix(lines=totals.lines, refresh=False)
