@@ -10,7 +10,11 @@ Input: JSONL (.gz) records with a "text" field, or with "lines" (the realweb for
 Prints, for the same pages: lines/s and pages/s of score_lines (one call per page, one
 process), of score_pages on batches, of `python -m predict --output` end to end (reading,
 features, model, writing) with --jobs 1 and 2, and of jusText; and the peak memory (RSS)
-of each. Timings are wall clock: on a shared machine, look at the load average printed.
+of each. The predict runs read the pages --copies times over (the same lines, so the same
+rate) so that a run lasts several seconds: on one copy (about 1 s of work after a 1.5-2 s
+start-up) the rate after start-up swung by a third between identical runs. Timings are
+wall clock: on a shared machine, look at the load average printed, and at the CPU
+seconds, which load barely moves.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 # One BLAS thread, as `python -m predict` sets it: the figures are per core.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -85,24 +90,35 @@ def tree_memory_mib(pid: int, peaks: dict) -> float:
     return pss + sum(tree_memory_mib(int(child), peaks) for child in children)
 
 
-def run_cli(corpus: Path, out: Path, model: str | None, jobs: int, *extra: str) -> tuple[float, float, float]:
-    """Wall seconds, peak RSS summed over the main process and its workers (MiB), and the
-    peak of their summed PSS (MiB) of one run."""
+class Run(NamedTuple):
+    wall: float   # seconds
+    cpu: float    # user + system seconds of the process and its workers
+    rss: float    # peak RSS summed over the main process and its workers (MiB); 0 when not measured
+    pss: float    # peak of their summed PSS (MiB); 0 when not measured
+
+
+def run_cli(corpus: Path, out: Path, model: str | None, jobs: int, *extra: str, memory: bool = False) -> Run:
+    """One `python -m predict` run, timed; with memory, also its memory, read from /proc
+    every 50 ms. That reading costs the measured processes time (smaps_rollup walks their
+    memory maps), so timed runs do not measure memory."""
     cmd = [sys.executable, "-m", "predict", str(corpus), "--output", str(out), "--quiet", "--jobs", str(jobs), *extra]
     if model:
         cmd += ["--model", model]
     peaks: dict = {}
     peak_pss = 0.0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO / "src", stderr=subprocess.PIPE)
-    while proc.poll() is None:
+    while memory and proc.poll() is None:
         peak_pss = max(peak_pss, tree_memory_mib(proc.pid, peaks))
         time.sleep(0.05)
+    _, err = proc.communicate()  # reads stderr while waiting: a full pipe cannot block the run
     wall = time.perf_counter() - start
-    err = proc.stderr.read().decode()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # includes the workers it waited for
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
-        sys.exit(f"throughput: predict failed: {err}")
-    return wall, sum(peaks.values()), peak_pss
+        sys.exit(f"throughput: predict failed: {err.decode()}")
+    return Run(wall, cpu, sum(peaks.values()), peak_pss)
 
 
 def write_big_corpus(pages: list[dict], path: Path, megabytes: int) -> int:
@@ -132,9 +148,9 @@ def big_input(pages: list[dict], megabytes: int, model: str | None, tmp: str) ->
     print("|---:|---:|---:|---:|---:|")
     for jobs in (1, 2):
         out = Path(tmp) / "big_out.jsonl.gz"
-        wall, rss, pss = run_cli(corpus, out, model, jobs)
+        run = run_cli(corpus, out, model, jobs, memory=True)
         out.unlink()
-        print(f"| {jobs} | {wall:.1f} | {n_lines / wall:,.0f} | {rss:,.0f} | {pss:,.0f} |")
+        print(f"| {jobs} | {run.wall:.1f} | {n_lines / run.wall:,.0f} | {run.rss:,.0f} | {run.pss:,.0f} |")
     corpus.unlink()
 
 
@@ -168,6 +184,9 @@ def main(argv=None) -> int:
                     help="also run predict --jobs 1 and 2 on a corpus of about MB megabytes (the pages "
                          "repeated) and print wall time and peak memory; written to and deleted from a "
                          "temporary folder (TMPDIR), which needs about 1.5 x MB free")
+    ap.add_argument("--copies", type=int, default=5,
+                    help="predict runs read the pages this many times over, so that a run's work "
+                         "outweighs its start-up and the noise of timing it (default 5)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="run each predict command N times and keep the fastest (load on a shared "
                          "machine only ever slows a run down)")
@@ -190,8 +209,9 @@ def main(argv=None) -> int:
     model = load_model(args.model)
     rows = []
 
-    def row(name, seconds, rss):
-        rows.append((name, n_lines / seconds, n_pages / seconds, seconds, rss))
+    def row(name, seconds, rss, copies=1, cpu=None):
+        lines, n = n_lines * copies, n_pages * copies
+        rows.append((name, lines / seconds, n / seconds, seconds, cpu, rss))
 
     t = timed(lambda: [score_lines(p["lines"], model) for p in pages])
     row("score_lines, one call per page", t, peak_rss_mib())
@@ -208,10 +228,12 @@ def main(argv=None) -> int:
             model.score_pages(batch)
     row(f"score_pages, batches of {BATCH_LINES} lines", timed(batched), peak_rss_mib())
 
+    copies = args.copies
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus.jsonl"
         with corpus.open("w", encoding="utf-8") as f:
-            f.writelines(json.dumps({"text": p["text"]}, ensure_ascii=False) + "\n" for p in pages)
+            for _ in range(copies):
+                f.writelines(json.dumps({"text": p["text"]}, ensure_ascii=False) + "\n" for p in pages)
         # Start-up (imports, model load) is paid once per run, whatever the corpus size:
         # timed on a tiny corpus and shown apart, so that the steady rate is visible. The
         # tiny corpus has one page per worker, each its own batch, so that every worker
@@ -220,12 +242,14 @@ def main(argv=None) -> int:
             tiny = Path(tmp) / f"tiny{jobs}.jsonl"
             tiny.write_text(jobs * (json.dumps({"text": pages[0]["text"]}, ensure_ascii=False) + "\n"),
                             encoding="utf-8")
-            startup, _, _ = min(run_cli(tiny, Path(tmp) / f"tiny{jobs}.jsonl.gz", args.model, jobs, "--batch-lines", "1")
-                             for _ in range(args.repeat))
-            wall, rss, _ = min(run_cli(corpus, Path(tmp) / f"out{jobs}.jsonl.gz", args.model, jobs)
-                               for _ in range(args.repeat))
-            row(f"predict --output, --jobs {jobs}, end to end", wall, rss)
-            row(f"predict --output, --jobs {jobs}, after its {startup:.1f} s start-up", wall - startup, rss)
+            start = min((run_cli(tiny, Path(tmp) / f"tiny{jobs}.jsonl.gz", args.model, jobs, "--batch-lines", "1")
+                         for _ in range(args.repeat)), key=lambda r: r.wall)
+            run = min((run_cli(corpus, Path(tmp) / f"out{jobs}.jsonl.gz", args.model, jobs)
+                       for _ in range(args.repeat)), key=lambda r: r.wall)
+            rss = run_cli(corpus, Path(tmp) / f"out{jobs}.jsonl.gz", args.model, jobs, memory=True).rss
+            row(f"predict --output, --jobs {jobs}, end to end", run.wall, rss, copies, run.cpu)
+            row(f"predict --output, --jobs {jobs}, after its {start.wall:.1f} s start-up",
+                run.wall - start.wall, rss, copies, run.cpu - start.cpu)
         if not args.no_justext and justext_available():
             t = timed(lambda: [justext_rule(p["lines"], p["lang"]) for p in pages])
             row("jusText on the same lines", t, peak_rss_mib())
@@ -234,16 +258,21 @@ def main(argv=None) -> int:
         if args.big_input_mb:
             big_input(pages, args.big_input_mb, args.model, tmp)
 
-    print(f"\n| what | lines/s | pages/s | seconds | peak RSS MiB |\n|---|---:|---:|---:|---:|")
-    for name, lps, pps, secs, rss in rows:
-        print(f"| {name} | {lps:,.0f} | {pps:,.1f} | {secs:.1f} | {rss:,.0f} |")
-    by_name = {r[0]: r[1] for r in rows}
-    whole1 = by_name["predict --output, --jobs 1, end to end"]
-    cli1 = next(v for k, v in by_name.items() if "--jobs 1, after" in k)
-    cli2 = next(v for k, v in by_name.items() if "--jobs 2, after" in k)
+    print(f"\npredict runs read the pages {copies} times over ({n_lines * copies:,} lines); "
+          "CPU s: user + system of the process and its workers")
+    print("\n| what | lines/s | pages/s | seconds | CPU s | peak RSS MiB |\n|---|---:|---:|---:|---:|---:|")
+    for name, lps, pps, secs, cpu, rss in rows:
+        cpu_text = "" if cpu is None else f"{cpu:.1f}"
+        print(f"| {name} | {lps:,.0f} | {pps:,.1f} | {secs:.1f} | {cpu_text} | {rss:,.0f} |")
+    by_name = {r[0]: r for r in rows}
+    whole1 = by_name["predict --output, --jobs 1, end to end"][1]
+    after1 = next(r for k, r in by_name.items() if "--jobs 1, after" in k)
+    after2 = next(r for k, r in by_name.items() if "--jobs 2, after" in k)
+    cli1, cli2 = after1[1], after2[1]
     print(f"\nend to end after start-up, one process: {cli1:,.0f} lines/s (target {TARGET_LINES_PER_S:,}: "
-          f"{'met' if cli1 >= TARGET_LINES_PER_S else 'NOT met'}); 2 processes: {cli2 / cli1:.2f}x of 1")
-    justext = next((v for k, v in by_name.items() if k.startswith("jusText")), None)
+          f"{'met' if cli1 >= TARGET_LINES_PER_S else 'NOT met'}); 2 processes: {cli2 / cli1:.2f}x of 1, "
+          f"using {after2[4] / after1[4]:.2f}x its CPU time")
+    justext = next((r[1] for k, r in by_name.items() if k.startswith("jusText")), None)
     print(f"end to end with start-up, one process: {whole1:,.0f} lines/s")
     if justext:
         print(f"vs jusText: {cli1 / justext:.1f}x after start-up, {whole1 / justext:.1f}x with it (target 5x)")
