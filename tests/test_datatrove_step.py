@@ -50,8 +50,9 @@ def test_step_guard_drops_with_its_reason(tiny_model, tmp_path):
 class NothingIsContent:
     threshold = 0.5
 
-    def score_pages(self, pages):
-        return [[0.0] * len(p) for p in pages]
+    def score_pages_with_words(self, pages):
+        from boilercut.line_shape import word_counts
+        return [[0.0] * len(p) for p in pages], [word_counts(p) for p in pages]
 
 
 def test_step_drops_a_document_with_nothing_left():

@@ -152,8 +152,12 @@ def test_model_built_for_other_feature_code_is_refused(tiny_model, tmp_path, mon
     from boilercut.features import LineShape
 
     path = save_model(tiny_model, tmp_path / "m.joblib")
-    shape = LineShape.transform
-    monkeypatch.setattr(LineShape, "transform", lambda self, X: np.hstack([shape(self, X), np.zeros((len(X), 1))]))
+    shape = LineShape.transform_with_words  # transform() calls it too
+
+    def one_feature_more(self, X):
+        features, words = shape(self, X)
+        return np.hstack([features, np.zeros((len(X), 1))]), words
+    monkeypatch.setattr(LineShape, "transform_with_words", one_feature_more)
     with pytest.raises(ModelFileError, match="does not work with this boilercut's feature code .*python -m train"):
         load_model(path)
 

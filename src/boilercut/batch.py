@@ -15,7 +15,6 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 import numpy as np
 
 from boilercut.filter import check_threshold
-from boilercut.line_shape import word_counts
 from boilercut.lines import count_words, split_lines
 from boilercut.model import LineModel
 
@@ -82,10 +81,10 @@ def clean_texts(model: LineModel, texts: Sequence[str], threshold: float | None 
     check_options(threshold, mode, max_removed_share)
     cut = model.threshold if threshold is None else float(threshold)
     pages = [split_lines(text) for text in texts]
-    scores = model.score_pages(pages) if any(pages) else [[] for _ in pages]
-    # Words of all lines counted in one pass over the batch, then cut at page ends.
-    words = np.split(word_counts([line for page in pages for line in page]),
-                     np.cumsum([len(page) for page in pages])[:-1])
+    if any(pages):
+        scores, words = model.score_pages_with_words(pages)
+    else:
+        scores = words = [[] for _ in pages]
     return [summarise(lines, keep_decisions(s, cut, mode), max_removed_share, w)
             for lines, s, w in zip(pages, scores, words)]
 

@@ -7,6 +7,7 @@ and in page order; `make_line_table` builds such a table from pages.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Sequence
 
 import numpy as np
@@ -83,10 +84,15 @@ class LineShape(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
+        return self.transform_with_words(X)[0]
+
+    def transform_with_words(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """(transform(X), the word count of each line of X["text"]), the counts being a
+        by-product of the features that the callers of the model also need."""
         texts = X["text"].tolist()
         page = np.asarray(X["page"])
         if not texts:
-            return np.zeros((0, len(self.get_feature_names_out())))
+            return np.zeros((0, len(self.get_feature_names_out()))), np.zeros(0)
         line_shape, words = shape_matrix(texts)
         # Page-level marks: a title bar repeating its neighbour, and lines that recur on the
         # page (menus at top and bottom, the same headline in two lists). Exact for pages up
@@ -110,8 +116,8 @@ class LineShape(TransformerMixin, BaseEstimator):
             page_max - log_words,
         ]).astype(np.float64)
         if not self.position:
-            return shape
-        return np.hstack([shape, position])
+            return shape, words
+        return np.hstack([shape, position]), words
 
     def get_feature_names_out(self, input_features=None):
         names = SHAPE_NAMES if self.position else SHAPE_NAMES[:-len(POSITION_NAMES)]
@@ -139,9 +145,13 @@ def _contains_neighbour(texts: list[str], page: np.ndarray) -> np.ndarray:
 
 
 def _duplicates_in_page(texts: list[str], page: np.ndarray) -> np.ndarray:
-    """1 where the same stripped text occurs elsewhere in the page (lists repeat headlines)."""
-    keys = pd.Series([t.strip().lower() for t in texts])
-    return pd.DataFrame({"k": keys, "p": page}).duplicated(keep=False).to_numpy(dtype=np.float64)
+    """1 where the same stripped text occurs elsewhere in the page (lists repeat headlines).
+
+    (Counted in a dict of (page, text) pairs: 0.024 s per 39,000 lines of dev-fineweb
+    against 0.036 s for pandas' DataFrame.duplicated, half of it the strip and lower.)"""
+    keys = list(zip(page.tolist(), [t.strip().lower() for t in texts]))
+    counts = Counter(keys)
+    return (np.fromiter(map(counts.__getitem__, keys), dtype=np.int64, count=len(keys)) > 1).astype(np.float64)
 
 
 class Neighbours(TransformerMixin, BaseEstimator):

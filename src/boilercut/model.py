@@ -18,7 +18,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from boilercut.context_stage import ContextStage
-from boilercut.features import LineShape, Neighbours, make_line_table
+from boilercut.features import MAX_FEATURE_CHARS, LineShape, Neighbours, make_line_table
 from boilercut.line_shape import word_counts
 from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text
 from boilercut.scorer import LinearScorer
@@ -134,40 +134,50 @@ class LineModel:
         result the same as scoring the page whole (page-position features, off by
         default, are then relative to the window).
         """
-        out = [np.zeros((0, len(self.labels)))]
+        return self._predict_pages(pages, chunk_lines)[0]
+
+    def _predict_pages(self, pages: Sequence[Sequence[str]], chunk_lines: int = CHUNK_LINES,
+                       with_words: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """(predict_proba_pages, the word count of every line when with_words, else None)."""
+        out, words = [np.zeros((0, len(self.labels)))], [np.zeros(0, dtype=np.int64)]
         batch, keep_rows, size = [], [], 0
         for piece, rows in _pieces(pages, chunk_lines, self.context_reach()):
             if size and size + len(piece) > chunk_lines:
-                out.append(self._predict(batch, keep_rows))
+                proba, counts = self._predict(batch, keep_rows, with_words)
+                out.append(proba)
+                words.append(counts)
                 batch, keep_rows, size = [], [], 0
             keep_rows.append(rows + size)
             batch.append(piece)
             size += len(piece)
         if batch:
-            out.append(self._predict(batch, keep_rows))
-        return np.concatenate(out)
+            proba, counts = self._predict(batch, keep_rows, with_words)
+            out.append(proba)
+            words.append(counts)
+        return np.concatenate(out), (np.concatenate(words) if with_words else None)
 
-    def _predict(self, batch: list[Sequence[str]], keep_rows: list[np.ndarray]) -> np.ndarray:
+    def _predict(self, batch: list[Sequence[str]], keep_rows: list[np.ndarray],
+                 with_words: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         table = make_line_table(batch)
         scorer = self._linear_scorer()
-        proba = scorer.predict_proba(table) if scorer else self.pipeline.predict_proba(table)
+        if scorer:
+            proba, words = scorer.predict_proba_and_words(table)
+        else:
+            proba, words = self.pipeline.predict_proba(table), None
         if self.context_stage is not None:
             proba = self.context_stage.predict_proba(proba, np.asarray(table["page"]))
+        if self.long_line_words is not None or with_words:
+            words = _words_of_lines([line for piece in batch for line in piece], words)
         if self.long_line_words is not None:
-            proba = self._keep_long_lines(proba, [line for piece in batch for line in piece])
-        return proba[np.concatenate(keep_rows)]
+            proba = self._keep_long_lines(proba, words)
+        rows = np.concatenate(keep_rows)
+        return proba[rows], (words[rows] if with_words else None)
 
-    def _keep_long_lines(self, proba: np.ndarray, lines: Sequence[str]) -> np.ndarray:
+    def _keep_long_lines(self, proba: np.ndarray, words: np.ndarray) -> np.ndarray:
         """Move the probability of lines of long_line_words words or more onto the keep
         labels, in the proportions the model gave them (evenly if it gave them none)."""
-        n = self.long_line_words
-        # A line of n words has at least n characters: only those are counted.
-        candidates = [i for i, line in enumerate(lines) if len(line) >= n]
-        if not candidates:
-            return proba
-        counts = word_counts([lines[i] for i in candidates])
-        long_rows = [i for i, c in zip(candidates, counts) if c >= n]
-        if not long_rows:
+        long_rows = np.flatnonzero(words >= self.long_line_words)
+        if not len(long_rows):
             return proba
         cols = self._keep_columns()
         share = proba[np.ix_(long_rows, cols)]
@@ -201,6 +211,13 @@ class LineModel:
         """Per page, the probability that each line is kept (sum over keep_labels)."""
         return _split_by_page(self.scores_and_labels(self.predict_proba_pages(pages))[0], pages)
 
+    def score_pages_with_words(self, pages: Sequence[Sequence[str]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """(score_pages(pages), per page the word count of each line, as lines.count_words
+        counts): the counts come with the features, so a caller needing both (cleaning
+        statistics) does not count again."""
+        proba, words = self._predict_pages(pages, with_words=True)
+        return _split_by_page(self.scores_and_labels(proba)[0], pages), _split_by_page(words, pages)
+
     def label_pages(self, pages: Sequence[Sequence[str]]) -> list[list[str]]:
         labels = self.scores_and_labels(self.predict_proba_pages(pages))[1]
         return [list(part) for part in _split_by_page(labels, pages)]
@@ -219,6 +236,20 @@ def _pieces(pages: Sequence[Sequence[str]], chunk_lines: int, reach: int):
         for start in range(0, n, step):
             lo, hi = max(start - reach, 0), min(start + step + reach, n)
             yield page[lo:hi], np.arange(start - lo, min(start + step, n) - lo)
+
+
+def _words_of_lines(lines: Sequence[str], clipped_words: np.ndarray | None) -> np.ndarray:
+    """Word counts of the lines, from the counts the features took of their clipped text
+    when there are some. Only lines clipped to their head and tail (longer than
+    MAX_FEATURE_CHARS) are counted again: replacing lone surrogates by U+FFFD changes no
+    count, both being neither space nor CJK."""
+    if clipped_words is None:
+        return word_counts(list(lines))
+    words = clipped_words.astype(np.int64)
+    clipped = [i for i, line in enumerate(lines) if len(line) > MAX_FEATURE_CHARS]
+    if clipped:
+        words[clipped] = word_counts([lines[i] for i in clipped])
+    return words
 
 
 def _split_by_page(values: np.ndarray, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
