@@ -57,3 +57,28 @@ def test_bad_guard_values_are_refused(value, tiny_model, tmp_path):
     meta_file.write_text(json.dumps({**json.loads(meta_file.read_text()), "long_line_words": value}))
     with pytest.raises(ModelFileError, match="long_line_words"):
         load_model(path)
+
+
+def test_word_counts_that_come_with_the_scores_are_count_words(tiny_model):
+    """score_pages_with_words reuses the shape features' counts; a line clipped for the
+    features (over MAX_FEATURE_CHARS) is counted again in full."""
+    from boilercut.features import MAX_FEATURE_CHARS
+    from boilercut.lines import count_words
+
+    clipped = " ".join(["word"] * (MAX_FEATURE_CHARS // 2))  # 2,000 words; its head and tail have fewer
+    pages = [[*LINES, clipped, "网站首页 新闻", "bad \udce9 byte  ", ""], LINES[:2]]
+    scores, words = tiny_model.score_pages_with_words(pages)
+    for page, page_scores, page_words in zip(pages, scores, words):
+        assert list(page_words) == [count_words(line) for line in page]
+        np.testing.assert_allclose(page_scores, tiny_model.score_pages([page])[0], rtol=1e-12, atol=1e-15)
+
+
+def test_word_counts_without_the_fast_scorer(tiny_model):
+    """A pipeline the LinearScorer does not take (scored by scikit-learn) still gets counts."""
+    from boilercut.lines import count_words
+
+    model = dataclasses.replace(tiny_model)
+    model._scorer = None  # as LinearScorer.from_pipeline leaves it for other pipelines
+    scores, words = model.score_pages_with_words([LINES])
+    assert list(words[0]) == [count_words(line) for line in LINES]
+    np.testing.assert_allclose(scores[0], tiny_model.score_pages([LINES])[0], atol=1e-9)
