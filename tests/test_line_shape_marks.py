@@ -1,0 +1,38 @@
+"""shape_matrix finds literal marks, separators and counter units among the positions of
+their characters (line_shape's mark bits): lines that put them at the edges of a line,
+of the 300-character head and of the batch still give the reference's values."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from boilercut.line_shape import LINE_SHAPE_NAMES, shape_matrix
+from shape_reference import line_shape
+
+EDGES = [
+    "x :: :: y", " :: ", "a ::", ":: b", "a / / / b", "| | |", "a|b", "/ x /", "k", "m 5", "5 m", "5m",
+    "a" * 297 + " 5k", "a" * 296 + " 5 kb", "a" * 298 + "5mm", "a" * 297 + "12kilo", "a" * 299 + "k",
+    "a" * 296 + "http://", "a" * 299 + "@b", "a" * 296 + "x.com", "a" * 297 + ".org", "a" * 298 + "(c)",
+    "a" * 299 + "©", "a" * 299 + "\"", "a" * 298 + "aBc", "a" * 299 + "Bc", "éÀb", "ÿÞa", "aÞÿ",
+    "x.comy", "x.com_", "@_", "@", "(C)", "www", "https://", "1.5 M", "3,4\tk", "2 K!",
+]
+
+
+@pytest.mark.parametrize("order", [1, -1], ids=["forward", "reversed"])
+def test_marks_at_the_edges_match_the_reference(order):
+    lines = EDGES[::order]
+    features, words = shape_matrix(lines)
+    for i, line in enumerate(lines):
+        expected, n_words = line_shape(line)
+        assert words[i] == n_words, repr(line)
+        for j, name in enumerate(LINE_SHAPE_NAMES):
+            assert features[i, j] == pytest.approx(expected[j], abs=1e-12), (name, line)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(" \t:|/>»·•›.,@()©hwtpsc:/comrgne5kKmMaBÀé\"“x"), max_size=40),
+                min_size=1, max_size=6))
+def test_mark_characters_match_the_reference(lines):
+    features, words = shape_matrix(lines)
+    assert np.allclose(features, np.array([line_shape(line)[0] for line in lines]), atol=1e-12)
+    assert list(words) == [line_shape(line)[1] for line in lines]
