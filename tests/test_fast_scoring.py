@@ -169,6 +169,52 @@ def test_counts_matrix_without_scipys_private_routines_is_the_same(monkeypatch):
         assert np.array_equal(getattr(fast, name), getattr(fallback, name)), name
 
 
+
+def _same_home_keys(table_bits: int, home: int, count: int) -> list[int]:
+    """count distinct keys whose home slot, in a table of 2^table_bits slots, is home:
+    key * _SLOT_MULTIPLIER has home in its top bits (the multiplier is invertible mod 2^64)."""
+    inverse = pow(int(fast_tfidf._SLOT_MULTIPLIER), -1, 2 ** 64)
+    return [((home << (64 - table_bits)) + i) * inverse % 2 ** 64 for i in range(count)]
+
+
+ALL_ONES = 2 ** 64 - 1
+
+
+@pytest.mark.parametrize("keys, most_at_one_home", [
+    ([], 0),
+    ([0], 1),  # key 0: the table's empty marker must then be another number
+    ([0, 1, 2, 3, ALL_ONES], 1),  # 0 to 3 are keys: the empty marker is 4
+    ([ALL_ONES, ALL_ONES - 1, 1 << 63], 1),
+    (_same_home_keys(4, 7, 6) + [0, 1], 6),  # one home slot for six keys: five sit after it
+    (_same_home_keys(4, 15, 5) + _same_home_keys(4, 14, 3), 5),  # the last slots overflow past the end
+    (_same_home_keys(5, 0, 9) + _same_home_keys(5, 3, 4), 9),  # two runs that meet
+], ids=["none", "zero", "small-and-all-ones", "high", "one-home", "overflow-at-end", "runs-meet"])
+def test_key_table_finds_every_key_and_nothing_else(keys, most_at_one_home):
+    values = np.arange(len(keys), dtype=np.int32) * 7 + 3
+    table = fast_tfidf._KeyTable(np.array(keys, dtype=np.uint64), values)
+    assert int(table.empty) not in keys
+    homes = table._home(np.array(keys, dtype=np.uint64))
+    assert max(np.bincount(homes), default=0) == most_at_one_home  # the collisions meant
+    queries = keys + [int(table.empty), 0, 1, 2, 4, ALL_ONES, ALL_ONES - 2, 1 << 63, (1 << 63) + 1]
+    queries += _same_home_keys(4, 7, 9) + _same_home_keys(4, 15, 7) + _same_home_keys(5, 0, 12)
+    expected = dict(zip(keys, values.tolist()))
+    got = table.get(np.array(queries, dtype=np.uint64))
+    assert got.dtype == np.int32
+    assert got.tolist() == [expected.get(q, -1) for q in queries]
+    assert table.get(np.zeros(0, dtype=np.uint64)).tolist() == []
+
+
+def test_key_table_is_a_dict_on_random_keys():
+    rng = np.random.default_rng(1)
+    keys = np.unique(rng.integers(0, 2 ** 64, 5000, dtype=np.uint64, endpoint=False))
+    values = rng.permutation(len(keys)).astype(np.int32)
+    table = fast_tfidf._KeyTable(keys, values)
+    assert len(table.keys) >= 2 * len(keys)  # load factor at most 1/2
+    queries = np.concatenate([keys, rng.integers(0, 2 ** 64, 5000, dtype=np.uint64, endpoint=False),
+                              keys[::3] + np.uint64(1)])
+    expected = dict(zip(keys.tolist(), values.tolist()))
+    assert table.get(queries).tolist() == [expected.get(q, -1) for q in queries.tolist()]
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["Breaking news: the council met today", " Home > Breaking news: the "
                                            "council met today ", "x" * 19, " " + "x" * 19 + "yyyy ", ""]),
