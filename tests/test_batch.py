@@ -120,3 +120,56 @@ def test_encoded_rows_are_the_jsonl_writer_s_bytes(tmp_path, tiny_model):
     with CorpusWriter(str(tmp_path / "bytes.jsonl"), "jsonl") as out:
         clean_corpus(sources, out.write_encoded, model=tiny_model, jobs=2, encode=out.encode)
     assert (tmp_path / "rows.jsonl").read_bytes() == (tmp_path / "bytes.jsonl").read_bytes()
+
+
+def test_jsonl_lines_left_unparsed_parse_as_read_source_would(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"text": "a\\nb"}\n\n{oops\n{"body": "x"}\n')
+    raw = list(read_source(str(path), "jsonl", parse=False))
+    assert [type(r).__name__ for r in raw] == ["RawRecord"] * 3 and raw[0].raw == b'{"text": "a\\nb"}\n'
+    assert [r.parse("text") for r in raw] == list(read_source(str(path), "jsonl"))
+
+
+def test_batches_of_unparsed_lines_are_sized_by_their_line_breaks(tmp_path):
+    from boilercut.corpus import batch_items, iter_items
+
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps({"text": "x\ny\nz"}) + "\n" for _ in range(10)))
+    batches = list(batch_items(iter_items([(str(path), "jsonl")], "text", None), "text", max_lines=6))
+    assert [len(b) for b in batches] == [2] * 5  # 3 lines a record
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_bad_records_are_reported_in_input_order_by_the_workers(tmp_path, tiny_model, jobs):
+    """Workers parse the JSONL lines; the parent reports what they found in input order,
+    before a later problem it found itself (a truncated gzip, a missing file)."""
+    good = _corpus_of_pages(tmp_path / "good.jsonl", n=40)
+    lines = (tmp_path / "good.jsonl").read_text().splitlines(keepends=True)
+    (tmp_path / "bad.jsonl").write_text("".join(lines[:25]) + "not json\n" + "".join(lines[25:]))
+    whole = gzip.compress("".join(lines * 30).encode())
+    (tmp_path / "cut.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    sources = [*good, (str(tmp_path / "bad.jsonl"), "jsonl"), (str(tmp_path / "missing.jsonl"), "jsonl"),
+               (str(tmp_path / "cut.jsonl.gz"), "jsonl")]
+    with pytest.raises(BadRecordError, match="bad.jsonl: record 26: not valid JSON"):
+        clean_corpus(sources, lambda rows: None, model=tiny_model, jobs=jobs, batch_lines=30)
+    rows, warnings = [], []
+    totals = clean_corpus(sources, rows.extend, model=tiny_model, jobs=jobs, batch_lines=30, skip_bad=True,
+                          warn=warnings.append)
+    assert warnings[:2] == [f"skipped {tmp_path}/bad.jsonl: record 26: not valid JSON (Expecting value at column 1)",
+                            f"{tmp_path}/missing.jsonl: no such file"]
+    assert len(warnings) == 3 and "cut.jsonl.gz: record" in warnings[2] and "rest of the file skipped" in warnings[2]
+    assert (totals.skipped, totals.unreadable, totals.written) == (2, 1, len(rows))
+    assert [r["n"] for r in rows[:80]] == list(range(40)) * 2
+
+
+def test_gzip_output_is_one_member_per_write_and_reads_as_one_stream(tmp_path):
+    out = tmp_path / "o.jsonl.gz"
+    with CorpusWriter(str(out), "jsonl") as w:
+        w.write([{"text": "a"}])
+        w.write_encoded(w.encode([{"text": "b"}, {"text": "c"}]))
+    assert out.read_bytes() == gzip.compress(b'{"text": "a"}\n', 1, mtime=0) + gzip.compress(
+        b'{"text": "b"}\n{"text": "c"}\n', 1, mtime=0)
+    assert [json.loads(line)["text"] for line in gzip.open(out)] == ["a", "b", "c"]
+    with CorpusWriter(str(tmp_path / "empty.jsonl.gz"), "jsonl"):
+        pass
+    assert gzip.decompress((tmp_path / "empty.jsonl.gz").read_bytes()) == b""

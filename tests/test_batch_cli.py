@@ -110,6 +110,107 @@ def test_two_jobs_give_the_same_output_as_one(model_file, tmp_path):
     assert [r["n"] for r in read_jsonl(tmp_path / "two.jsonl")] == list(range(300))
 
 
+def _bad_lines(pages):
+    lines = [json.dumps({"text": p, "n": i}) for i, p in enumerate(pages)]
+    lines[7], lines[30], lines[45] = "{broken", '{"text": 3}', "[1]"
+    return "".join(line + "\n" for line in lines)
+
+
+def _write_inputs(tmp_path):
+    """The corpora the --jobs 1 vs --jobs 2 runs read: good, with bad records, cut short."""
+    pages = ["\n".join([f"Story {i}", *TINY_PAGE.split("\n")[i % 3:]]) for i in range(60)]
+    records = [{"text": p, "n": i} for i, p in enumerate(pages)]
+    write_jsonl(tmp_path / "c.jsonl", records)
+    write_jsonl(tmp_path / "c.jsonl.gz", records)
+    pq.write_table(pa.Table.from_pylist(records), tmp_path / "c.parquet")
+    (tmp_path / "bad.jsonl").write_text(_bad_lines(pages))
+    whole = gzip.compress("".join(json.dumps(r) + "\n" for r in records * 20).encode())
+    (tmp_path / "cut.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    return "".join(json.dumps(r) + "\n" for r in records).encode()
+
+
+# name: (arguments before --output, output suffix or None for stdout)
+RUNS = {
+    "jsonl to jsonl.gz": (["c.jsonl"], ".jsonl.gz"),
+    "jsonl.gz to jsonl": (["c.jsonl.gz"], ".jsonl"),
+    "parquet to parquet": (["c.parquet"], ".parquet"),
+    "stdin to stdout": (["--input-format", "jsonl", "-"], None),
+    "bad records stop the run": (["c.jsonl", "bad.jsonl"], ".jsonl.gz"),
+    "bad records skipped, an unreadable input named in order": (
+        ["bad.jsonl", "missing.jsonl", "cut.jsonl.gz", "bad.jsonl", "--skip-bad-records"], ".jsonl.gz"),
+    "a truncated gzip input stops the run": (["c.jsonl", "cut.jsonl.gz"], ".jsonl"),
+}
+
+
+def _output(path):
+    if not path.exists():
+        return None
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        return table.schema, table.to_pylist()
+    return gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_two_jobs_behave_as_one(model_file, tmp_path, name):
+    """Same exit status, stderr (errors, warnings in input order) and decompressed output
+    with --jobs 2 (workers parse, clean, encode and gzip) as with --jobs 1."""
+    stdin = _write_inputs(tmp_path)
+    args, suffix = RUNS[name]
+    results = []
+    for jobs in ("1", "2"):
+        target = ["--output", f"o{jobs}{suffix}"] if suffix else []
+        out = run(["--model", model_file, *args, *target, "--jobs", jobs, "--batch-lines", "50"], cwd=tmp_path,
+                  stdin=stdin)
+        assert b"Traceback" not in out.stderr
+        results.append((out.returncode, out.stderr, out.stdout, suffix and _output(tmp_path / f"o{jobs}{suffix}")))
+    assert results[0] == results[1]
+    status, stderr, stdout, output = results[0]
+    if "stop" in name:  # nothing written, no temporary file left
+        assert status == 5 and output is None and b"record" in stderr
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith((".o", "o"))]
+    elif "skipped" in name:
+        assert status == 3 and stderr.decode().splitlines()[:4] == [
+            "predict: warning: skipped bad.jsonl: record 8: not valid JSON (Expecting property name enclosed in "
+            "double quotes at column 2)",
+            "predict: warning: skipped bad.jsonl: record 31: field 'text' is int, not text",
+            "predict: warning: skipped bad.jsonl: record 46: a JSON list, not an object",
+            "predict: warning: missing.jsonl: no such file"]
+        assert "cut.jsonl.gz: record" in stderr.decode().splitlines()[4]
+        assert output.count(b"\n") == 57 + 57 + len(read_jsonl_prefix(tmp_path / "cut.jsonl.gz"))
+    else:
+        assert status == 0 and stderr == b"" and (stdout or output)
+
+
+def read_jsonl_prefix(path):
+    """The records of a truncated .jsonl.gz that can be read."""
+    rows = []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        try:
+            rows.extend(json.loads(line) for line in f)
+        except EOFError:
+            pass
+    return rows
+
+
+def test_gzip_output_is_members_that_every_reader_takes_as_one_stream(model_file, tmp_path):
+    """A .jsonl.gz output holds one gzip member per batch (compressed in the workers);
+    gzip, zcat and Python's gzip module read them as one stream, and an output without
+    records is one empty member, not an empty file."""
+    _write_inputs(tmp_path)
+    out = run(["--model", model_file, "c.jsonl", "--output", "o.jsonl.gz", "--jobs", "2", "--batch-lines", "50"],
+              cwd=tmp_path)
+    assert out.returncode == 0, out.stderr.decode()
+    data = (tmp_path / "o.jsonl.gz").read_bytes()
+    assert data.count(b"\x1f\x8b\x08") > 1  # several members
+    assert [r["n"] for r in read_jsonl(tmp_path / "o.jsonl.gz")] == list(range(60))
+    zcat = subprocess.run(["gzip", "-dc", "o.jsonl.gz"], cwd=tmp_path, capture_output=True)
+    assert zcat.returncode == 0 and zcat.stdout == gzip.decompress(data)
+    (tmp_path / "empty.jsonl").write_text("")
+    out = run(["--model", model_file, "empty.jsonl", "--output", "e.jsonl.gz", "--jobs", "2"], cwd=tmp_path)
+    assert out.returncode == 0 and gzip.decompress((tmp_path / "e.jsonl.gz").read_bytes()) == b""
+
+
 def test_trim_mode_and_guard(model_file, tmp_path):
     write_jsonl(tmp_path / "c.jsonl", DOCS[:2])
     out = run(["--model", model_file, "c.jsonl", "--output", "o.jsonl", "--max-removed-share", "0.1"], cwd=tmp_path)

@@ -36,6 +36,17 @@ class Record(NamedTuple):
     data: dict    # every field of the record; data[text_field] is a str
 
 
+class RawRecord(NamedTuple):
+    """One JSONL line not yet parsed: read_source(..., parse=False) leaves parsing to the
+    caller, so that `clean_corpus --jobs N` parses in its workers, not in the parent."""
+    source: str
+    number: int   # 1-based line number
+    raw: bytes    # the line as read, newline included
+
+    def parse(self, text_field: str) -> "Record | BadRecord":
+        return _parse_json(self.source, self.number, self.raw, text_field)
+
+
 class BadRecord(NamedTuple):
     source: str
     number: int
@@ -67,12 +78,15 @@ def expand_input(name: str, input_format: str | None = None) -> list[tuple[str, 
     return [(name, input_format or format_of(name))]
 
 
-def read_source(path: str, fmt: str, text_field: str = "text", id_field: str | None = None):
-    """Records of one source; InputError when it cannot be opened."""
+def read_source(path: str, fmt: str, text_field: str = "text", id_field: str | None = None,
+                parse: bool = True):
+    """Records of one source; InputError when it cannot be opened. parse False: JSONL
+    records come as RawRecord, to be parsed by the caller (RawRecord.parse)."""
     if fmt == "txt":
         return _read_txt(path, text_field, id_field or "id")
     if fmt == "jsonl":
-        return _read_jsonl(path, text_field)
+        lines = _read_jsonl_lines(path)
+        return _parsed(lines, text_field) if parse else lines
     if fmt == "parquet":
         return _read_parquet(path, text_field)
     raise ValueError(f"input format must be one of {list(FORMATS)}, got {fmt!r}")
@@ -91,16 +105,16 @@ def _gunzipped(f):
     return gzip.GzipFile(fileobj=f, mode="rb") if f.peek(2)[:2] == b"\x1f\x8b" else f
 
 
-def _read_jsonl(path: str, text_field: str) -> Iterator[Record | BadRecord]:
+def _read_jsonl_lines(path: str) -> Iterator[RawRecord | BadRecord]:
     source = "<stdin>" if path == "-" else path
     handle = sys.stdin.buffer if path == "-" else open_binary(path)
     f = _gunzipped(handle)
     number = 0
     try:
         for number, raw in enumerate(f, 1):
-            if not raw.strip():
+            if raw.isspace():  # the same test as `not raw.strip()`, without copying the line
                 continue  # a blank line is not a record
-            yield _parse_json(source, number, raw, text_field)
+            yield RawRecord(source, number, raw)
     except (OSError, EOFError, zlib.error) as err:  # truncated or corrupt gzip stream
         yield BadRecord(source, number + 1, f"cannot read past this point ({err or 'truncated'}); "
                                             "rest of the file skipped")
@@ -108,6 +122,11 @@ def _read_jsonl(path: str, text_field: str) -> Iterator[Record | BadRecord]:
         if path != "-":
             f.close()
             handle.close()
+
+
+def _parsed(lines: Iterator[RawRecord | BadRecord], text_field: str) -> Iterator[Record | BadRecord]:
+    for line in lines:
+        yield line.parse(text_field) if isinstance(line, RawRecord) else line
 
 
 def _parse_json(source: str, number: int, raw: bytes, text_field: str) -> Record | BadRecord:
@@ -167,11 +186,22 @@ def jsonl_bytes(rows: list[dict]) -> bytes:
                    for r in rows).encode("utf-8", "backslashreplace")
 
 
+def jsonl_gzip_member(rows: list[dict]) -> bytes:
+    """Rows as JSON Lines in one complete gzip member (mtime 0, so equal rows give equal bytes).
+
+    A .jsonl.gz output is these members one after the other: a multi-member gzip file,
+    which gzip, zcat and Python's gzip module (so pandas and HF datasets) read as one
+    stream. Each member is compressed where its rows are encoded, in the --jobs workers:
+    gzip in the parent took 0.45 s of its 0.83 s of CPU on 194,605 lines (--jobs 2)."""
+    return gzip.compress(jsonl_bytes(rows), compresslevel=GZIP_LEVEL, mtime=0)
+
+
 class CorpusWriter:
     """Write records as JSONL (gzipped when the name ends in .gz) or parquet, atomically.
 
     Use as a context manager: the output appears under its name only when the block ends
-    without an exception. path "-" writes JSONL to standard output (not atomic).
+    without an exception. path "-" writes JSONL to standard output (not atomic). A .gz
+    output is a series of gzip members, one per write (see jsonl_gzip_member).
     """
 
     def __init__(self, path: str, fmt: str, schema=None):
@@ -180,7 +210,9 @@ class CorpusWriter:
         if path == "-" and fmt != "jsonl":
             raise ValueError("only jsonl can be written to standard output")
         self.path, self.fmt, self.schema = path, fmt, schema
+        self.gzip = fmt == "jsonl" and path != "-" and path.endswith(".gz")
         self._tmp = self._f = self._parquet = None
+        self._empty = True  # nothing written yet
 
     def __enter__(self) -> "CorpusWriter":
         if self.path == "-":
@@ -189,27 +221,28 @@ class CorpusWriter:
         out = Path(self.path)
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, self._tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        raw = os.fdopen(fd, "wb")
-        gz = self.fmt == "jsonl" and out.name.endswith(".gz")
-        self._f = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL) if gz else raw
-        self._raw = raw
+        self._f = os.fdopen(fd, "wb")
         return self
 
     @property
     def encode(self):
-        """The function rows -> bytes that write_encoded expects (JSONL), or None (parquet
-        takes rows): callers can encode in worker processes and only write here."""
-        return jsonl_bytes if self.fmt == "jsonl" else None
+        """The function rows -> bytes that write_encoded expects (JSONL, gzipped for a .gz
+        output), or None (parquet takes rows): callers can encode in worker processes and
+        only write here."""
+        if self.fmt != "jsonl":
+            return None
+        return jsonl_gzip_member if self.gzip else jsonl_bytes
 
     def write(self, rows: list[dict]) -> None:
         if self.fmt == "jsonl":
-            self._f.write(jsonl_bytes(rows))
+            self.write_encoded(self.encode(rows))
         elif rows:
             self._write_parquet(rows)
 
     def write_encoded(self, data: bytes) -> None:
         """Write rows already encoded by self.encode."""
         self._f.write(data)
+        self._empty = False
 
     def _write_parquet(self, rows: list[dict]) -> None:
         import pyarrow as pa
@@ -239,11 +272,11 @@ class CorpusWriter:
         try:
             if self.fmt == "parquet" and self._parquet is None and exc_type is None:
                 self._write_empty_parquet()
+            if self.gzip and self._empty and exc_type is None:
+                self.write([])  # an empty file is no gzip file; one empty member is
             if self._parquet is not None:
                 self._parquet.close()
-            if self._f is not self._raw:
-                self._f.close()
-            self._raw.close()
+            self._f.close()
             if exc_type is None:
                 umask = os.umask(0)
                 os.umask(umask)
@@ -273,5 +306,5 @@ def same_file(a: str, b: str) -> bool:
     return pa_.resolve() == pb.resolve()
 
 
-__all__ = ["Record", "BadRecord", "CorpusWriter", "FORMATS", "format_of", "expand_input", "jsonl_bytes",
-           "read_source", "parquet_schema", "same_file"]
+__all__ = ["Record", "RawRecord", "BadRecord", "CorpusWriter", "FORMATS", "format_of", "expand_input",
+           "jsonl_bytes", "jsonl_gzip_member", "read_source", "parquet_schema", "same_file"]
