@@ -3,7 +3,7 @@
     python benchmarks/throughput.py                          # ../shared/realweb/dev-fineweb.jsonl.gz
     python benchmarks/throughput.py corpus.jsonl.gz --limit 500 --model models/other.joblib
     python benchmarks/throughput.py --profile                # + where the time goes (cProfile)
-    python benchmarks/throughput.py --repeat 3               # predict runs: the fastest of 3
+    python benchmarks/throughput.py --repeat 3               # predict and jusText: the fastest of 3
     python benchmarks/throughput.py --big-input-mb 1000      # + peak memory on a 1 GB corpus
 
 Input: JSONL (.gz) records with a "text" field, or with "lines" (the realweb format).
@@ -144,6 +144,7 @@ def big_input(pages: list[dict], megabytes: int, model: str | None, tmp: str) ->
     n_lines = write_big_corpus(pages, corpus, megabytes)
     size = corpus.stat().st_size / 2 ** 20
     print(f"\n## {size:,.0f} MiB input ({n_lines:,} lines), predict --output big.jsonl.gz\n")
+    print("(one run each, memory read from /proc every 50 ms, which slows the runs a little)\n")
     print("| --jobs | seconds | lines/s | peak RSS MiB (sum of processes' peaks) | peak PSS MiB (all processes) |")
     print("|---:|---:|---:|---:|---:|")
     for jobs in (1, 2):
@@ -188,8 +189,8 @@ def main(argv=None) -> int:
                     help="predict runs read the pages this many times over, so that a run's work "
                          "outweighs its start-up and the noise of timing it (default 5)")
     ap.add_argument("--repeat", type=int, default=1,
-                    help="run each predict command N times and keep the fastest (load on a shared "
-                         "machine only ever slows a run down)")
+                    help="run each predict command and jusText N times, in turns, and keep the fastest "
+                         "(load on a shared machine only ever slows a run down)")
     args = ap.parse_args(argv)
     path = Path(args.input) if args.input else DEFAULT_INPUT
     if not path.is_file():
@@ -238,21 +239,32 @@ def main(argv=None) -> int:
         # timed on a tiny corpus and shown apart, so that the steady rate is visible. The
         # tiny corpus has one page per worker, each its own batch, so that every worker
         # starts (a pool starts workers as batches arrive).
+        tiny = {}
         for jobs in (1, 2):
-            tiny = Path(tmp) / f"tiny{jobs}.jsonl"
-            tiny.write_text(jobs * (json.dumps({"text": pages[0]["text"]}, ensure_ascii=False) + "\n"),
-                            encoding="utf-8")
-            start = min((run_cli(tiny, Path(tmp) / f"tiny{jobs}.jsonl.gz", args.model, jobs, "--batch-lines", "1")
-                         for _ in range(args.repeat)), key=lambda r: r.wall)
-            run = min((run_cli(corpus, Path(tmp) / f"out{jobs}.jsonl.gz", args.model, jobs)
-                       for _ in range(args.repeat)), key=lambda r: r.wall)
+            tiny[jobs] = Path(tmp) / f"tiny{jobs}.jsonl"
+            tiny[jobs].write_text(jobs * (json.dumps({"text": pages[0]["text"]}, ensure_ascii=False) + "\n"),
+                                  encoding="utf-8")
+        with_justext = not args.no_justext and justext_available()
+        starts, runs, justext_times = {1: [], 2: []}, {1: [], 2: []}, []
+        # Every configuration once per round, rounds repeated: a slow spell of a shared
+        # machine (CPU seconds of the same run varied by 10% on this VM) then hits all of
+        # them alike instead of all repeats of one.
+        for _ in range(args.repeat):
+            for jobs in (1, 2):
+                starts[jobs].append(run_cli(tiny[jobs], Path(tmp) / f"tiny{jobs}.jsonl.gz", args.model, jobs,
+                                            "--batch-lines", "1"))
+                runs[jobs].append(run_cli(corpus, Path(tmp) / f"out{jobs}.jsonl.gz", args.model, jobs))
+            if with_justext:
+                justext_times.append(timed(lambda: [justext_rule(p["lines"], p["lang"]) for p in pages]))
+        for jobs in (1, 2):
+            start = min(starts[jobs], key=lambda r: r.wall)
+            run = min(runs[jobs], key=lambda r: r.wall)
             rss = run_cli(corpus, Path(tmp) / f"out{jobs}.jsonl.gz", args.model, jobs, memory=True).rss
             row(f"predict --output, --jobs {jobs}, end to end", run.wall, rss, copies, run.cpu)
             row(f"predict --output, --jobs {jobs}, after its {start.wall:.1f} s start-up",
                 run.wall - start.wall, rss, copies, run.cpu - start.cpu)
-        if not args.no_justext and justext_available():
-            t = timed(lambda: [justext_rule(p["lines"], p["lang"]) for p in pages])
-            row("jusText on the same lines", t, peak_rss_mib())
+        if justext_times:
+            row("jusText on the same lines", min(justext_times), peak_rss_mib())
         if args.profile:
             profile_batch(corpus, model, args.top)
         if args.big_input_mb:
