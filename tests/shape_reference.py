@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 import re
 
-from boilercut.line_shape import (BULLETS, COUNTER, HEAD_CHARS, MAX_CHARS, MAX_WORDS, NUMBERED, QUOTES,
-                                  SEGMENTS, TERMINAL, YEAR)
+import pytest
+
+from boilercut.line_shape import (BULLETS, COUNTER, HEAD_CHARS, LINE_SHAPE_NAMES, MAX_CHARS, MAX_WORDS, NUMBERED,
+                                  QUOTES, SEGMENTS, TERMINAL, YEAR, shape_matrix)
 from boilercut.lines import count_words
 
 _LINK = re.compile(r"(?=https?://|www\.|@\w|\.(com|org|net)\b)")
@@ -64,3 +66,14 @@ def contains_neighbour(texts: list[str], pages: list[int]) -> list[float]:
                 if len(other) >= 20 and len(text) > len(other) + 3 and other in text:
                     out[i] = 1.0
     return out
+
+
+def assert_shape_matrix_matches(lines: list[str]) -> None:
+    """shape_matrix(lines) agrees with line_shape on every line: each feature to 1e-12, the
+    word count exactly. A failure names the feature and the line."""
+    features, words = shape_matrix(lines)
+    for i, line in enumerate(lines):
+        expected, n_words = line_shape(line)
+        assert words[i] == n_words, repr(line)
+        for j, name in enumerate(LINE_SHAPE_NAMES):
+            assert features[i, j] == pytest.approx(expected[j], abs=1e-12), (name, line)

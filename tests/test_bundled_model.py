@@ -5,7 +5,6 @@ temporary folder; models/ is never touched.
 """
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 

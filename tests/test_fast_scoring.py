@@ -15,14 +15,14 @@ from sklearn.linear_model import LogisticRegression
 import boilercut.fast_tfidf as fast_tfidf
 from boilercut.fast_tfidf import fast_transform
 from boilercut.features import _contains_neighbour, make_line_table
-from boilercut.line_shape import LINE_SHAPE_NAMES, shape_matrix, word_counts
+from boilercut.line_shape import word_counts
 from boilercut.lines import count_words
 from boilercut.model import LineModel
 from boilercut.normalise import normalise_head, normalise_text
 from boilercut.scorer import LinearScorer
 from boilercut.training import fit_pipeline
 from conftest import TINY_CLASSIFIER, TINY_FEATURES, tiny_records
-from shape_reference import contains_neighbour, line_shape
+from shape_reference import assert_shape_matrix_matches, contains_neighbour
 
 # Lines where a batch implementation could part from the per-line one: empty and blank
 # lines, Unicode case rules (final sigma, dotted I), non-ASCII digits and spaces, CJK,
@@ -59,22 +59,14 @@ WITHOUT_CJK = [line for line in TRICKY if not re.search("[\u3040-\u30ff\u4e00-\u
 @pytest.mark.parametrize("lines", [TRICKY, TRICKY + COUNTERS, WITHOUT_CJK + COUNTERS, COUNTERS[-1:]],
                          ids=["tricky", "counters", "no-cjk", "mark-at-end"])
 def test_shape_matrix_matches_the_reference_on_tricky_lines(lines):
-    features, words = shape_matrix(lines)
-    for i, line in enumerate(lines):
-        expected, n_words = line_shape(line)
-        assert words[i] == n_words, repr(line)
-        for j, name in enumerate(LINE_SHAPE_NAMES):
-            assert features[i, j] == pytest.approx(expected[j], abs=1e-12), (name, line)
+    assert_shape_matrix_matches(lines)
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"),
                         max_size=80), min_size=1, max_size=8))
 def test_shape_matrix_matches_the_reference_on_any_text(lines):
-    features, words = shape_matrix(lines)
-    reference = np.array([line_shape(line)[0] for line in lines])
-    assert np.allclose(features, reference, atol=1e-12)
-    assert list(words) == [line_shape(line)[1] for line in lines]
+    assert_shape_matrix_matches(lines)
 
 
 def _fitted(texts=None, **kwargs) -> TfidfVectorizer:

@@ -7,7 +7,6 @@ for byte (each followed by "\\n", whatever its terminator was in the input).
 """
 import codecs
 import os
-import resource
 import subprocess
 import sys
 
