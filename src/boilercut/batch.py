@@ -6,7 +6,7 @@
 
 All documents of a call are scored in one model call (the model is much faster on one
 large batch than on many small ones). Callers that stream a corpus pass batches of about
-BATCH_LINES lines; `batch_texts` cuts a stream into such batches.
+BATCH_LINES lines; `batch_by_lines` cuts a stream into such batches.
 """
 from __future__ import annotations
 
@@ -89,15 +89,16 @@ def clean_texts(model: LineModel, texts: Sequence[str], threshold: float | None 
             for lines, s, w in zip(pages, scores, words)]
 
 
-def batch_texts(items: Iterable, text_of, max_lines: int = BATCH_LINES) -> Iterator[list]:
+def batch_by_lines(items: Iterable, lines_of, max_lines: int = BATCH_LINES) -> Iterator[list]:
     """Group a stream of items into lists holding about max_lines lines of text in all.
 
-    text_of(item) returns the item's text; a document longer than max_lines is a batch alone.
+    lines_of(item) returns how many lines the item's text has (an estimate will do); a
+    document longer than max_lines is a batch alone.
     """
     batch, lines = [], 0
     for item in items:
         batch.append(item)
-        lines += text_of(item).count("\n") + 1
+        lines += lines_of(item)
         if lines >= max_lines:
             yield batch
             batch, lines = [], 0

@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, NamedTuple
 
-from boilercut.batch import BATCH_LINES, STATS_FIELDS, clean_texts
+from boilercut.batch import BATCH_LINES, STATS_FIELDS, batch_by_lines, clean_texts
 from boilercut.corpus_io import BadRecord, RawRecord, Record, read_source
 from boilercut.model import LineModel
 from boilercut.persist import load_model
@@ -83,17 +83,9 @@ def _lines_of(item: Item, text_field: str) -> int:
 
 
 def batch_items(items: Iterable[Item], text_field: str, max_lines: int = BATCH_LINES) -> Iterator[list[Item]]:
-    """Group items into lists of about max_lines lines of text (batch.batch_texts, but
-    unparsed JSONL lines are counted in their bytes)."""
-    batch, lines = [], 0
-    for item in items:
-        batch.append(item)
-        lines += _lines_of(item, text_field)
-        if lines >= max_lines:
-            yield batch
-            batch, lines = [], 0
-    if batch:
-        yield batch
+    """Group items into lists of about max_lines lines of text (unparsed JSONL lines are
+    counted in their bytes)."""
+    return batch_by_lines(items, lambda item: _lines_of(item, text_field), max_lines)
 
 
 class _Counts(NamedTuple):

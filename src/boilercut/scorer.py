@@ -71,12 +71,9 @@ class LinearScorer:
             return None
         return cls(parts, classifier.intercept_, len(classifier.classes_))
 
-    def decision_function(self, table: pd.DataFrame) -> np.ndarray:
-        return self.decision_and_words(table)[0]
-
     def decision_and_words(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
-        """(decision_function(table), the word count of each line of table["text"] when a
-        part counted them on the way, else None)."""
+        """(the Pipeline's decision_function(table), the word count of each line of
+        table["text"] when a part counted them on the way, else None)."""
         page = np.asarray(table["page"])
         k = len(self.intercept)
         total = np.tile(self.intercept, (len(table), 1)).astype(np.float64)
