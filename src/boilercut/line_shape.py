@@ -118,19 +118,6 @@ def _bmp_marks_table() -> np.ndarray:
     return table
 
 
-def _at(codes: np.ndarray, literal: str) -> np.ndarray:
-    """True where `literal` starts in codes (overlapping occurrences count).
-
-    Only the positions of its first character are compared further, a few percent of the
-    batch: 3x faster than comparing every shifted copy of the batch."""
-    out = np.zeros(len(codes), dtype=bool)
-    where = np.flatnonzero(codes[:max(len(codes) - len(literal) + 1, 0)] == ord(literal[0]))
-    for k, ch in enumerate(literal[1:], start=1):
-        where = where[codes[where + k] == ord(ch)]
-    out[where] = True
-    return out
-
-
 def _at_among(codes: np.ndarray, candidates: np.ndarray, first: np.ndarray, literal: str) -> np.ndarray:
     """The positions where `literal` starts, sorted, given the sorted positions of a set
     of characters that includes its first one (and `first`, the codes there): a few
@@ -140,21 +127,6 @@ def _at_among(codes: np.ndarray, candidates: np.ndarray, first: np.ndarray, lite
     for k, ch in enumerate(literal[1:], start=1):
         where = where[codes[where + k] == ord(ch)]
     return where
-
-
-def _one_of(codes: np.ndarray, chars: str) -> np.ndarray:
-    """True where the code point is one of chars: a lookup table, faster than np.isin."""
-    table = np.zeros(max(map(ord, chars)) + 2, dtype=bool)  # the last entry, False, for
-    table[[ord(c) for c in chars]] = True                    # every code beyond
-    return np.take(table, codes, mode="clip")
-
-
-def _shifted(mask: np.ndarray, k: int) -> np.ndarray:
-    """mask[i + k] at position i (False past the end)."""
-    out = np.zeros_like(mask)
-    if k < len(mask):
-        out[:len(mask) - k] = mask[k:]
-    return out
 
 
 class _Batch:
@@ -207,7 +179,10 @@ class _Batch:
         CJK, plus the CJK characters. The "\\n" between lines is a space, so no run
         crosses a line end. Counted from the positions where runs begin (one word in
         six characters), 1.4x faster than two sums over the batch."""
-        begins, cjk_at = self.word_positions(space, cjk)
+        return self.count_words(*self.word_positions(space, cjk))
+
+    def count_words(self, begins: np.ndarray, cjk_at: np.ndarray) -> np.ndarray:
+        """Per line, the words of word_positions' (begins, cjk_at)."""
         return self.count_at(begins) + self.count_at(cjk_at) if len(cjk_at) else self.count_at(begins)
 
     def word_positions(self, space: np.ndarray, cjk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -349,7 +324,7 @@ def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     cjk = has(CJK)
     # Words as lines.count_words counts them: whitespace tokens, each CJK character one word.
     begins, cjk_at = b.word_positions(space, cjk)
-    n_words = b.count_at(begins) + b.count_at(cjk_at) if len(cjk_at) else b.count_at(begins)
+    n_words = b.count_words(begins, cjk_at)
     token_starts = b.run_starts(~space)  # str.split() tokens
     # Without CJK characters in the batch every str.split() token is one word.
     n_tokens = b.sums(token_starts) if cjk.any() else n_words
