@@ -16,7 +16,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from boilercut.data import DataError, load_records, split_by_page, validate_records
+from boilercut.data import DataError, load_records, test_split_of, validate_records
 from boilercut.evaluation import evaluate
 from boilercut.persist import ModelFileError, load_model
 from boilercut.report import write_report
@@ -31,19 +31,9 @@ def eval_records(cfg: DictConfig, model) -> tuple[list[dict], str]:
     if cfg.eval.files:
         files = [str(Path(f).expanduser().resolve()) for f in cfg.eval.files]
         records = load_records(files, cfg.eval.cache_dir)
-        validate_records(records, allow_empty_lines=True)
+        validate_records(records, allow_empty_lines=True, duplicate_pages="warn")
         return records, ", ".join(Path(f).name for f in files)
-    data = model.metadata.get("config", {}).get("data")
-    if not data or data.get("test_files"):
-        files = (data or {}).get("test_files")
-        if not files:
-            raise ValueError("the model's metadata does not say how it was split; pass eval.files=[...]")
-        return load_records(files, cfg.eval.cache_dir), "test files"
-    records = load_records(data["files"], cfg.eval.cache_dir)
-    test = split_by_page(records, data["split"], int(data["seed"]))[2]
-    if not test:
-        raise ValueError("the model's test split is empty; pass eval.files=[...]")
-    return test, "test split of " + ", ".join(Path(f).name for f in data["files"])
+    return test_split_of(model.metadata.get("config"), cfg.eval.cache_dir)
 
 
 def run(cfg: DictConfig) -> dict:

@@ -46,6 +46,15 @@ def test_duplicate_ids_and_pages_are_refused():
         validate_records([rec("a", ["x"]), rec("b", ["x"])])
 
 
+def test_duplicate_pages_are_a_warning_for_evaluation_sets(caplog):
+    records = [rec("a", ["x"]), rec("b", ["x"]), rec("c", ["x"])]
+    validate_records(records, duplicate_pages="warn")
+    assert "record 2 (id='b'): same lines as page 'a'" in caplog.text
+    assert "2 pages repeat the lines of an earlier page" in caplog.text
+    with pytest.raises(DataError, match="duplicate id"):  # ids stay unique either way
+        validate_records([rec("a", ["x"]), rec("a", ["y"])], duplicate_pages="warn")
+
+
 def test_empty_dataset_is_refused():
     with pytest.raises(DataError, match="empty"):
         validate_records([])

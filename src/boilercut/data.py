@@ -31,13 +31,20 @@ def _where(record: dict, index: int) -> str:
 
 
 def validate_records(records: Sequence[dict], labels: Iterable[str] | None = None,
-                     allow_empty_lines: bool = False) -> None:
-    """Raise DataError naming the first bad record: fields, lengths, labels, ids, duplicates."""
+                     allow_empty_lines: bool = False, duplicate_pages: str = "error") -> None:
+    """Raise DataError naming the first bad record: fields, lengths, labels, ids, duplicates.
+
+    duplicate_pages: "error" (training data: a page twice would sit in two splits) or
+    "warn" (evaluation sets: real corpora hold pages with identical lines, and scoring
+    them twice is what happens to them in use)."""
+    if duplicate_pages not in ("error", "warn"):
+        raise ValueError(f"duplicate_pages must be 'error' or 'warn', got {duplicate_pages!r}")
     if not records:
         raise DataError("no records: the dataset is empty")
     known = set(labels) if labels is not None else None
     seen_ids: dict[str, int] = {}
     seen_pages: dict[str, str] = {}
+    duplicates = 0
     for i, rec in enumerate(records):
         where = _where(rec, i)
         missing = [f for f in REQUIRED_FIELDS if f not in rec or rec[f] is None]
@@ -64,8 +71,16 @@ def validate_records(records: Sequence[dict], labels: Iterable[str] | None = Non
         seen_ids[rec["id"]] = i
         digest = hashlib.sha1("\n".join(lines).encode("utf-8")).hexdigest()
         if digest in seen_pages:
-            raise DataError(f"{where}: same lines as page {seen_pages[digest]!r} (duplicate page)")
+            message = f"{where}: same lines as page {seen_pages[digest]!r} (duplicate page)"
+            if duplicate_pages == "error":
+                raise DataError(message)
+            duplicates += 1
+            if duplicates == 1:
+                logger.warning("%s; duplicates are scored as they are", message)
+            continue
         seen_pages[digest] = rec["id"]
+    if duplicates > 1:
+        logger.warning("%d pages repeat the lines of an earlier page", duplicates)
 
 
 def _builder_for(path: Path) -> str:
@@ -128,6 +143,22 @@ def split_by_page(records: Sequence[dict], fractions: Sequence[float], seed: int
     order = np.random.default_rng(seed).permutation(len(records))
     bounds = np.round(np.cumsum([0.0, *fractions]) * len(records)).astype(int)
     return [[records[k] for k in order[a:b]] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def test_split_of(model_config: dict | None, cache_dir: str | None = None) -> tuple[list[dict], str]:
+    """(the test pages a model was trained with, a description), from the config stored in
+    its metadata: its explicit test files, or the test part of its seeded page split."""
+    data = (model_config or {}).get("data")
+    if not data or data.get("test_files"):
+        files = (data or {}).get("test_files")
+        if not files:
+            raise ValueError("the model's metadata does not say how it was split; pass eval.files=[...]")
+        return load_records(files, cache_dir), "test files"
+    records = load_records(data["files"], cache_dir)
+    test = split_by_page(records, data["split"], int(data["seed"]))[2]
+    if not test:
+        raise ValueError("the model's test split is empty; pass eval.files=[...]")
+    return test, "test split of " + ", ".join(Path(f).name for f in data["files"])
 
 
 def file_fingerprint(files: Sequence[str | Path]) -> list[dict]:

@@ -195,6 +195,16 @@ class LineModel:
             self._scorer = LinearScorer.from_pipeline(self.pipeline)
         return self._scorer
 
+    @property
+    def default_point(self) -> str:
+        return "default"
+
+    def thresholds_for(self, keep: str | None = None, threshold: float | None = None):
+        """A function (pages, their keep scores) -> the keep threshold of every line: the
+        given threshold, or the model's own."""
+        cut = self.threshold if threshold is None else threshold
+        return lambda pages, scores: np.full(len(scores), cut)
+
     def scores_and_labels(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """From class probabilities: the keep score (sum over keep_labels) and the best label."""
         if not len(proba):
