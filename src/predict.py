@@ -73,6 +73,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     mode.add_argument("--json", action="store_true", help="one JSON record per page with per-line labels and scores")
     ap.add_argument("--threshold", type=float, default=None,
                     help="keep lines whose content score is at least this (0..1; default: the model's)")
+    ap.add_argument("--keep", default=None, metavar="POINT",
+                    help="operating point: conservative, balanced, aggressive, or auto (each page by its "
+                         "style: raw scraper text or extractor output); default: the model's, auto")
     ap.add_argument("--model", default=None, help="model file (default: models/boilercut.joblib)")
     ap.add_argument("--mode", choices=MODES, default="lines",
                     help="lines: remove every boilerplate line; trim: only before the first and after "
@@ -125,7 +128,7 @@ def render(name: str, lines: list[str], labels: list[str], scores, keep, thresho
     return b"".join(encode_line(line) + b"\n" for line, k in zip(lines, keep) if k)
 
 
-def print_pages(args, names: list[str], model, threshold: float) -> int:
+def print_pages(args, names: list[str], model) -> int:
     """The page mode: kept lines (or labels, or JSON) of each page on stdout."""
     status = 0
     out = sys.stdout.buffer
@@ -139,6 +142,7 @@ def print_pages(args, names: list[str], model, threshold: float) -> int:
             continue
         # One model pass gives both; plain output ignores the labels.
         scores, labels = model.score_and_label_pages([lines])[0] if lines else ([], [])
+        threshold = float(model.page_thresholds([lines], args.keep, args.threshold)[0])
         keep = keep_decisions(scores, threshold, args.mode)
         if args.max_removed_share is not None and summarise(lines, keep, args.max_removed_share).dropped:
             warn(f"{name}: more than {args.max_removed_share} of its words are boilerplate; page dropped")
@@ -173,7 +177,7 @@ def output_format(args, sources) -> str:
     return next((fmt for _, fmt in sources if fmt != "txt"), "jsonl")
 
 
-def clean_to_output(args, sources, model, threshold: float) -> int:
+def clean_to_output(args, sources, model) -> int:
     """The corpus mode: cleaned records, every field kept, to --output or stdout."""
     from tqdm import tqdm
 
@@ -192,7 +196,7 @@ def clean_to_output(args, sources, model, threshold: float) -> int:
             write = out.write if out.encode is None else out.write_encoded
             totals = clean_corpus(sources, write, model=model, encode=out.encode,
                                   model_path=args.model, text_field=args.text_field, id_field=args.id_field,
-                                  threshold=threshold, mode=args.mode, max_removed_share=args.max_removed_share,
+                                  threshold=args.threshold, keep=args.keep, mode=args.mode, max_removed_share=args.max_removed_share,
                                   jobs=args.jobs, skip_bad=args.skip_bad_records, batch_lines=args.batch_lines,
                                   progress=bar, warn=warn)
     finally:
@@ -234,11 +238,15 @@ def main(argv=None) -> int:
         # collections, which would scan them again and again.
         gc.freeze()
         gc.enable()
-    threshold = model.threshold if args.threshold is None else args.threshold
-    if not corpus_mode:
-        return print_pages(args, [path for path, _ in sources], model, threshold) or status
     try:
-        return clean_to_output(args, sources, model, threshold) or status
+        model.page_thresholds([], args.keep)  # an unknown --keep fails before any work
+    except ValueError as err:
+        print(f"predict: error: --keep: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    if not corpus_mode:
+        return print_pages(args, [path for path, _ in sources], model) or status
+    try:
+        return clean_to_output(args, sources, model) or status
     except UsageError as err:
         print(f"predict: error: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -30,7 +30,7 @@ from boilercut.model import LineModel, check_long_line_words
 from boilercut.persist import save_model
 from boilercut.tables import class_table, keep_table
 from boilercut.training import (LINE_WEIGHTS, check_split_classes, check_trainable, evaluate_scored,
-                                 fit_line_model, pick_threshold, score_records)
+                                 fit_line_model, fit_operating_points, pick_threshold, score_records)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OmegaConf.register_new_resolver("repo_root", lambda: str(REPO_ROOT), replace=True)
@@ -111,6 +111,12 @@ def train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
     else:
         model.threshold = float(cfg.threshold.fixed) if cfg.threshold.fixed is not None else 0.5
         logger.warning("no validation pages: keep threshold set to %s without a search", model.threshold)
+    if splits["validation"]:
+        op = OmegaConf.to_container(cfg.operating_points, resolve=True)
+        model.points = fit_operating_points(model, splits["train"], val, op["points"] or {}, op["auto"],
+                                            op["default"])
+        logger.info("operating points: %s (default %s)",
+                    ", ".join(f"{k} {v:.3f}" for k, v in model.points.thresholds.items()), model.points.default)
     if splits["test"]:
         metrics["test"] = evaluate_scored(score_records(model, splits["test"]), model.threshold, labels, loss)
     for extra in cfg.data.extra_eval_files:

@@ -76,17 +76,19 @@ def summarise(lines: Sequence[str], keep: Sequence[bool], max_removed_share: flo
 
 
 def clean_texts(model: LineModel, texts: Sequence[str], threshold: float | None = None,
-                mode: str = "lines", max_removed_share: float | None = None) -> list[Cleaned]:
-    """Clean each text; one model call for all of them. threshold None uses the model's."""
+                mode: str = "lines", max_removed_share: float | None = None,
+                keep: str | None = None) -> list[Cleaned]:
+    """Clean each text; one model call for all of them. threshold None: the threshold of
+    operating point `keep` (None: the model's default point) for each text."""
     check_options(threshold, mode, max_removed_share)
-    cut = model.threshold if threshold is None else float(threshold)
     pages = [split_lines(text) for text in texts]
+    cuts = model.page_thresholds(pages, keep, threshold)
     if any(pages):
         scores, words = model.score_pages_with_words(pages)
     else:
         scores = words = [[] for _ in pages]
     return [summarise(lines, keep_decisions(s, cut, mode), max_removed_share, w)
-            for lines, s, w in zip(pages, scores, words)]
+            for lines, s, w, cut in zip(pages, scores, words, cuts)]
 
 
 def batch_by_lines(items: Iterable, lines_of, max_lines: int = BATCH_LINES) -> Iterator[list]:

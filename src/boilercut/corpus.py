@@ -203,7 +203,8 @@ def map_batches(batches: Iterable[list[Item]], text_field: str, options: dict, j
 
 def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]], None], *,
                  model: LineModel | None = None, model_path=None, text_field: str = "text",
-                 id_field: str | None = None, threshold: float | None = None, mode: str = "lines",
+                 id_field: str | None = None, threshold: float | None = None, keep: str | None = None,
+                 mode: str = "lines",
                  max_removed_share: float | None = None, jobs: int = 1, skip_bad: bool = False,
                  batch_lines: int = BATCH_LINES, progress=None, encode=None,
                  warn: Callable[[str], None] = logger.warning) -> Totals:
@@ -217,7 +218,7 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
     progress: an optional tqdm-like object (update, set_postfix).
     """
     totals = Totals()
-    options = {"threshold": threshold, "mode": mode, "max_removed_share": max_removed_share}
+    options = {"threshold": threshold, "keep": keep, "mode": mode, "max_removed_share": max_removed_share}
     batches = batch_items(iter_items(sources, text_field, id_field), text_field, batch_lines)
     for rows, counts, problems in map_batches(batches, text_field, options, jobs, model, model_path, encode):
         for problem in problems:

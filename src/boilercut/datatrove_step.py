@@ -38,12 +38,13 @@ class BoilercutFilter(BaseFilter):
     name = "✂️ boilercut"
 
     def __init__(self, model_path: str | Path | None = None, threshold: float | None = None,
-                 mode: str = "lines", max_removed_share: float | None = None,
+                 keep: str | None = None, mode: str = "lines", max_removed_share: float | None = None,
                  batch_size: int = BATCH_SIZE, exclusion_writer: DiskWriter = None):
         super().__init__(exclusion_writer, batch_size=batch_size)
         check_options(threshold, mode, max_removed_share)
         self.model_path = model_path
         self.threshold = threshold
+        self.keep = keep
         self.mode = mode
         self.max_removed_share = max_removed_share
         self._model: LineModel | None = None
@@ -59,7 +60,7 @@ class BoilercutFilter(BaseFilter):
 
     def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
         results = clean_texts(self.model, [doc.text for doc in batch], self.threshold, self.mode,
-                              self.max_removed_share)
+                              self.max_removed_share, self.keep)
         decisions = []
         for doc, cleaned in zip(batch, results):
             doc.metadata.update(cleaned.stats())

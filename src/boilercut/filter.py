@@ -60,13 +60,20 @@ def check_threshold(threshold: float) -> float:
     return float(threshold)
 
 
-def filter_page(text: str, model: LineModel | None = None, threshold: float | None = None) -> str:
-    """The page's kept lines, unchanged and in order, joined by "\\n"."""
+def filter_page(text: str, model: LineModel | None = None, threshold: float | None = None,
+                keep: str | None = None) -> str:
+    """The page's kept lines, unchanged and in order, joined by "\\n".
+
+    threshold: keep lines scoring at least this; None: the threshold of the model's
+    operating point `keep` ("conservative", "balanced", "aggressive", "auto"; None: the
+    model's default point, "auto" for a model trained by this version)."""
     if not isinstance(text, str):
         raise TypeError(f"expected page text as str, got {type(text).__name__}")
     model = _resolve(model)
-    cut = model.threshold if threshold is None else check_threshold(threshold)
+    if threshold is not None:
+        check_threshold(threshold)
     lines = split_lines(text)
+    cut = model.page_thresholds([lines], keep, threshold)[0]
     if not lines:
         return ""
     scores = model.score_pages([lines])[0]

@@ -32,8 +32,8 @@ def _model(model: LineModel | str) -> LineModel:
     return _loaded[model]
 
 
-def _clean_batch(batch: dict, text_column: str, model, threshold, mode, max_removed_share) -> dict:
-    results = clean_texts(_model(model), batch[text_column], threshold, mode, max_removed_share)
+def _clean_batch(batch: dict, text_column: str, model, threshold, mode, max_removed_share, keep=None) -> dict:
+    results = clean_texts(_model(model), batch[text_column], threshold, mode, max_removed_share, keep)
     keep = [i for i, r in enumerate(results) if not r.dropped]
     out = {name: [values[i] for i in keep] for name, values in batch.items()}
     out[text_column] = [results[i].text for i in keep]
@@ -45,11 +45,12 @@ def _clean_batch(batch: dict, text_column: str, model, threshold, mode, max_remo
 def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path | None = None,
                   threshold: float | None = None, mode: str = "lines",
                   max_removed_share: float | None = None, num_proc: int | None = None,
+                  keep: str | None = None,
                   batch_size: int = BATCH_SIZE, **map_kwargs):
     """The dataset cleaned, with the statistics columns; other map() options pass through.
 
-    model: a LineModel, a model file, or None for the default model. threshold None uses the
-    model's. mode "trim" removes boilerplate only at the start and end of a document.
+    model: a LineModel, a model file, or None for the default model. threshold None uses
+    the threshold of operating point `keep` (None: the model's default point). mode "trim" removes boilerplate only at the start and end of a document.
     """
     from datasets import Features, Value
 
@@ -66,5 +67,5 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
     return ds.map(_clean_batch, batched=True, batch_size=batch_size, num_proc=num_proc,
                   remove_columns=ds.column_names, features=features,
                   fn_kwargs={"text_column": text_column, "model": model, "threshold": threshold,
-                             "mode": mode, "max_removed_share": max_removed_share},
+                             "mode": mode, "max_removed_share": max_removed_share, "keep": keep},
                   desc="boilercut", **map_kwargs)

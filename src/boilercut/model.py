@@ -21,6 +21,7 @@ from boilercut.context_stage import ContextStage
 from boilercut.features import MAX_FEATURE_CHARS, LineShape, Neighbours, make_line_table
 from boilercut.line_shape import word_counts
 from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text
+from boilercut.operating_points import BALANCED, OperatingPoints
 from boilercut.scorer import LinearScorer
 
 _UNBUILT = object()  # LineModel._scorer before its first use
@@ -100,6 +101,7 @@ class LineModel:
     metadata: dict = field(default_factory=dict)
     context_stage: ContextStage | None = None
     long_line_words: int | None = None
+    points: OperatingPoints | None = None
     _scorer: object = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -197,13 +199,26 @@ class LineModel:
 
     @property
     def default_point(self) -> str:
-        return "default"
+        return self.points.default if self.points is not None else BALANCED
+
+    def page_thresholds(self, pages: Sequence[Sequence[str]], keep: str | None = None,
+                        threshold: float | None = None) -> np.ndarray:
+        """The keep threshold of each page: `threshold` for all when given, else that of
+        operating point `keep` (None: the model's default point; see operating_points.py).
+        A model without operating points has only its own threshold, named "balanced"."""
+        if threshold is not None:
+            return np.full(len(pages), float(threshold))
+        if self.points is not None:
+            return self.points.page_thresholds(pages, keep)
+        if keep not in (None, BALANCED):
+            raise ValueError(f"unknown operating point {keep!r}; this model has only {BALANCED!r}")
+        return np.full(len(pages), float(self.threshold))
 
     def thresholds_for(self, keep: str | None = None, threshold: float | None = None):
-        """A function (pages, their keep scores) -> the keep threshold of every line: the
-        given threshold, or the model's own."""
-        cut = self.threshold if threshold is None else threshold
-        return lambda pages, scores: np.full(len(scores), cut)
+        """A function (pages, their lines' keep scores) -> the keep threshold of every line."""
+        def per_line(pages, scores):
+            return np.repeat(self.page_thresholds(pages, keep, threshold), [len(p) for p in pages])
+        return per_line
 
     def scores_and_labels(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """From class probabilities: the keep score (sum over keep_labels) and the best label."""

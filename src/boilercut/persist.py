@@ -25,6 +25,7 @@ import joblib
 
 from boilercut.context_stage import ContextStage
 from boilercut.model import LineModel, check_long_line_words
+from boilercut.operating_points import OperatingPoints
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ def save_model(model: LineModel, path: str | Path) -> Path:
     meta = {**model.metadata, "format_version": FORMAT_VERSION, "labels": model.labels,
             "keep_labels": list(model.keep_labels), "threshold": model.threshold,
             "long_line_words": model.long_line_words,
+            "operating_points": model.points.to_dict() if model.points is not None else None,
             "libraries": library_versions(), "model_file": path.name,
             "model_sha256": sha256_file(path)}
     _atomic_write(metadata_path(path), lambda tmp: tmp.write_text(
@@ -146,7 +148,8 @@ def load_model(path: str | Path | None = None) -> LineModel:
         raise ModelFileError(f"{path}: model labels {found} differ from metadata {labels}; "
                              "retrain with `python -m train`")
     model = LineModel(pipeline=pipeline, keep_labels=keep, threshold=threshold, metadata=meta,
-                      context_stage=context_stage, long_line_words=_long_line_words(path, meta))
+                      context_stage=context_stage, long_line_words=_long_line_words(path, meta),
+                      points=_operating_points(path, meta))
     _check_scores(path, model)
     return model
 
@@ -195,6 +198,16 @@ def _long_line_words(path: Path, meta: dict) -> int | None:
         return check_long_line_words(meta.get("long_line_words"))
     except ValueError as err:
         raise ModelFileError(f"{path}: metadata {err}") from None
+
+
+def _operating_points(path: Path, meta: dict) -> OperatingPoints | None:
+    """The named thresholds; absent in files written before they existed (only "balanced")."""
+    if meta.get("operating_points") is None:
+        return None
+    try:
+        return OperatingPoints.from_dict(meta["operating_points"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise ModelFileError(f"{path}: metadata operating_points: {err}") from None
 
 
 def _check_versions(path: Path, saved: dict) -> None:

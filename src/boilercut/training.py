@@ -17,6 +17,8 @@ from boilercut.features import make_line_table
 from boilercut.lines import count_words
 from boilercut.metrics import class_metrics, choose_threshold, keep_metrics, removal_at_loss, removal_key
 from boilercut.model import LineModel, build_pipeline
+from boilercut.operating_points import AUTO, BALANCED, OperatingPoints
+from boilercut.page_style import STYLES, PageStyle
 
 logger = logging.getLogger(__name__)
 
@@ -164,3 +166,27 @@ def evaluate_scored(scored: dict, threshold: float, labels: Sequence[str] | None
 
 def pick_threshold(scored: dict, max_content_loss: float, objective: str = "removal") -> float:
     return choose_threshold(scored["gold_keep"], scored["score"], scored["words"], max_content_loss, objective)
+
+
+def fit_operating_points(model: LineModel, train: Sequence[dict], validation_scored: dict,
+                         points: dict, auto: dict | None, default: str) -> OperatingPoints:
+    """The model's named thresholds: "balanced" is model.threshold; each entry of `points`
+    ({name: {objective, max_content_loss}}) is chosen on the validation lines; `auto`
+    ({style: point name}, or None) adds the per-page choice, with a page-style detector
+    fitted on the training pages' `style` field."""
+    thresholds = {BALANCED: float(model.threshold)}
+    for name, spec in points.items():
+        thresholds[name] = pick_threshold(validation_scored, float(spec["max_content_loss"]), spec["objective"])
+    style = None
+    if auto:
+        styled = [r for r in train if r.get("style") in STYLES]
+        if len({r["style"] for r in styled}) == len(STYLES):
+            style = PageStyle.fit([r["lines"] for r in styled], [r["style"] for r in styled])
+        else:
+            # Data of one kind of text (or without the field) cannot teach the detector:
+            # every page then gets the same point, the default or "balanced".
+            logger.warning("no auto operating point: it needs training pages of both styles %s "
+                           "in their 'style' field", STYLES)
+            auto = None
+            default = BALANCED if default == AUTO else default
+    return OperatingPoints(thresholds, default=default, auto=dict(auto or {}), page_style=style)
