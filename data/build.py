@@ -58,7 +58,7 @@ def print_stats(records: list[dict]) -> None:
         lines = Counter()
         for r in records:
             lines[r.get(field)] += len(r["lines"])
-        print(f"{field}: " + ", ".join(f"{k} {pages[k]} pages / {lines[k]} lines" for k in sorted(pages)))
+        print(f"{field}: " + ", ".join(f"{k} {pages[k]} pages / {lines[k]} lines" for k in sorted(pages, key=str)))
     labels = Counter(lab for r in records for lab in r["labels"])
     print("labels: " + ", ".join(f"{k} {v}" for k, v in labels.most_common()))
     sizes = sorted(len(r["lines"]) for r in records)

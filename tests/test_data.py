@@ -84,6 +84,18 @@ def test_split_is_by_page_deterministic_and_disjoint():
     assert [r["id"] for r in c[0]] != [r["id"] for r in a[0]]
 
 
+def test_pages_of_one_site_fall_in_one_split():
+    records = tiny_records(40)
+    for i, r in enumerate(records[:24]):
+        r["site"] = f"site-{i // 6}"  # four sites of six pages; the other 16 pages have none
+    for seed in range(5):
+        parts = split_by_page(records, [0.6, 0.2, 0.2], seed=seed)
+        where = {r["site"]: k for k, part in enumerate(parts) for r in part if r.get("site")}
+        for k, part in enumerate(parts):
+            assert all(where[r["site"]] == k for r in part if r.get("site"))
+        assert sorted(r["id"] for part in parts for r in part) == sorted(r["id"] for r in records)
+
+
 def test_split_fractions_must_sum_to_one():
     with pytest.raises(ValueError, match="sum to 1"):
         split_by_page(tiny_records(4), [0.5, 0.2], seed=0)

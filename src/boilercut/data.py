@@ -136,13 +136,34 @@ def _check_json_syntax(path: Path) -> None:
                 raise DataError(f"{path}:{number}: expected a JSON object per line")
 
 
+GROUP_FIELD = "site"  # pages sharing this field's value always fall in the same split
+
+
 def split_by_page(records: Sequence[dict], fractions: Sequence[float], seed: int) -> list[list[dict]]:
-    """Shuffle pages with `seed` and cut them into len(fractions) disjoint splits (never by line)."""
+    """Shuffle pages with `seed` and cut them into len(fractions) disjoint splits (never by line).
+
+    Pages with the same GROUP_FIELD value move together: the two views of one authored HTML
+    page, and the pages of one site, share text and chrome, and a test page whose site was
+    trained on would flatter the model. Pages without the field are groups of one (with
+    no such field at all, the split is the plain page shuffle)."""
     if any(f < 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-6:
         raise ValueError(f"split fractions must be >= 0 and sum to 1, got {list(fractions)}")
-    order = np.random.default_rng(seed).permutation(len(records))
-    bounds = np.round(np.cumsum([0.0, *fractions]) * len(records)).astype(int)
-    return [[records[k] for k in order[a:b]] for a, b in zip(bounds[:-1], bounds[1:])]
+    keys: dict = {}
+    group = [keys.setdefault(r.get(GROUP_FIELD) or ("page", i), len(keys)) for i, r in enumerate(records)]
+    members: list[list[int]] = [[] for _ in keys]
+    for i, g in enumerate(group):
+        members[g].append(i)
+    order = np.random.default_rng(seed).permutation(len(keys))
+    bounds = np.cumsum([0.0, *fractions]) * len(records)
+    splits: list[list[dict]] = [[] for _ in fractions]
+    placed = 0
+    for g in order:
+        # A group goes to the split its middle page would fall in.
+        middle = placed + len(members[g]) / 2
+        k = min(int(np.searchsorted(bounds, middle, side="right")) - 1, len(fractions) - 1)
+        splits[k] += [records[i] for i in members[g]]
+        placed += len(members[g])
+    return splits
 
 
 def test_split_of(model_config: dict | None, cache_dir: str | None = None) -> tuple[list[dict], str]:
