@@ -67,7 +67,7 @@ def main(argv=None) -> int:
         model = load_model(args.model)
         if args.threshold is not None:
             check_threshold(args.threshold)
-        thresholds = model.thresholds_for(keep=args.keep, threshold=args.threshold)
+        model.check_point(args.keep)
         sets = {"data test split": test_split_of(model.metadata.get("config"))[0]}
     except (ModelFileError, DataError, ValueError) as err:
         print(f"accuracy: error: {err}", file=sys.stderr)
@@ -84,7 +84,9 @@ def main(argv=None) -> int:
         pages = [r["lines"] for r in records]
         proba = model.predict_proba_pages(pages)
         score, predicted = model.scores_and_labels(proba)
-        keep = score >= thresholds(pages, score)
+        per_page = np.split(score, np.cumsum([len(p) for p in pages])[:-1]) if pages else []
+        cuts = model.page_thresholds(pages, per_page, args.keep, args.threshold)
+        keep = score >= np.repeat(cuts, [len(p) for p in pages])
         s = ScoredSet(records, score, model.keep_labels)
         m = {"pages": len(records), "sites": s.n_sites, **s.metrics(keep)}
         m.update(s.bootstrap(keep, args.rounds) if args.rounds else
@@ -105,7 +107,7 @@ def main(argv=None) -> int:
 
     def keep_lines(lines):
         score = model.score_pages([lines])[0]
-        return score >= thresholds([lines], score)
+        return score >= model.page_thresholds([lines], [score], args.keep, args.threshold)[0]
 
     examples = example_checks(args.shared / "examples", keep_lines)
     for name, e in examples.items():

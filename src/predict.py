@@ -142,7 +142,7 @@ def print_pages(args, names: list[str], model) -> int:
             continue
         # One model pass gives both; plain output ignores the labels.
         scores, labels = model.score_and_label_pages([lines])[0] if lines else ([], [])
-        threshold = float(model.page_thresholds([lines], args.keep, args.threshold)[0])
+        threshold = float(model.page_thresholds([lines], [scores], args.keep, args.threshold)[0])
         keep = keep_decisions(scores, threshold, args.mode)
         if args.max_removed_share is not None and summarise(lines, keep, args.max_removed_share).dropped:
             warn(f"{name}: more than {args.max_removed_share} of its words are boilerplate; page dropped")
@@ -239,7 +239,7 @@ def main(argv=None) -> int:
         gc.freeze()
         gc.enable()
     try:
-        model.page_thresholds([], args.keep)  # an unknown --keep fails before any work
+        model.check_point(args.keep)  # an unknown --keep fails before any work
     except ValueError as err:
         print(f"predict: error: --keep: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -113,7 +113,7 @@ def train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
         logger.warning("no validation pages: keep threshold set to %s without a search", model.threshold)
     if splits["validation"]:
         op = OmegaConf.to_container(cfg.operating_points, resolve=True)
-        model.points = fit_operating_points(model, splits["train"], val, op["points"] or {}, op["auto"],
+        model.points = fit_operating_points(model, splits["validation"], val, op["points"] or {}, op["auto"],
                                             op["default"])
         logger.info("operating points: %s (default %s)",
                     ", ".join(f"{k} {v:.3f}" for k, v in model.points.thresholds.items()), model.points.default)

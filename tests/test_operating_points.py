@@ -14,30 +14,38 @@ EXTRACTED_PAGE = ["The council met on Tuesday to discuss the new bus routes thro
                   "A spokesperson said the first buses would run in the spring, weather permitting."]
 
 
+RAW_SCORES = [0.1] * 8 + [0.9, 0.2, 0.1, 0.1]   # a model's keep scores: mostly boilerplate
+EXTRACTED_SCORES = [0.9, 0.8, 0.95]
+PAGES, SCORES = [RAW_PAGE, EXTRACTED_PAGE], [RAW_SCORES, EXTRACTED_SCORES]
+
+
 def detector():
     raw = [RAW_PAGE[i:] + RAW_PAGE[:i] for i in range(6)]
+    raw_scores = [RAW_SCORES[i:] + RAW_SCORES[:i] for i in range(6)]
     extracted = [EXTRACTED_PAGE[i:] + EXTRACTED_PAGE[:i] for i in range(3)] + [EXTRACTED_PAGE * 2]
-    return PageStyle.fit(raw + extracted, ["raw"] * len(raw) + ["extracted"] * len(extracted))
+    extracted_scores = [EXTRACTED_SCORES[i:] + EXTRACTED_SCORES[:i] for i in range(3)] + [EXTRACTED_SCORES * 2]
+    return PageStyle.fit(raw + extracted, raw_scores + extracted_scores,
+                         ["raw"] * len(raw) + ["extracted"] * len(extracted))
 
 
 def test_page_style_tells_menus_from_prose_and_round_trips_through_json():
     style = detector()
-    assert list(style.is_extracted([RAW_PAGE, EXTRACTED_PAGE])) == [False, True]
+    assert list(style.is_extracted(PAGES, SCORES)) == [False, True]
     again = PageStyle.from_dict(style.to_dict())
-    assert np.array_equal(again.extracted_probability([RAW_PAGE]), style.extracted_probability([RAW_PAGE]))
+    assert np.array_equal(again.extracted_probability(PAGES, SCORES), style.extracted_probability(PAGES, SCORES))
     with pytest.raises(ValueError, match="both styles"):
-        PageStyle.fit([RAW_PAGE], ["raw"])
+        PageStyle.fit([RAW_PAGE], [RAW_SCORES], ["raw"])
 
 
 def test_points_by_name_and_auto_by_page_style():
     points = OperatingPoints({"conservative": 0.1, "balanced": 0.4, "aggressive": 0.6}, default="auto",
                              auto={"raw": "balanced", "extracted": "conservative"}, page_style=detector())
-    assert list(points.page_thresholds([RAW_PAGE, EXTRACTED_PAGE])) == [0.4, 0.1]
-    assert list(points.page_thresholds([RAW_PAGE, EXTRACTED_PAGE], "aggressive")) == [0.6, 0.6]
+    assert list(points.page_thresholds(PAGES, SCORES)) == [0.4, 0.1]
+    assert list(points.page_thresholds(PAGES, SCORES, "aggressive")) == [0.6, 0.6]
     with pytest.raises(ValueError, match="unknown operating point 'gentle'"):
-        points.page_thresholds([RAW_PAGE], "gentle")
+        points.page_thresholds(PAGES, SCORES, "gentle")
     again = OperatingPoints.from_dict(points.to_dict())
-    assert list(again.page_thresholds([RAW_PAGE, EXTRACTED_PAGE])) == [0.4, 0.1]
+    assert list(again.page_thresholds(PAGES, SCORES)) == [0.4, 0.1]
 
 
 def test_auto_without_a_detector_or_a_bad_threshold_is_refused():
@@ -64,6 +72,6 @@ def test_points_are_saved_with_the_model_and_drive_filter_page(tiny_model, tmp_p
 
 def test_a_model_without_points_has_only_balanced(tiny_model):
     assert tiny_model.points is None
-    assert list(tiny_model.page_thresholds([RAW_PAGE])) == [tiny_model.threshold]
+    assert list(tiny_model.page_thresholds([RAW_PAGE], [RAW_SCORES])) == [tiny_model.threshold]
     with pytest.raises(ValueError, match="only 'balanced'"):
-        tiny_model.page_thresholds([RAW_PAGE], "conservative")
+        tiny_model.page_thresholds([RAW_PAGE], [RAW_SCORES], "conservative")

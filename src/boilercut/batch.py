@@ -82,11 +82,11 @@ def clean_texts(model: LineModel, texts: Sequence[str], threshold: float | None 
     operating point `keep` (None: the model's default point) for each text."""
     check_options(threshold, mode, max_removed_share)
     pages = [split_lines(text) for text in texts]
-    cuts = model.page_thresholds(pages, keep, threshold)
     if any(pages):
         scores, words = model.score_pages_with_words(pages)
     else:
         scores = words = [[] for _ in pages]
+    cuts = model.page_thresholds(pages, scores, keep, threshold)
     return [summarise(lines, keep_decisions(s, cut, mode), max_removed_share, w)
             for lines, s, w, cut in zip(pages, scores, words, cuts)]
 

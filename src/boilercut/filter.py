@@ -72,9 +72,10 @@ def filter_page(text: str, model: LineModel | None = None, threshold: float | No
     model = _resolve(model)
     if threshold is not None:
         check_threshold(threshold)
+    model.check_point(keep)
     lines = split_lines(text)
-    cut = model.page_thresholds([lines], keep, threshold)[0]
     if not lines:
         return ""
     scores = model.score_pages([lines])[0]
+    cut = model.page_thresholds([lines], [scores], keep, threshold)[0]
     return "\n".join(line for line, s in zip(lines, scores) if s >= cut)

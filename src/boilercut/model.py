@@ -201,24 +201,25 @@ class LineModel:
     def default_point(self) -> str:
         return self.points.default if self.points is not None else BALANCED
 
-    def page_thresholds(self, pages: Sequence[Sequence[str]], keep: str | None = None,
-                        threshold: float | None = None) -> np.ndarray:
-        """The keep threshold of each page: `threshold` for all when given, else that of
-        operating point `keep` (None: the model's default point; see operating_points.py).
-        A model without operating points has only its own threshold, named "balanced"."""
+    def page_thresholds(self, pages: Sequence[Sequence[str]], scores: Sequence[Sequence[float]],
+                        keep: str | None = None, threshold: float | None = None) -> np.ndarray:
+        """The keep threshold of each page (scores: its lines' keep scores, as score_pages
+        gives them): `threshold` for all when given, else that of operating point `keep`
+        (None: the model's default point; see operating_points.py). A model without
+        operating points has only its own threshold, named "balanced"."""
         if threshold is not None:
             return np.full(len(pages), float(threshold))
         if self.points is not None:
-            return self.points.page_thresholds(pages, keep)
-        if keep not in (None, BALANCED):
-            raise ValueError(f"unknown operating point {keep!r}; this model has only {BALANCED!r}")
+            return self.points.page_thresholds(pages, scores, keep)
+        self.check_point(keep)
         return np.full(len(pages), float(self.threshold))
 
-    def thresholds_for(self, keep: str | None = None, threshold: float | None = None):
-        """A function (pages, their lines' keep scores) -> the keep threshold of every line."""
-        def per_line(pages, scores):
-            return np.repeat(self.page_thresholds(pages, keep, threshold), [len(p) for p in pages])
-        return per_line
+    def check_point(self, keep: str | None) -> None:
+        """ValueError unless keep is None or one of the model's operating points."""
+        if self.points is not None:
+            self.points.page_thresholds([], [], keep)
+        elif keep not in (None, BALANCED):
+            raise ValueError(f"unknown operating point {keep!r}; this model has only {BALANCED!r}")
 
     def scores_and_labels(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """From class probabilities: the keep score (sum over keep_labels) and the best label."""

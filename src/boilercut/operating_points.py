@@ -54,13 +54,15 @@ class OperatingPoints:
         if name not in self.thresholds and not (allow_auto and name == AUTO and self.auto):
             raise ValueError(f"unknown operating point {name!r}; this model has {', '.join(self.names)}")
 
-    def page_thresholds(self, pages: Sequence[Sequence[str]], keep: str | None = None) -> np.ndarray:
-        """The keep threshold of each page at point `keep` (None: the default point)."""
+    def page_thresholds(self, pages: Sequence[Sequence[str]], scores: Sequence[Sequence[float]],
+                        keep: str | None = None) -> np.ndarray:
+        """The keep threshold of each page (scores: its lines' keep scores) at point `keep`
+        (None: the default point)."""
         keep = self.default if keep is None else keep
         self._check_name(keep)
         if keep != AUTO:
             return np.full(len(pages), float(self.thresholds[keep]))
-        extracted = self.page_style.is_extracted(pages)
+        extracted = self.page_style.is_extracted(pages, scores)
         return np.where(extracted, self.thresholds[self.auto["extracted"]], self.thresholds[self.auto["raw"]])
 
     def to_dict(self) -> dict:

@@ -5,11 +5,13 @@ main text).
 The two call for different keep thresholds (issue 13): on raw text a line scored 0.3 is
 as likely a menu as a sentence, while on extracted text most lines are content and a
 wrong drop costs more than a kept byline. The "auto" operating point (operating_points.py)
-asks this detector per page. It reads only the page's shape, not the model's scores, so it
-is the same whatever the line model: the number of lines and words, how many lines are
-short, end like sentences, or are list items. It is a logistic regression fitted on the
-training pages' `style` field, stored as a handful of numbers in the model's metadata
-(no pickle).
+asks this detector per page. It reads the page's shape (the number of lines and words,
+how many lines are short, end like sentences, or are list items) and what the line model
+made of it (the word-weighted mean keep score, the share of lines below 0.5): the shape
+alone told wcxb's FineWeb pages, long and full of list items, from raw pages only half
+of the time. It is a logistic regression fitted on validation pages' `style` field with
+their out-of-sample scores (on its own training pages the line model is near-certain),
+stored as a handful of numbers in the model's metadata (no pickle).
 """
 from __future__ import annotations
 
@@ -22,21 +24,23 @@ from boilercut.line_shape import word_counts
 
 STYLES = ("raw", "extracted")
 FEATURES = ("log_lines", "log_words", "short_line_share", "mean_log_words", "sentence_end_share",
-            "list_item_share")
+            "list_item_share", "mean_keep_score", "low_score_share")
 _SENTENCE_END = tuple(".!?。！？:;\"'”»)")
 _LIST_MARKS = ("- ", "* ", "• ", "| ")
 
 
-def page_features(page: Sequence[str], words: np.ndarray | None = None) -> np.ndarray:
-    """The FEATURES of one page (words: its lines' word counts, if already counted)."""
-    w = np.asarray(word_counts(list(page)) if words is None else words, dtype=np.float64)
+def page_features(page: Sequence[str], scores: Sequence[float]) -> np.ndarray:
+    """The FEATURES of one page, from its lines and their keep scores."""
     if not len(page):
         return np.zeros(len(FEATURES))
+    w = np.asarray(word_counts(list(page)), dtype=np.float64)
+    score = np.asarray(scores, dtype=np.float64)
     stripped = [line.rstrip() for line in page]
     return np.array([
         np.log1p(len(page)), np.log1p(w.sum()), np.mean(w <= 3), np.log1p(w).mean(),
-        np.mean([s.endswith(_SENTENCE_END) for s in stripped]),
-        np.mean([s.lstrip().startswith(_LIST_MARKS) for s in stripped]),
+        np.mean([line.endswith(_SENTENCE_END) for line in stripped]),
+        np.mean([line.lstrip().startswith(_LIST_MARKS) for line in stripped]),
+        float((score * (w + 1)).sum() / (w + 1).sum()), float(np.mean(score < 0.5)),
     ])
 
 
@@ -50,7 +54,8 @@ class PageStyle:
     intercept: float
 
     @classmethod
-    def fit(cls, pages: Sequence[Sequence[str]], styles: Sequence[str], C: float = 1.0) -> "PageStyle":
+    def fit(cls, pages: Sequence[Sequence[str]], scores: Sequence[Sequence[float]], styles: Sequence[str],
+            C: float = 1.0) -> "PageStyle":
         from sklearn.linear_model import LogisticRegression
 
         unknown = sorted(set(styles) - set(STYLES))
@@ -58,7 +63,7 @@ class PageStyle:
             raise ValueError(f"page styles must be one of {STYLES}, got {unknown}")
         if len(set(styles)) < 2:
             raise ValueError(f"fitting the page-style detector needs pages of both styles {STYLES}")
-        x = np.vstack([page_features(p) for p in pages])
+        x = np.vstack([page_features(p, sc) for p, sc in zip(pages, scores)])
         mean, scale = x.mean(axis=0), x.std(axis=0)
         scale[scale == 0] = 1.0
         y = np.asarray([s == "extracted" for s in styles])
@@ -66,14 +71,14 @@ class PageStyle:
         lr = LogisticRegression(C=C, class_weight="balanced", max_iter=1000).fit((x - mean) / scale, y)
         return cls(mean, scale, lr.coef_[0], float(lr.intercept_[0]))
 
-    def extracted_probability(self, pages: Sequence[Sequence[str]]) -> np.ndarray:
+    def extracted_probability(self, pages: Sequence[Sequence[str]], scores: Sequence[Sequence[float]]) -> np.ndarray:
         if not len(pages):
             return np.zeros(0)
-        x = (np.vstack([page_features(p) for p in pages]) - self.mean) / self.scale
+        x = (np.vstack([page_features(p, sc) for p, sc in zip(pages, scores)]) - self.mean) / self.scale
         return 1.0 / (1.0 + np.exp(-(x @ self.coef + self.intercept)))
 
-    def is_extracted(self, pages: Sequence[Sequence[str]]) -> np.ndarray:
-        return self.extracted_probability(pages) >= 0.5
+    def is_extracted(self, pages: Sequence[Sequence[str]], scores: Sequence[Sequence[float]]) -> np.ndarray:
+        return self.extracted_probability(pages, scores) >= 0.5
 
     def to_dict(self) -> dict:
         return {"features": list(FEATURES), "mean": self.mean.tolist(), "scale": self.scale.tolist(),

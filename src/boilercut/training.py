@@ -168,20 +168,24 @@ def pick_threshold(scored: dict, max_content_loss: float, objective: str = "remo
     return choose_threshold(scored["gold_keep"], scored["score"], scored["words"], max_content_loss, objective)
 
 
-def fit_operating_points(model: LineModel, train: Sequence[dict], validation_scored: dict,
+def fit_operating_points(model: LineModel, validation: Sequence[dict], validation_scored: dict,
                          points: dict, auto: dict | None, default: str) -> OperatingPoints:
     """The model's named thresholds: "balanced" is model.threshold; each entry of `points`
     ({name: {objective, max_content_loss}}) is chosen on the validation lines; `auto`
     ({style: point name}, or None) adds the per-page choice, with a page-style detector
-    fitted on the training pages' `style` field."""
+    fitted on the validation pages' `style` field and their scores (validation_scored,
+    score_records of those pages: out of sample, as the scores of pages in use are)."""
     thresholds = {BALANCED: float(model.threshold)}
     for name, spec in points.items():
         thresholds[name] = pick_threshold(validation_scored, float(spec["max_content_loss"]), spec["objective"])
     style = None
     if auto:
-        styled = [r for r in train if r.get("style") in STYLES]
-        if len({r["style"] for r in styled}) == len(STYLES):
-            style = PageStyle.fit([r["lines"] for r in styled], [r["style"] for r in styled])
+        bounds = np.cumsum([len(r["lines"]) for r in validation])[:-1]
+        scores = np.split(np.asarray(validation_scored["score"]), bounds) if len(validation) else []
+        styled = [i for i, r in enumerate(validation) if r.get("style") in STYLES]
+        if len({validation[i]["style"] for i in styled}) == len(STYLES):
+            style = PageStyle.fit([validation[i]["lines"] for i in styled], [scores[i] for i in styled],
+                                  [validation[i]["style"] for i in styled])
         else:
             # Data of one kind of text (or without the field) cannot teach the detector:
             # every page then gets the same point, the default or "balanced".
