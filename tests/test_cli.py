@@ -93,3 +93,39 @@ def test_train_multirun_saves_each_job_in_its_own_folder(tiny_file, tmp_path):
         meta = json.loads((tmp_path / "sweep" / job / "default.joblib.json").read_text())
         assert meta["config"]["model"]["C"] == (1.0 if job == "0" else 4.0)
     assert not default_model.exists()  # sweep jobs never overwrite the configured model
+
+
+def test_predict_keep_picks_an_operating_point_and_refuses_unknown_ones(tiny_model, page_file, tmp_path):
+    from dataclasses import replace
+
+    from boilercut.operating_points import OperatingPoints
+
+    points = OperatingPoints({"balanced": 0.5, "everything": 0.0}, default="balanced")
+    path = save_model(replace(tiny_model, points=points), tmp_path / "model" / "points.joblib")
+    default = run(["predict", "--model", str(path), str(page_file)], cwd=tmp_path)
+    assert default.stdout.decode().splitlines() == TINY_PAGE.split("\n")[2:4]
+    everything = run(["predict", "--model", str(path), "--keep", "everything", str(page_file)], cwd=tmp_path)
+    assert everything.stdout.decode().splitlines() == TINY_PAGE.split("\n")
+    bad = run(["predict", "--model", str(path), "--keep", "gentle", str(page_file)], cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stdout == b""
+    assert bad.stderr.decode().strip() == ("predict: error: --keep: unknown operating point 'gentle'; "
+                                           "this model has balanced, everything")
+
+
+def test_scoreboard_skips_absent_sets_and_scores_the_test_split(tiny_file, tmp_path):
+    model = tmp_path / "sb.joblib"
+    trained = run(["train", *tiny_train_overrides(tiny_file, model), f"hydra.run.dir={tmp_path / 'run'}"],
+                  cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr.decode()
+    from conftest import REPO
+
+    out = subprocess.run([sys.executable, str(REPO / "benchmarks" / "accuracy.py"), "--model", str(model),
+                          "--shared", str(tmp_path / "no-shared"), "--rounds", "20",
+                          "--json", str(tmp_path / "sb.json")], capture_output=True, timeout=300)
+    assert out.returncode == 0, out.stderr.decode()
+    assert "wcxb/dev-raw.jsonl.gz is absent: skipped" in out.stderr.decode()
+    assert "| data test split |" in out.stdout.decode() and "realweb" not in out.stdout.decode()
+    result = json.loads((tmp_path / "sb.json").read_text())
+    split = result["sets"]["data test split"]
+    assert split["word_f1_ci"][0] <= split["word_f1"] <= split["word_f1_ci"][1]
+    assert result["examples"] == {}

@@ -76,3 +76,13 @@ def test_named_columns_hold_their_features():
     col = list(SHAPE_NAMES).index
     assert x[0, col("glued_words")] > 0 and x[1, col("glued_words")] == 0
     assert list(x[:, col("duplicate_in_page")]) == [0, 1, 1]
+
+
+def test_clip_values_bounds_standardised_shape_features():
+    import numpy as np
+
+    from boilercut.features import ClipValues
+
+    x = np.array([[31.6, -0.2], [-40.0, 3.0]])
+    assert ClipValues(5.0).fit(x).transform(x).tolist() == [[5.0, -0.2], [-5.0, 3.0]]
+    assert ClipValues(None).fit(x).transform(x) is x

@@ -18,7 +18,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from boilercut.context_stage import ContextStage
-from boilercut.features import MAX_FEATURE_CHARS, LineShape, Neighbours, make_line_table
+from boilercut.features import MAX_FEATURE_CHARS, ClipValues, LineShape, Neighbours, make_line_table
 from boilercut.line_shape import word_counts
 from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text
 from boilercut.operating_points import BALANCED, OperatingPoints
@@ -35,7 +35,7 @@ def build_features(word_ngram_max: int = 2, char_ngram_min: int = 3, char_ngram_
                    max_char_features: int | None = 200_000, context_window: int = 3,
                    context_text_window: int = 1, smooth: int = 6,
                    sublinear_tf: bool = True, position: bool = False,
-                   shape_weight: float = 0.5) -> FeatureUnion:
+                   shape_weight: float = 0.5, shape_clip: float | None = None) -> FeatureUnion:
     """The feature union; 0 for word_ngram_max or char_ngram_max turns that part off.
 
     shape_weight multiplies the standardised shape features: below 1 it regularises them
@@ -65,7 +65,10 @@ def build_features(word_ngram_max: int = 2, char_ngram_min: int = 3, char_ngram_
                                 max_features=max_char_features, sublinear_tf=sublinear_tf,
                                 dtype=np.float32)
         parts.append(("chars", Neighbours(chars, column="text", window=0)))
-    shape = make_pipeline(LineShape(position=position), StandardScaler())
+    steps = [LineShape(position=position), StandardScaler()]
+    if shape_clip is not None:
+        steps.append(ClipValues(shape_clip))
+    shape = make_pipeline(*steps)
     parts.append(("shape", Neighbours(shape, column=None, window=context_window, smooth=smooth)))
     return FeatureUnion(parts, transformer_weights={"shape": shape_weight})
 

@@ -27,6 +27,7 @@ from boilercut.persist import ModelFileError
 # The project's own types: skops does not know them and refuses them unless listed.
 PROJECT_TYPES = (
     "boilercut.context_stage.ContextStage",
+    "boilercut.features.ClipValues",
     "boilercut.features.LineShape",
     "boilercut.features.Neighbours",
     "boilercut.normalise.normalise_text",  # word TfidfVectorizer preprocessor (a function)
