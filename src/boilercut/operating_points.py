@@ -9,7 +9,7 @@ by an objective (train.py, conf/train.yaml `operating_points`):
 
     conservative   the most boilerplate removed at <= 1% content words lost
     balanced       the best word F1 at <= 5% lost (the model's own `threshold`)
-    aggressive     the best word F1 at <= 15% lost
+    aggressive     the most boilerplate removed at <= 10% lost
 
 and "auto" picks one per page by the page's detected style (page_style.py): by default
 balanced for raw pages and conservative for extracted ones.
