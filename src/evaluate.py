@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from boilercut.data import DataError, load_records, test_split_of, validate_records
 from boilercut.evaluation import evaluate
 from boilercut.persist import ModelFileError, load_model
-from boilercut.report import write_report
+from boilercut.report import setting, write_report
 from boilercut.tables import class_table, keep_table
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -43,9 +43,9 @@ def run(cfg: DictConfig) -> dict:
     model = load_model(e.model_path)
     records, what = eval_records(cfg, model)
     result = evaluate(model, records, e.threshold, float(e.max_content_loss), list(e.breakdown_by),
-                      bool(e.justext), int(e.worst_pages), bool(e.progress))
+                      bool(e.justext), int(e.worst_pages), bool(e.progress), keep=e.keep)
     folder = write_report(result, e.report_dir, title=f"boilercut on {what}")
-    print(f"{what}: {result['pages']} pages, threshold {result['threshold']:.3f}")
+    print(f"{what}: {result['pages']} pages, {setting(result)}")
     print(keep_table(result["methods"]))
     if "classes" in result:
         print(class_table(result["classes"]))

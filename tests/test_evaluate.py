@@ -30,3 +30,19 @@ def test_report_folder_files_exist_and_parse(tiny_model, tmp_path):
     assert "| boilercut |" in md and "## boilercut by lang" in md
     for png in ("tradeoff.png", "confusion.png"):
         assert (folder / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_scores_the_operating_point_asked_for(tiny_model):
+    from dataclasses import replace
+
+    from boilercut.operating_points import OperatingPoints
+
+    model = replace(tiny_model, points=OperatingPoints({"balanced": 0.5, "everything": 0.0}, default="balanced"))
+    records = tiny_records(6, seed=5)
+    everything = evaluate(model, records, keep="everything", use_justext=False, progress=False)
+    assert everything["methods"]["boilercut"]["content_words_lost"] == 0
+    assert everything["methods"]["boilercut"]["boilerplate_words_removed"] == 0
+    assert everything["operating_point"] == "everything" and everything["threshold"] == 0.0
+    default = evaluate(model, records, use_justext=False, progress=False)
+    assert default["operating_point"] == "balanced" and default["threshold"] == 0.5
+    assert default["methods"]["boilercut"]["boilerplate_words_removed"] > 0

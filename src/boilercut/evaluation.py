@@ -63,15 +63,22 @@ def method_decisions(records: Sequence[dict], use_justext: bool) -> dict[str, np
 
 def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None = None,
              max_content_loss: float = 0.01, breakdown_by: Sequence[str] = (),
-             use_justext: bool = True, worst: int = 10, progress: bool = True) -> dict:
-    """The whole evaluation: metrics per method, breakdowns, curve, classes, worst pages."""
-    threshold = model.threshold if threshold is None else threshold
+             use_justext: bool = True, worst: int = 10, progress: bool = True,
+             keep: str | None = None) -> dict:
+    """The whole evaluation: metrics per method, breakdowns, curve, classes, worst pages.
+    boilercut keeps the lines scoring at least `threshold`, or, when it is None, the
+    threshold of operating point `keep` for each page (None: the model's default point)."""
+    model.check_point(keep)
     gold = [lab for r in records for lab in r["labels"]]
     gold_keep = [None if g is None else g in model.keep_labels for g in gold]
     words = np.asarray([count_words(line) for r in records for line in r["lines"]])
     page_of = np.repeat(np.arange(len(records)), [len(r["lines"]) for r in records])
     score, pred = score_model(model, records, progress)
-    decisions = {"boilercut": score >= threshold, **method_decisions(records, use_justext)}
+    lengths = [len(r["lines"]) for r in records]
+    cuts = model.page_thresholds([r["lines"] for r in records], np.split(score, np.cumsum(lengths)[:-1]),
+                                 keep, threshold) if records else np.zeros(0)
+    kept = score >= np.repeat(cuts, lengths)
+    decisions = {"boilercut": kept, **method_decisions(records, use_justext)}
 
     def table(mask):
         rows = {}
@@ -83,7 +90,10 @@ def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None 
         return rows
 
     everything = np.ones(len(gold), dtype=bool)
-    result = {"threshold": threshold, "pages": len(records), "methods": table(everything)}
+    # One threshold for every page, or None when the operating point picks one per page.
+    single = threshold if threshold is not None else (float(cuts[0]) if len(set(cuts.tolist())) == 1 else None)
+    result = {"threshold": single, "operating_point": "threshold" if threshold is not None else
+              (keep or model.default_point), "pages": len(records), "methods": table(everything)}
     thresholds, lost, removed = threshold_curve(gold_keep, score, words)
     result["curve"] = {"threshold": thresholds.tolist(), "content_lost": lost.tolist(),
                        "boilerplate_removed": removed.tolist()}
@@ -100,7 +110,7 @@ def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None 
         result["breakdowns"][field] = {
             value: {"pages": len(idx), **table(np.isin(page_of, idx))["boilercut"]}
             for value, idx in sorted(groups.items())}
-    result["worst_pages"] = worst_pages(records, gold_keep, score >= threshold, score, words, page_of, worst)
+    result["worst_pages"] = worst_pages(records, gold_keep, kept, score, words, page_of, worst)
     return result
 
 

@@ -28,7 +28,7 @@ def write_report(result: dict, folder: str | Path, title: str = "boilercut evalu
 
 
 def markdown_report(result: dict, title: str, plots: list[str]) -> str:
-    parts = [f"# {title}", "", f"{result['pages']} pages; boilercut keep threshold {result['threshold']:.3f}.",
+    parts = [f"# {title}", "", f"{result['pages']} pages; boilercut {setting(result)}.",
              "", keep_table(result["methods"]), ""]
     if "classes" in result:
         parts += ["## Fine labels", "", class_table(result["classes"]), "", "Confusion (rows gold, columns predicted):", "",
@@ -49,6 +49,13 @@ def markdown_report(result: dict, title: str, plots: list[str]) -> str:
     return "\n".join(parts)
 
 
+def setting(result: dict) -> str:
+    """How boilercut decided: "keep threshold 0.387" or "operating point auto"."""
+    if result.get("threshold") is not None:
+        return f"keep threshold {result['threshold']:.3f}"
+    return f"operating point {result.get('operating_point')} (a threshold per page)"
+
+
 def _code_span(text: str) -> str:
     return text[:160].replace("`", "'")
 
@@ -65,7 +72,7 @@ def plot_tradeoff(result: dict, path: Path) -> Path:
             label="boilercut (all thresholds)")
     chosen = result["methods"]["boilercut"]
     ax.scatter([chosen["content_words_lost"] * 100], [chosen["boilerplate_words_removed"] * 100], marker="*",
-               s=160, color="red", zorder=3, label=f"boilercut at threshold {result['threshold']:.2f}")
+               s=160, color="red", zorder=3, label=f"boilercut, {setting(result)}")
     for name, m in result["methods"].items():
         if name != "boilercut":
             ax.scatter([m["content_words_lost"] * 100], [m["boilerplate_words_removed"] * 100], label=name)
