@@ -75,3 +75,17 @@ def test_a_model_without_points_has_only_balanced(tiny_model):
     assert list(tiny_model.page_thresholds([RAW_PAGE], [RAW_SCORES])) == [tiny_model.threshold]
     with pytest.raises(ValueError, match="only 'balanced'"):
         tiny_model.page_thresholds([RAW_PAGE], [RAW_SCORES], "conservative")
+
+
+def test_page_features_are_per_page_whether_batched_or_given_word_counts():
+    from boilercut.lines import count_words
+    from boilercut.page_style import page_features
+
+    pages = [RAW_PAGE, [], EXTRACTED_PAGE, ["东京的天气 今天很好。", "- 一个列表项"]]
+    scores = [RAW_SCORES, [], EXTRACTED_SCORES, [0.9, 0.2]]
+    batched = page_features(pages, scores)
+    alone = np.vstack([page_features([p], [s]) for p, s in zip(pages, scores)])
+    assert np.allclose(batched, alone) and not batched[1].any()
+    words = [[count_words(line) for line in p] for p in pages]
+    assert np.array_equal(page_features(pages, scores, words), batched)
+    assert batched[2][2] == 1.0 and batched[0][0] > 0.5  # sentence ends; short menu lines

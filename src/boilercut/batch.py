@@ -86,7 +86,7 @@ def clean_texts(model: LineModel, texts: Sequence[str], threshold: float | None 
         scores, words = model.score_pages_with_words(pages)
     else:
         scores = words = [[] for _ in pages]
-    cuts = model.page_thresholds(pages, scores, keep, threshold)
+    cuts = model.page_thresholds(pages, scores, keep, threshold, words)
     return [summarise(lines, keep_decisions(s, cut, mode), max_removed_share, w)
             for lines, s, w, cut in zip(pages, scores, words, cuts)]
 

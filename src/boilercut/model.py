@@ -205,22 +205,24 @@ class LineModel:
         return self.points.default if self.points is not None else BALANCED
 
     def page_thresholds(self, pages: Sequence[Sequence[str]], scores: Sequence[Sequence[float]],
-                        keep: str | None = None, threshold: float | None = None) -> np.ndarray:
+                        keep: str | None = None, threshold: float | None = None,
+                        words: Sequence[Sequence[int]] | None = None) -> np.ndarray:
         """The keep threshold of each page (scores: its lines' keep scores, as score_pages
-        gives them): `threshold` for all when given, else that of operating point `keep`
-        (None: the model's default point; see operating_points.py). A model without
-        operating points has only its own threshold, named "balanced"."""
+        gives them; words: their word counts when already counted): `threshold` for all
+        when given, else that of operating point `keep` (None: the model's default point;
+        see operating_points.py). A model without operating points has only its own
+        threshold, named "balanced"."""
         if threshold is not None:
             return np.full(len(pages), float(threshold))
         if self.points is not None:
-            return self.points.page_thresholds(pages, scores, keep)
+            return self.points.page_thresholds(pages, scores, keep, words)
         self.check_point(keep)
         return np.full(len(pages), float(self.threshold))
 
     def check_point(self, keep: str | None) -> None:
         """ValueError unless keep is None or one of the model's operating points."""
         if self.points is not None:
-            self.points.page_thresholds([], [], keep)
+            self.points.check(keep)
         elif keep not in (None, BALANCED):
             raise ValueError(f"unknown operating point {keep!r}; this model has only {BALANCED!r}")
 

@@ -43,26 +43,29 @@ class OperatingPoints:
                 raise ValueError(f"the auto point needs a page-style detector and a point for each "
                                  f"style {STYLES}, got {self.auto}")
             for point in self.auto.values():
-                self._check_name(point, allow_auto=False)
-        self._check_name(self.default)
+                self.check(point, allow_auto=False)
+        self.check(self.default)
 
     @property
     def names(self) -> list[str]:
         return list(self.thresholds) + ([AUTO] if self.auto else [])
 
-    def _check_name(self, name: str, allow_auto: bool = True) -> None:
+    def check(self, name: str | None, allow_auto: bool = True) -> None:
+        """ValueError unless name is None (the default point) or one of the points."""
+        if name is None:
+            return
         if name not in self.thresholds and not (allow_auto and name == AUTO and self.auto):
             raise ValueError(f"unknown operating point {name!r}; this model has {', '.join(self.names)}")
 
     def page_thresholds(self, pages: Sequence[Sequence[str]], scores: Sequence[Sequence[float]],
-                        keep: str | None = None) -> np.ndarray:
-        """The keep threshold of each page (scores: its lines' keep scores) at point `keep`
-        (None: the default point)."""
+                        keep: str | None = None, words: Sequence[Sequence[int]] | None = None) -> np.ndarray:
+        """The keep threshold of each page (scores: its lines' keep scores; words: their
+        word counts, if counted already) at point `keep` (None: the default point)."""
         keep = self.default if keep is None else keep
-        self._check_name(keep)
+        self.check(keep)
         if keep != AUTO:
             return np.full(len(pages), float(self.thresholds[keep]))
-        extracted = self.page_style.is_extracted(pages, scores)
+        extracted = self.page_style.is_extracted(pages, scores, words)
         return np.where(extracted, self.thresholds[self.auto["extracted"]], self.thresholds[self.auto["raw"]])
 
     def to_dict(self) -> dict:
