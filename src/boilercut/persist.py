@@ -207,7 +207,8 @@ def _operating_points(path: Path, meta: dict) -> OperatingPoints | None:
     try:
         return OperatingPoints.from_dict(meta["operating_points"])
     except (ValueError, KeyError, TypeError) as err:
-        raise ModelFileError(f"{path}: metadata operating_points: {err}") from None
+        raise ModelFileError(f"{path}: metadata operating_points: {err}; "
+                             "retrain with `python -m train`") from None
 
 
 def _check_versions(path: Path, saved: dict) -> None:
