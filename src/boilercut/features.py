@@ -16,6 +16,9 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
 from boilercut.line_shape import LINE_SHAPE_NAMES, MAX_WORDS, shape_matrix
+from boilercut.normalise import line_head
+
+HEAD_COLUMN = "head"  # Neighbours(column="head"): the first words of each line (normalise.line_head)
 
 SHAPE_NAMES = LINE_SHAPE_NAMES + (
     "contains_neighbour", "duplicate_in_page",
@@ -198,6 +201,8 @@ class Neighbours(TransformerMixin, BaseEstimator):
         self.smooth = smooth
 
     def _input(self, X):
+        if self.column == HEAD_COLUMN:  # derived from the text when a part asks for it
+            return [line_head(line) for line in X["text"]]
         return X if self.column is None else X[self.column]
 
     def fit(self, X, y=None):

@@ -18,7 +18,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from boilercut.context_stage import ContextStage
-from boilercut.features import MAX_FEATURE_CHARS, ClipValues, LineShape, Neighbours, make_line_table
+from boilercut.features import (HEAD_COLUMN, MAX_FEATURE_CHARS, ClipValues, LineShape, Neighbours,
+                                make_line_table)
 from boilercut.line_shape import word_counts
 from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text
 from boilercut.operating_points import BALANCED, OperatingPoints
@@ -35,7 +36,8 @@ def build_features(word_ngram_max: int = 2, char_ngram_min: int = 3, char_ngram_
                    max_char_features: int | None = 200_000, context_window: int = 3,
                    context_text_window: int = 1, smooth: int = 6,
                    sublinear_tf: bool = True, position: bool = False,
-                   shape_weight: float = 0.5, shape_clip: float | None = None) -> FeatureUnion:
+                   shape_weight: float = 0.5, shape_clip: float | None = None,
+                   line_head: bool = False) -> FeatureUnion:
     """The feature union; 0 for word_ngram_max or char_ngram_max turns that part off.
 
     shape_weight multiplies the standardised shape features: below 1 it regularises them
@@ -65,6 +67,12 @@ def build_features(word_ngram_max: int = 2, char_ngram_min: int = 3, char_ngram_
                                 max_features=max_char_features, sublinear_tf=sublinear_tf,
                                 dtype=np.float32)
         parts.append(("chars", Neighbours(chars, column="text", window=0)))
+    if line_head:
+        # The first words and marks of each line (normalise.line_head), uni- and bigrams.
+        head = TfidfVectorizer(preprocessor=normalise_text, token_pattern=WORD_TOKEN_PATTERN,
+                               ngram_range=(1, 2), min_df=min_df, sublinear_tf=sublinear_tf,
+                               dtype=np.float32)
+        parts.append(("head", Neighbours(head, column=HEAD_COLUMN, window=0)))
     steps = [LineShape(position=position), StandardScaler()]
     if shape_clip is not None:
         steps.append(ClipValues(shape_clip))

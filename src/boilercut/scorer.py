@@ -25,7 +25,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from boilercut.fast_tfidf import fast_transform
-from boilercut.features import LineShape, Neighbours, shift_rows, window_mean
+from boilercut.features import HEAD_COLUMN, LineShape, Neighbours, shift_rows, window_mean
+from boilercut.normalise import line_head
 
 
 @dataclass
@@ -112,7 +113,9 @@ def _feature_function(part: Neighbours) -> Callable[[pd.DataFrame], tuple[object
     """The features of one Neighbours part for a line table, before any neighbour shifting,
     and the word count of each line when the part counts words anyway (LineShape)."""
     inner = part.transformer_
-    fast = fast_transform(inner) if part.column == "text" else None
+    fast = fast_transform(inner) if part.column in ("text", HEAD_COLUMN) else None
+    if fast is not None and part.column == HEAD_COLUMN:
+        return lambda table: (fast([line_head(line) for line in table["text"].tolist()]), None)
     if fast is not None:
         return lambda table: (fast(table["text"].tolist()), None)
     if part.column is None:
