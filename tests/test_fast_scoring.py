@@ -242,13 +242,14 @@ def test_fast_transform_declines_what_it_cannot_reproduce(kwargs):
     assert fast_transform(_fitted(**kwargs)) is None
 
 
-@pytest.mark.parametrize("binary", [False, True])
-def test_linear_scorer_gives_the_pipelines_probabilities(binary):
+@pytest.mark.parametrize("binary, extra", [(False, {}), (True, {}),
+                                           (False, {"line_head": True, "shape_clip": 5.0})])
+def test_linear_scorer_gives_the_pipelines_probabilities(binary, extra):
     records = tiny_records()
     if binary:
         records = [{**r, "labels": [None if x is None else ("content" if x == "content" else "boilerplate")
                                     for x in r["labels"]]} for r in records]
-    pipeline = fit_pipeline(records, TINY_FEATURES, TINY_CLASSIFIER)
+    pipeline = fit_pipeline(records, {**TINY_FEATURES, **extra}, TINY_CLASSIFIER)
     scorer = LinearScorer.from_pipeline(pipeline)
     assert scorer is not None
     table = make_line_table([r["lines"] for r in tiny_records(5, seed=3)] + [TRICKY, ["alone"]])

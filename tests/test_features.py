@@ -86,3 +86,13 @@ def test_clip_values_bounds_standardised_shape_features():
     x = np.array([[31.6, -0.2], [-40.0, 3.0]])
     assert ClipValues(5.0).fit(x).transform(x).tolist() == [[5.0, -0.2], [-5.0, 3.0]]
     assert ClipValues(None).fit(x).transform(x) is x
+
+
+def test_line_head_keeps_the_first_words_and_names_the_marks():
+    from boilercut.normalise import line_head
+
+    assert line_head("Watch: Senator Says It Again") == "Watch xcolon Senator"
+    assert line_head("Flashback — Name: Headline") == "Flashback xdash Name"
+    assert line_head("Watch parties were held downtown") == "Watch parties were"
+    assert line_head("Home > News > World") == "Home xarrow News"
+    assert line_head("") == ""
