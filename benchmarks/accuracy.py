@@ -61,7 +61,8 @@ def main(argv=None) -> int:
     from boilercut.data import DataError, test_split_of
     from boilercut.filter import check_threshold
     from boilercut.persist import ModelFileError, load_model
-    from boilercut.scoreboard import REAL_SETS, ScoredSet, class_scores, example_checks, read_jsonl
+    from boilercut.metrics import class_metrics
+    from boilercut.scoreboard import REAL_SETS, ScoredSet, example_checks, read_jsonl
 
     try:
         model = load_model(args.model)
@@ -92,7 +93,7 @@ def main(argv=None) -> int:
         m.update(s.bootstrap(keep, args.rounds) if args.rounds else
                  {"word_f1_ci": [np.nan, np.nan], "removed_at_1pct_ci": [np.nan, np.nan]})
         if name == "data test split":
-            m["classes"] = class_scores(s, predicted, model.labels)
+            m["classes"] = class_metrics(s.labels, list(predicted), model.labels)
         results[name], scored[name] = m, (s, keep)
 
     print(f"model {args.model or 'models/boilercut.joblib'}; operating point: "

@@ -186,8 +186,3 @@ def render_site(folder: Path) -> list[dict]:
             })
     return records
 
-
-def render_sites(root: Path) -> list[dict]:
-    """The records of every site folder under root (data/html), in folder order."""
-    return [rec for folder in sorted(p for p in root.iterdir() if p.is_dir())
-            for rec in render_site(folder)]

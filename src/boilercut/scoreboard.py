@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from boilercut.lines import count_words, split_lines
-from boilercut.metrics import class_metrics, keep_metrics, removal_at_loss
+from boilercut.metrics import keep_metrics, removal_at_loss
 
 REAL_SETS = ("realweb/dev-raw", "realweb/dev-fineweb", "wcxb/dev-raw", "wcxb/dev-fineweb")
 BOOTSTRAP_ROUNDS = 200
@@ -133,6 +133,3 @@ def _example_result(lines: list[str], wanted: np.ndarray, kept: np.ndarray) -> d
             "boilerplate_kept": [int(i) + 1 for i in np.flatnonzero(~wanted & kept)],
             "pass": bool((wanted == kept).all())}
 
-
-def class_scores(set_: ScoredSet, predicted: Sequence[str], labels: Sequence[str]) -> dict:
-    return class_metrics(set_.labels, list(predicted), labels)
