@@ -92,3 +92,13 @@ def test_bad_label_and_unknown_slot_name_the_file(tmp_path):
         assemble(TEMPLATE, "<!-- boilercut-page path=/a -->\n<!-- slot: sidebar -->\nx\n", where)
     with pytest.raises(HtmlPageError, match="no <!-- boilercut-page"):
         assemble(TEMPLATE, "<!-- slot: main -->\nx\n", where)
+
+
+def test_a_line_the_extractor_moved_is_labeled_by_its_own_words_not_chance_matches():
+    # The source: footer chrome, then two content paragraphs; the extractor output puts
+    # the second paragraph first, facing the chrome, which shares one word with it.
+    words = ["iota", "cookies", "alpha", "beta", "gamma", "delta", "zeta", "eta", "theta", "iota"]
+    labels = ["footer", "footer"] + ["content"] * 8
+    assert label_lines(["Zeta eta theta iota", "Alpha beta gamma delta"], words, labels) == ["content", "content"]
+    # A short line matched by a short run still counts: "2." is the extractor's numbering.
+    assert label_lines(["2. Sign up"], ["sign", "up"], ["nav", "nav"]) == ["nav"]

@@ -106,8 +106,18 @@ def labeled_words(html: str, where: Path) -> tuple[list[str], list[str]]:
     return words, labels
 
 
+MIN_BLOCK = 3  # aligned runs shorter than this are chance matches, unless they cover half the line
+
+
 def label_lines(lines: list[str], words: list[str], word_labels: list[str]) -> list[str | None]:
-    """The label of each output line from the source words its own words align with."""
+    """The label of each output line from the source words its own words align with.
+
+    The output's words are aligned in order with the source's (difflib). A run of fewer
+    than MIN_BLOCK words counts only when it covers half of the line ("2. Sign up": the
+    "2." is the extractor's list numbering, not the page's text): an extractor
+    that moves a paragraph to the top leaves it facing the page's chrome, where "a",
+    "and", "for" would match by chance. A line left without votes is looked up by its
+    word 3-grams anywhere in the source."""
     line_tokens = [_TOKEN.findall(line.lower()) for line in lines]
     flat = [t for tokens in line_tokens for t in tokens]
     owner = [i for i, tokens in enumerate(line_tokens) for _ in tokens]
@@ -115,15 +125,24 @@ def label_lines(lines: list[str], words: list[str], word_labels: list[str]) -> l
     matcher = difflib.SequenceMatcher(None, words, flat, autojunk=False)
     for a, b, size in matcher.get_matching_blocks():
         for k in range(size):
-            votes[owner[b + k]][word_labels[a + k]] += 1
+            line = owner[b + k]
+            if size >= MIN_BLOCK or 2 * size >= len(line_tokens[line]):
+                votes[line][word_labels[a + k]] += 1
+    trigrams: dict[tuple, list[str]] = {}
+    for k in range(len(words) - 2):
+        trigrams.setdefault(tuple(words[k:k + 3]), []).append(word_labels[k + 1])
     out: list[str | None] = []
     for i, count in enumerate(votes):
-        total = sum(count.values())
-        if not line_tokens[i]:
+        tokens = line_tokens[i]
+        if not tokens:
             # No words ("|---|---|" under a table head, a lone "»"): the line belongs to
             # the block before it.
             out.append(out[-1] if out else None)
             continue
+        if not count:
+            for k in range(len(tokens) - 2):
+                count.update(trigrams.get(tuple(tokens[k:k + 3]), []))
+        total = sum(count.values())
         label, top = count.most_common(1)[0] if total else (None, 0)
         out.append(label if total and top >= LABEL_SHARE * total and label != NULL_LABEL else None)
     return out
