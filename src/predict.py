@@ -72,7 +72,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     mode.add_argument("--labels", action="store_true", help="show every line with its label and content score")
     mode.add_argument("--json", action="store_true", help="one JSON record per page with per-line labels and scores")
     ap.add_argument("--threshold", type=float, default=None,
-                    help="keep lines whose content score is at least this (0..1; default: the model's)")
+                    help="keep lines whose content score is at least this, on every page (0..1; default: the threshold of --keep)")
     ap.add_argument("--keep", default=None, metavar="POINT",
                     help="operating point: conservative, balanced, aggressive, or auto (each page by its "
                          "style: raw scraper text or extractor output); default: the model's, auto")
