@@ -32,13 +32,13 @@ def pct(x: float) -> str:
 
 
 def ci(pair) -> str:
-    return f"[{pair[0]:.3f}, {pair[1]:.3f}]"
+    return "" if pair is None else f" [{pair[0]:.3f}, {pair[1]:.3f}]"
 
 
 def row(name: str, m: dict) -> str:
-    return (f"| {name} | {m['pages']} | {m['lines']} | {m['word_f1']:.3f} {ci(m['word_f1_ci'])} | "
+    return (f"| {name} | {m['pages']} | {m['lines']} | {m['word_f1']:.3f}{ci(m.get('word_f1_ci'))} | "
             f"{pct(m['content_words_lost'])} | {pct(m['boilerplate_words_removed'])} | "
-            f"{m['removed_at_1pct']:.3f} {ci(m['removed_at_1pct_ci'])} | {m['keep_all_f1']:.3f} |")
+            f"{m['removed_at_1pct']:.3f}{ci(m.get('removed_at_1pct_ci'))} | {m['keep_all_f1']:.3f} |")
 
 
 HEADER = ("| set | pages | lines | word F1 [95% CI] | content lost | boilerplate removed | "
@@ -82,6 +82,7 @@ def main(argv=None) -> int:
 
     results, scored = {}, {}
     for name, records in sets.items():
+        print(f"accuracy: scoring {name} ({len(records)} pages)", file=sys.stderr, flush=True)
         pages = [r["lines"] for r in records]
         proba = model.predict_proba_pages(pages)
         score, predicted = model.scores_and_labels(proba)
@@ -90,8 +91,8 @@ def main(argv=None) -> int:
         keep = score >= np.repeat(cuts, [len(p) for p in pages])
         s = ScoredSet(records, score, model.keep_labels)
         m = {"pages": len(records), "sites": s.n_sites, **s.metrics(keep)}
-        m.update(s.bootstrap(keep, args.rounds) if args.rounds else
-                 {"word_f1_ci": [np.nan, np.nan], "removed_at_1pct_ci": [np.nan, np.nan]})
+        if args.rounds:
+            m.update(s.bootstrap(keep, args.rounds))
         if name == "data test split":
             m["classes"] = class_metrics(s.labels, list(predicted), model.labels)
         results[name], scored[name] = m, (s, keep)
@@ -125,9 +126,7 @@ def main(argv=None) -> int:
             results[name]["by_" + field] = groups
             print(f"\n{name} by {field}\n{HEADER.replace('| set |', f'| {field} |')}")
             for value, g in groups.items():
-                g.setdefault("word_f1_ci", [np.nan, np.nan])
-                g.setdefault("removed_at_1pct_ci", [np.nan, np.nan])
-                print(row(value, g).replace(" [nan, nan]", ""))
+                print(row(value, g))
     if args.lost:
         for name, (s, keep) in scored.items():
             print(f"\n{name}: the {args.lost} longest content lines lost")
