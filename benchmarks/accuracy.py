@@ -20,7 +20,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO.parent / "shared"
@@ -86,9 +85,7 @@ def main(argv=None) -> int:
         pages = [r["lines"] for r in records]
         proba = model.predict_proba_pages(pages)
         score, predicted = model.scores_and_labels(proba)
-        per_page = np.split(score, np.cumsum([len(p) for p in pages])[:-1]) if pages else []
-        cuts = model.page_thresholds(pages, per_page, args.keep, args.threshold)
-        keep = score >= np.repeat(cuts, [len(p) for p in pages])
+        keep = score >= model.line_thresholds(pages, score, args.keep, args.threshold)
         s = ScoredSet(records, score, model.keep_labels)
         m = {"pages": len(records), "sites": s.n_sites, **s.metrics(keep)}
         if args.rounds:
@@ -109,7 +106,7 @@ def main(argv=None) -> int:
 
     def keep_lines(lines):
         score = model.score_pages([lines])[0]
-        return score >= model.page_thresholds([lines], [score], args.keep, args.threshold)[0]
+        return score >= model.line_thresholds([lines], score, args.keep, args.threshold)
 
     examples = example_checks(args.shared / "examples", keep_lines)
     for name, e in examples.items():

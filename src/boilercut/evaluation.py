@@ -74,10 +74,8 @@ def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None 
     words = np.asarray([count_words(line) for r in records for line in r["lines"]])
     page_of = np.repeat(np.arange(len(records)), [len(r["lines"]) for r in records])
     score, pred = score_model(model, records, progress)
-    lengths = [len(r["lines"]) for r in records]
-    cuts = model.page_thresholds([r["lines"] for r in records], np.split(score, np.cumsum(lengths)[:-1]),
-                                 keep, threshold) if records else np.zeros(0)
-    kept = score >= np.repeat(cuts, lengths)
+    cuts = model.line_thresholds([r["lines"] for r in records], score, keep, threshold)
+    kept = score >= cuts
     decisions = {"boilercut": kept, **method_decisions(records, use_justext)}
 
     def table(mask):
@@ -91,7 +89,7 @@ def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None 
 
     everything = np.ones(len(gold), dtype=bool)
     # One threshold for every page, or None when the operating point picks one per page.
-    single = threshold if threshold is not None else (float(cuts[0]) if len(set(cuts.tolist())) == 1 else None)
+    single = threshold if threshold is not None else (float(cuts[0]) if len(np.unique(cuts)) == 1 else None)
     result = {"threshold": single, "operating_point": "threshold" if threshold is not None else
               (keep or model.default_point), "pages": len(records), "methods": table(everything)}
     thresholds, lost, removed = threshold_curve(gold_keep, score, words)

@@ -227,6 +227,13 @@ class LineModel:
         self.check_point(keep)
         return np.full(len(pages), float(self.threshold))
 
+    def line_thresholds(self, pages: Sequence[Sequence[str]], scores: np.ndarray,
+                        keep: str | None = None, threshold: float | None = None) -> np.ndarray:
+        """page_thresholds for the scores of all lines of the pages in one array (as
+        predict_proba_pages gives them), repeated for every line of each page."""
+        cuts = self.page_thresholds(pages, _split_by_page(np.asarray(scores), pages), keep, threshold)
+        return np.repeat(cuts, [len(p) for p in pages])
+
     def check_point(self, keep: str | None) -> None:
         """ValueError unless keep is None or one of the model's operating points."""
         if self.points is not None:
