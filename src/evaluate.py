@@ -40,7 +40,9 @@ def run(cfg: DictConfig) -> dict:
     e = cfg.eval
     if e.threshold is not None and not 0 <= float(e.threshold) <= 1:
         raise ValueError(f"eval.threshold must be in [0, 1], got {e.threshold}")
-    model = load_model(e.model_path)
+    if type(e.trust_model_file) is not bool:  # YAML true or false, not a string such as "no"
+        raise ValueError(f"eval.trust_model_file must be true or false, got {e.trust_model_file!r}")
+    model = load_model(e.model_path, trust_model_file=e.trust_model_file)
     records, what = eval_records(cfg, model)
     result = evaluate(model, records, e.threshold, float(e.max_content_loss), list(e.breakdown_by),
                       bool(e.justext), int(e.worst_pages), bool(e.progress), keep=e.keep)

@@ -77,6 +77,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help="operating point: conservative, balanced, aggressive, or auto (each page by its "
                          "style: raw scraper text or extractor output); default: the model's, auto")
     ap.add_argument("--model", default=None, help="model file (default: models/boilercut.joblib)")
+    ap.add_argument("--trust-model-file", action="store_true",
+                    help="load a .joblib model with plain joblib.load, which runs any code the file holds "
+                         "(default: only what a boilercut model holds is built)")
     ap.add_argument("--mode", choices=MODES, default="lines",
                     help="lines: remove every boilerplate line; trim: only before the first and after "
                          "the last kept line")
@@ -229,7 +232,7 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     try:
-        model = load_model(args.model)
+        model = load_model(args.model, trust_model_file=args.trust_model_file)
     except ModelFileError as err:
         print(f"predict: error: {err}", file=sys.stderr)
         return EXIT_MODEL

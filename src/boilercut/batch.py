@@ -48,8 +48,8 @@ def check_options(threshold: float | None, mode: str, max_removed_share: float |
         check_threshold(threshold)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
-    if max_removed_share is not None and not 0.0 <= float(max_removed_share) <= 1.0:
-        raise ValueError(f"max_removed_share must be between 0 and 1, got {max_removed_share}")
+    if max_removed_share is not None:
+        check_threshold(max_removed_share, "max_removed_share")
 
 
 def keep_decisions(scores: Sequence[float], threshold: float, mode: str = "lines") -> list[bool]:

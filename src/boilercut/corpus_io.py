@@ -138,7 +138,8 @@ def _parse_json(source: str, number: int, raw: bytes, text_field: str) -> Record
     except UnicodeDecodeError:
         return BadRecord(source, number, "not valid UTF-8")
     except json.JSONDecodeError as err:
-        return BadRecord(source, number, f"not valid JSON ({err.msg} at column {err.colno})")
+        # Some of json's messages end in "at" already ("Invalid control character at").
+        return BadRecord(source, number, f"not valid JSON ({err.msg.removesuffix(' at')} at column {err.colno})")
     if not isinstance(data, dict):
         return BadRecord(source, number, f"a JSON {type(data).__name__}, not an object")
     return _checked(source, number, data, text_field)

@@ -5,7 +5,7 @@ All methods see the same lines; null gold labels are ignored by every metric.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Sequence
 
 import numpy as np
@@ -70,6 +70,7 @@ def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None 
     threshold of operating point `keep` for each page (None: the model's default point)."""
     model.check_point(keep)
     gold = [lab for r in records for lab in r["labels"]]
+    _warn_unknown_labels(gold, model.labels)
     gold_keep = [None if g is None else g in model.keep_labels for g in gold]
     words = np.asarray([count_words(line) for r in records for line in r["lines"]])
     page_of = np.repeat(np.arange(len(records)), [len(r["lines"]) for r in records])
@@ -110,6 +111,19 @@ def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None 
             for value, idx in sorted(groups.items())}
     result["worst_pages"] = worst_pages(records, gold_keep, kept, score, words, page_of, worst)
     return result
+
+
+def _warn_unknown_labels(gold: Sequence[str | None], labels: Sequence[str]) -> None:
+    """One warning, with counts, when gold labels fall outside the model's label set: a
+    typo ("contnet") would otherwise count silently as boilerplate. A set labeled
+    content/boilerplate scored with a fine-label model is the expected case it names."""
+    unknown = Counter(lab for lab in gold if lab is not None and lab not in set(labels))
+    if unknown:
+        labeled = sum(lab is not None for lab in gold)
+        counts = ", ".join(f"{lab}: {n}" for lab, n in unknown.most_common())
+        logger.warning("%d of %d labeled lines have labels the model does not have (%s): they count as "
+                       "boilerplate (not kept), and per-class scores are left out",
+                       sum(unknown.values()), labeled, counts)
 
 
 def worst_pages(records, gold_keep, keep, score, words, page_of, n: int) -> dict:

@@ -15,7 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
-from boilercut.line_shape import LINE_SHAPE_NAMES, MAX_WORDS, shape_matrix
+from boilercut.line_shape import LINE_SHAPE_NAMES, MAX_WORDS, shape_matrix, word_counts
 from boilercut.normalise import line_head
 
 HEAD_COLUMN = "head"  # Neighbours(column="head"): the first words of each line (normalise.line_head)
@@ -45,15 +45,20 @@ def _clip(line: str) -> str:
     return line if line.isascii() else _SURROGATE.sub("\ufffd", line)
 
 
-def make_line_table(pages: Sequence[Sequence[str]]) -> pd.DataFrame:
-    """One row per line of every page, with its page number."""
+def make_line_table(pages: Sequence[Sequence[str]],
+                    whole_page: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """One row per line of every page, with its page number; whole_page: PAGE_COLUMNS for
+    every row, when the pages are windows of longer pages (whole_page_columns)."""
     sizes = [len(p) for p in pages]
     text = [_clip(line) for page in pages for line in page]
     page = np.repeat(np.arange(len(pages), dtype=np.int64), sizes)
     # Plain Python strings (object dtype), not pandas' default Arrow strings: every feature
     # part reads the column back as Python strings, and the round trip through Arrow cost
     # 0.06 s per 39,000 lines (a twentieth of all scoring time).
-    return pd.DataFrame({"text": pd.Series(text, dtype=object), "page": page})
+    columns = {"text": pd.Series(text, dtype=object), "page": page}
+    if whole_page is not None:
+        columns.update((name, whole_page[name]) for name in PAGE_COLUMNS)
+    return pd.DataFrame(columns)
 
 
 def page_bounds(page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,6 +74,52 @@ def page_bounds(page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 POSITION_NAMES = SHAPE_NAMES[SHAPE_NAMES.index("rel_position"):]
+# What the whole page says about each of its lines (the duplicate mark and the inputs of
+# the position features). A line table may carry these as columns: a page longer than a
+# scoring chunk is scored in windows (model.LineModel), whose lines must see their whole
+# page, not the window, to score as they would in the whole page.
+PAGE_COLUMNS = ("duplicate_in_page", "line_in_page", "page_lines", "words_before", "page_words",
+                "page_max_log_words")
+
+
+def page_columns(texts: list[str], page: np.ndarray, words: np.ndarray) -> dict[str, np.ndarray]:
+    """PAGE_COLUMNS of every line of a line table: texts as the features see them (a
+    table's "text"), page its page numbers, words the word count of each text."""
+    start, end = page_bounds(page)
+    pos = np.arange(len(texts)) - start
+    # Word counts are whole numbers, so these running sums are exact in float64 and a
+    # window's slice of them equals what the whole page gives.
+    cum = np.concatenate(([0.0], np.cumsum(words)))
+    log_words = np.log1p(np.minimum(words, MAX_WORDS))
+    first = np.flatnonzero(pos == 0)
+    n = end - start
+    return {"duplicate_in_page": _duplicates_in_page(texts, page), "line_in_page": pos,
+            "page_lines": n, "words_before": cum[:-1] - cum[start], "page_words": cum[end] - cum[start],
+            "page_max_log_words": np.repeat(np.maximum.reduceat(log_words, first), n[first])}
+
+
+def whole_page_columns(lines: Sequence[str], slice_lines: int) -> dict[str, np.ndarray]:
+    """PAGE_COLUMNS of one page's lines, computed over the whole page; words are counted
+    slice_lines lines at a time, so memory stays that of the page's text."""
+    texts = [_clip(line) for line in lines]
+    words = np.concatenate([np.zeros(0)] + [word_counts(texts[i:i + slice_lines]).astype(np.float64)
+                                            for i in range(0, len(texts), slice_lines)])
+    return page_columns(texts, np.zeros(len(texts), dtype=np.int64), words)
+
+
+def _position_features(whole_page: dict[str, np.ndarray], words: np.ndarray) -> np.ndarray:
+    """Where each line sits in its page (POSITION_NAMES), from its page's PAGE_COLUMNS."""
+    pos, n = whole_page["line_in_page"], whole_page["page_lines"]
+    # Where the line sits in the page's mass of words: menus come before most of the
+    # words, footers after them, and the main text holds most of them.
+    page_words = np.maximum(whole_page["page_words"], 1.0)
+    log_words = np.log1p(np.minimum(words, MAX_WORDS))
+    return np.column_stack([
+        pos / np.maximum(n - 1, 1), np.log1p(pos), np.log1p(n - 1 - pos),
+        pos == 0, pos == n - 1, np.log1p(n),
+        whole_page["words_before"] / page_words, words / page_words,
+        whole_page["page_max_log_words"] - log_words,
+    ]).astype(np.float64)
 
 
 class LineShape(TransformerMixin, BaseEstimator):
@@ -97,30 +148,18 @@ class LineShape(TransformerMixin, BaseEstimator):
         if not texts:
             return np.zeros((0, len(self.get_feature_names_out()))), np.zeros(0)
         line_shape, words = shape_matrix(texts)
+        # What the whole page says about each line: the table's own pages, unless the table
+        # is a window of a longer page and carries them (see PAGE_COLUMNS).
+        if all(name in X for name in PAGE_COLUMNS):
+            whole_page = {name: np.asarray(X[name]) for name in PAGE_COLUMNS}
+        else:
+            whole_page = page_columns(texts, page, words)
         # Page-level marks: a title bar repeating its neighbour, and lines that recur on the
-        # page (menus at top and bottom, the same headline in two lists). Exact for pages up
-        # to a scoring chunk (20,000 lines); per chunk beyond that.
-        shape = np.column_stack([line_shape, _contains_neighbour(texts, page),
-                                 _duplicates_in_page(texts, page)])
-        start, end = page_bounds(page)
-        pos = np.arange(len(texts)) - start
-        n = end - start
-        # Where the line sits in the page's mass of words: menus come before most of the
-        # words, footers after them, and the main text holds most of them.
-        cum = np.concatenate(([0.0], np.cumsum(words)))
-        page_words = np.maximum(cum[end] - cum[start], 1.0)
-        log_words = np.log1p(np.minimum(words, MAX_WORDS))
-        first = np.flatnonzero(pos == 0)
-        page_max = np.repeat(np.maximum.reduceat(log_words, first), n[first])
-        position = np.column_stack([
-            pos / np.maximum(n - 1, 1), np.log1p(pos), np.log1p(n - 1 - pos),
-            pos == 0, pos == n - 1, np.log1p(n),
-            (cum[:-1] - cum[start]) / page_words, words / page_words,
-            page_max - log_words,
-        ]).astype(np.float64)
+        # page (menus at top and bottom, the same headline in two lists).
+        shape = np.column_stack([line_shape, _contains_neighbour(texts, page), whole_page["duplicate_in_page"]])
         if not self.position:
             return shape, words
-        return np.hstack([shape, position]), words
+        return np.hstack([shape, _position_features(whole_page, words)]), words
 
     def get_feature_names_out(self, input_features=None):
         names = SHAPE_NAMES if self.position else SHAPE_NAMES[:-len(POSITION_NAMES)]

@@ -5,8 +5,11 @@ use and then reused, so calling these functions in a loop does not reload it.
 """
 from __future__ import annotations
 
+import numbers
 import threading
 from typing import Sequence
+
+import numpy as np
 
 from boilercut.lines import split_lines
 from boilercut.model import LineModel
@@ -54,9 +57,13 @@ def score_lines(lines: Sequence[str], model: LineModel | None = None) -> list[fl
     return [float(s) for s in _resolve(model).score_pages([lines])[0]]
 
 
-def check_threshold(threshold: float) -> float:
+def check_threshold(threshold: float, name: str = "threshold") -> float:
+    """threshold as a float; TypeError unless it is a real number (not a bool or a str
+    such as "0.5", which float() would take), ValueError unless it is in 0..1."""
+    if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real):
+        raise TypeError(f"{name} must be a number between 0 and 1, got {threshold!r} ({type(threshold).__name__})")
     if not 0.0 <= float(threshold) <= 1.0:
-        raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
+        raise ValueError(f"{name} must be between 0 and 1, got {threshold}")
     return float(threshold)
 
 

@@ -32,7 +32,31 @@ def _model(model: LineModel | str) -> LineModel:
     return _loaded[model]
 
 
-def _clean_batch(batch: dict, text_column: str, model, threshold, mode, max_removed_share, keep=None) -> dict:
+def _check_text_column(ds, text_column: str) -> None:
+    """ValueError for a missing column; TypeError naming the column when its type is not
+    text (ints, lists, ...): before any work, not from deep inside the cleaning."""
+    if text_column not in ds.column_names:
+        raise ValueError(f"text_column {text_column!r} is not a column of the dataset {ds.column_names}")
+    feature = (ds.features or {}).get(text_column)
+    kind = getattr(feature, "dtype", None) or type(feature).__name__.lower()
+    if feature is not None and kind not in ("string", "large_string"):
+        first = repr(ds[0][text_column])[:60] if len(ds) else "none"
+        raise TypeError(f"text_column {text_column!r} holds {kind} values, not text (row 0: {first})")
+
+
+def _check_texts(texts: list, rows: list[int], text_column: str) -> None:
+    """TypeError naming the first row whose text is not a str: a null in a string column
+    (a document without text) is refused, as predict refuses such a record, not cleaned to ""."""
+    for row, text in zip(rows, texts):
+        if not isinstance(text, str):
+            what = "null" if text is None else f"a {type(text).__name__}"
+            raise TypeError(f"text_column {text_column!r} is {what} in row {row}; drop such rows first, "
+                             f"e.g. ds.filter(lambda r: r[{text_column!r}] is not None)")
+
+
+def _clean_batch(batch: dict, rows: list[int], text_column: str, model, threshold, mode, max_removed_share,
+                 keep=None) -> dict:
+    _check_texts(batch[text_column], rows, text_column)
     results = clean_texts(_model(model), batch[text_column], threshold, mode, max_removed_share, keep)
     keep = [i for i, r in enumerate(results) if not r.dropped]
     out = {name: [values[i] for i in keep] for name, values in batch.items()}
@@ -51,12 +75,12 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
 
     model: a LineModel, a model file, or None for the default model. threshold None uses
     the threshold of operating point `keep` (None: the model's default point). mode "trim" removes boilerplate only at the start and end of a document.
+    A text column that is not text, or a null text, is a TypeError naming the column (and row).
     """
     from datasets import Features, Value
 
     check_options(threshold, mode, max_removed_share)
-    if text_column not in ds.column_names:
-        raise ValueError(f"text_column {text_column!r} is not a column of the dataset {ds.column_names}")
+    _check_text_column(ds, text_column)
     if not isinstance(model, LineModel):
         model = str(model if model is not None else DEFAULT_MODEL_PATH)
         _model(model)  # fail here, with a clear ModelFileError, rather than inside a worker
@@ -64,7 +88,7 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
                          "words_removed_share": Value("float64")})
     # The map function returns whole batches (possibly fewer rows when the guard drops
     # documents), so the input columns are replaced rather than extended.
-    return ds.map(_clean_batch, batched=True, batch_size=batch_size, num_proc=num_proc,
+    return ds.map(_clean_batch, batched=True, with_indices=True, batch_size=batch_size, num_proc=num_proc,
                   remove_columns=ds.column_names, features=features,
                   fn_kwargs={"text_column": text_column, "model": model, "threshold": threshold,
                              "mode": mode, "max_removed_share": max_removed_share, "keep": keep},

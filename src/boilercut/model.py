@@ -19,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 
 from boilercut.context_stage import ContextStage
 from boilercut.features import (HEAD_COLUMN, MAX_FEATURE_CHARS, ClipValues, LineShape, Neighbours,
-                                make_line_table)
+                                make_line_table, whole_page_columns)
 from boilercut.line_shape import word_counts
 from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text
 from boilercut.operating_points import BALANCED, OperatingPoints
@@ -143,9 +143,9 @@ class LineModel:
 
         Lines are scored chunk_lines at a time, so memory stays bounded whatever the
         input: small pages are grouped, and a page longer than a chunk is cut into
-        windows that carry context_reach() extra lines on each side, which makes the
-        result the same as scoring the page whole (page-position features, off by
-        default, are then relative to the window).
+        windows that carry context_reach() extra lines on each side and the page-level
+        values of the whole page (features.PAGE_COLUMNS: repeated lines, positions),
+        which makes the result the same as scoring the page whole.
         """
         return self._predict_pages(pages, chunk_lines)[0]
 
@@ -154,12 +154,17 @@ class LineModel:
         """(predict_proba_pages, the word count of every line when with_words, else None)."""
         out, words = [np.zeros((0, len(self.labels)))], [np.zeros(0, dtype=np.int64)]
         batch, keep_rows, size = [], [], 0
-        for piece, rows in _pieces(pages, chunk_lines, self.context_reach()):
-            if size and size + len(piece) > chunk_lines:
+        for piece, rows, whole_page in _pieces(pages, chunk_lines, self.context_reach()):
+            if size and (whole_page is not None or size + len(piece) > chunk_lines):
                 proba, counts = self._predict(batch, keep_rows, with_words)
                 out.append(proba)
                 words.append(counts)
                 batch, keep_rows, size = [], [], 0
+            if whole_page is not None:  # a window of a long page: a table of its own
+                proba, counts = self._predict([piece], [rows], with_words, whole_page)
+                out.append(proba)
+                words.append(counts)
+                continue
             keep_rows.append(rows + size)
             batch.append(piece)
             size += len(piece)
@@ -170,8 +175,8 @@ class LineModel:
         return np.concatenate(out), (np.concatenate(words) if with_words else None)
 
     def _predict(self, batch: list[Sequence[str]], keep_rows: list[np.ndarray],
-                 with_words: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-        table = make_line_table(batch)
+                 with_words: bool = False, whole_page: dict | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        table = make_line_table(batch, whole_page)
         scorer = self._linear_scorer()
         if scorer:
             proba, words = scorer.predict_proba_and_words(table)
@@ -270,18 +275,22 @@ class LineModel:
 
 
 def _pieces(pages: Sequence[Sequence[str]], chunk_lines: int, reach: int):
-    """Yield (lines to featurise, indices of the rows whose scores are kept) in page order."""
+    """Yield (lines to featurise, indices of the rows whose scores are kept, None for a
+    whole page or, for a window of a longer page, the page's PAGE_COLUMNS of its lines)
+    in page order."""
     if chunk_lines <= 2 * reach:
         raise ValueError(f"chunk_lines must exceed twice the context reach ({reach}), got {chunk_lines}")
     for page in pages:
         n = len(page)
         if n <= chunk_lines:
-            yield page, np.arange(n)
+            yield page, np.arange(n), None
             continue
+        whole_page = whole_page_columns(page, chunk_lines)
         step = chunk_lines - 2 * reach
         for start in range(0, n, step):
             lo, hi = max(start - reach, 0), min(start + step + reach, n)
-            yield page[lo:hi], np.arange(start - lo, min(start + step, n) - lo)
+            yield (page[lo:hi], np.arange(start - lo, min(start + step, n) - lo),
+                   {name: values[lo:hi] for name, values in whole_page.items()})
 
 
 def _words_of_lines(lines: Sequence[str], clipped_words: np.ndarray | None) -> np.ndarray:

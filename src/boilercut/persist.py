@@ -1,8 +1,9 @@
 """Save and load a LineModel: the Pipeline file plus a metadata JSON beside it.
 
 models/boilercut.joblib       {"pipeline": the fitted first-stage Pipeline, "context_stage":
-                              the fitted ContextStage or None} (a pickle: it can run code
-                              when loaded)
+                              the fitted ContextStage or None}, a pickle, read by
+                              safe_joblib: only what a boilercut model holds is built, and
+                              nothing from the file runs (trust_model_file=True: any pickle)
 models/boilercut.joblib.json  labels, keep labels, threshold, config, metrics, data
                               fingerprint, library versions, creation time, and the
                               SHA-256 of the Pipeline file, checked on every load.
@@ -105,6 +106,8 @@ def save_model(model: LineModel, path: str | Path) -> Path:
 
 
 def read_metadata(path: str | Path) -> dict:
+    if not Path(path).name:  # "", ".", "/": no file name to read, nor one for the metadata
+        raise ModelFileError(f"{str(path)!r}: not a model file path; pass a file such as models/boilercut.joblib")
     path = Path(path)
     meta_file = metadata_path(path)
     if not path.is_file():
@@ -122,11 +125,13 @@ def read_metadata(path: str | Path) -> dict:
     return meta
 
 
-def load_model(path: str | Path | None = None) -> LineModel:
+def load_model(path: str | Path | None = None, trust_model_file: bool = False) -> LineModel:
     """Load and verify a model: metadata, checksum, versions and labels, then unpickle.
 
     The file is read once and the checked bytes are the ones loaded, so it cannot be
-    swapped between the check and the load.
+    swapped between the check and the load. A .joblib file is unpickled with only the
+    globals a boilercut model holds (safe_joblib); trust_model_file=True unpickles it with
+    joblib.load, which runs whatever the file says: only for files you trust.
     """
     path = Path(path) if path is not None else DEFAULT_MODEL_PATH
     meta = read_metadata(path)
@@ -142,7 +147,7 @@ def load_model(path: str | Path | None = None) -> LineModel:
                              "or swapped file); refusing to load it")
     _check_versions(path, meta.get("libraries", {}))
     labels, keep, threshold = _check_labels(path, meta)
-    pipeline, context_stage = _unpack(path, _load_pipeline(path, data), meta["format_version"])
+    pipeline, context_stage = _unpack(path, _load_pipeline(path, data, trust_model_file), meta["format_version"])
     found = [str(c) for c in getattr(pipeline, "classes_", [])]
     if not hasattr(pipeline, "predict_proba") or found != labels:
         raise ModelFileError(f"{path}: model labels {found} differ from metadata {labels}; "
@@ -224,12 +229,19 @@ def _check_versions(path: Path, saved: dict) -> None:
                                  "retrain with `python -m train` or install the same version")
 
 
-def _load_pipeline(path: Path, data: bytes):
+def _load_pipeline(path: Path, data: bytes, trust_model_file: bool = False):
     if path.suffix == ".skops":
         from boilercut.safe_format import loads_skops
         return loads_skops(data, str(path))
+    # Imported here: safe_joblib imports safe_format, which imports this module.
+    from boilercut.safe_joblib import RefusedGlobal, load_restricted
+
     try:
-        return joblib.load(io.BytesIO(data))
+        return joblib.load(io.BytesIO(data)) if trust_model_file else load_restricted(data, str(path))
+    except RefusedGlobal as err:
+        raise ModelFileError(f"{path}: refuses to {err} (not part of a boilercut model); if you trust this "
+                             "file, pass --trust-model-file (evaluate: eval.trust_model_file=true; "
+                             "Python: load_model(path, trust_model_file=True))") from None
     except Exception as err:  # a pickle whose checksum matches can still fail to build
         raise ModelFileError(f"{path}: cannot be loaded ({type(err).__name__}: {err}); "
                              "retrain with `python -m train`") from None
