@@ -17,7 +17,8 @@ Every output record keeps all fields of its input record; --text-field (default 
 holds the kept lines joined by "\n", and lines_kept, lines_removed, words_removed_share
 are added. --max-removed-share S drops a whole document when more than S of its words
 would be removed (off by default). A corpus without --output is written as JSONL to
-stdout. Outputs are written to a temporary file and renamed when complete.
+stdout. Outputs are written to a temporary file and renamed when complete (a device, a
+FIFO or /dev/stdout is written in place; a symlink's target is replaced, the link kept).
 
 Kept lines go to stdout, diagnostics to stderr. Exit codes:
     0    ok (records skipped with --skip-bad-records are named on stderr and counted)
@@ -199,8 +200,15 @@ def clean_to_output(args, sources, model) -> int:
                                   threshold=args.threshold, keep=args.keep, mode=args.mode, max_removed_share=args.max_removed_share,
                                   jobs=args.jobs, skip_bad=args.skip_bad_records, batch_lines=args.batch_lines,
                                   progress=bar, warn=warn)
+            nothing_read = totals.unreadable and not (totals.documents or totals.skipped)
+            if nothing_read:
+                out.discard()  # the previous output is better than an empty one
     finally:
         bar.close()
+    if nothing_read:
+        kept = "nothing was written" if target == "-" else f"{target} left as it was"
+        print(f"predict: error: no input could be read; {kept}", file=sys.stderr)
+        return EXIT_INPUT
     if not args.quiet:
         share = totals.lines_removed / totals.lines if totals.lines else 0.0
         print(f"predict: {totals.documents} documents, {totals.written} written to {target}, "
