@@ -151,11 +151,25 @@ def print_pages(args, names: list[str], model) -> int:
         if args.max_removed_share is not None and summarise(lines, keep, args.max_removed_share).dropped:
             warn(f"{name}: more than {args.max_removed_share} of its words are boilerplate; page dropped")
             keep = [False] * len(lines)
-        if headers:
-            out.write(encode_line(f"{'' if i == 0 else chr(10)}==> {name} <==\n"))
-        out.write(render(name, lines, labels, scores, keep, threshold, args))
-        out.flush()
+        header = encode_line(f"{'' if i == 0 else chr(10)}==> {name} <==\n") if headers else b""
+        try:
+            out.write(header + render(name, lines, labels, scores, keep, threshold, args))
+            out.flush()
+        except BrokenPipeError:
+            raise  # the reader is gone (`| head`): not an error, see __main__
+        except OSError as err:  # a full disk, say
+            print(f"predict: error: cannot write stdout: {err}", file=sys.stderr)
+            discard_stdout()
+            return EXIT_OUTPUT
     return status
+
+
+def discard_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's flush of what is still buffered when it
+    exits does not fail again and print a second report."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def expand_sources(args) -> tuple[list[tuple[str, str]], int]:
