@@ -104,6 +104,17 @@ def test_symlink_to_standard_output_streams_there(model_file, corpus, tmp_path):
     assert leftovers(tmp_path) == []
 
 
+def test_standard_output_appending_to_a_file_keeps_what_is_there(model_file, corpus, tmp_path):
+    """`predict ... --output /dev/stdout >> log`: reopening /dev/stdout must not truncate log."""
+    log = tmp_path / "log"
+    log.write_bytes(OLD)
+    with open(log, "ab") as stdout:
+        out = run(["--model", model_file, corpus, "--output", "/dev/stdout"], cwd=tmp_path, stdout=stdout,
+                  stderr=subprocess.PIPE, capture_output=False)
+    assert out.returncode == 0, out.stderr.decode()
+    assert log.read_bytes().startswith(OLD) and len(cleaned(log.read_bytes()[len(OLD):])) == 3
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
 def test_symlink_to_a_regular_file_replaces_the_target_and_keeps_the_link(tmp_path, fmt):
     (tmp_path / "real").mkdir()

@@ -68,7 +68,9 @@ class OutputFile:
 
     def open(self) -> BinaryIO:
         if self.in_place:
-            self.file = open(self.path, "wb")
+            # Appending, not truncating: a device or FIFO ignores both, but /dev/stdout
+            # reopened with truncation would empty the file of a shell's `>> log`.
+            self.file = open(self.path, "ab")
             return self.file
         if self.target.is_dir():
             raise IsADirectoryError("it is a directory")
