@@ -41,3 +41,19 @@ def wait_for(condition, seconds: float) -> bool:
 
 def usable_cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def running_with(marker: str) -> list[int]:
+    """Live processes whose command line holds marker: a run and its forked workers, even
+    after the workers' parent died and they were adopted by another process."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    cmdline = f.read()
+            except OSError:
+                continue
+            if marker.encode() in cmdline and alive(int(entry)):
+                found.append(int(entry))
+    return found
