@@ -6,10 +6,12 @@ over; a run that reads no record keeps the old output and creates no folder.
 """
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
 import threading
+import time
 
 import pyarrow.parquet as pq
 import pytest
@@ -184,3 +186,51 @@ def test_new_output_gets_the_umask_mode(tmp_path, umask):
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "clean.jsonl").stat().st_mode) == 0o666 & ~umask
+
+
+def start_writer_in_a_child(output, then):
+    """Fork a process that starts writing output, then does `then` ("die" by SIGKILL, or
+    "wait" until killed); returns its pid once the writing has started."""
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            CorpusWriter(str(output), "jsonl").__enter__().write(DOCS)
+            os.write(ready_w, b"x")
+            if then == "die":
+                os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(60)
+        finally:
+            os._exit(1)
+    os.close(ready_w)
+    assert os.read(ready_r, 1) == b"x"
+    os.close(ready_r)
+    return pid
+
+
+def test_temporary_file_of_a_killed_run_is_removed_by_the_next_run(tmp_path):
+    output = tmp_path / "clean.jsonl"
+    os.waitpid(start_writer_in_a_child(output, "die"), 0)
+    assert len(leftovers(tmp_path)) == 1
+    write_docs(output)
+    assert leftovers(tmp_path) == [] and cleaned(output.read_bytes()) == DOCS
+
+
+def test_temporary_file_of_a_running_writer_is_left_alone(tmp_path):
+    output = tmp_path / "clean.jsonl"
+    pid = start_writer_in_a_child(output, "wait")
+    try:
+        write_docs(output)
+        assert len(leftovers(tmp_path)) == 1  # the other writer's, still in use
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="only root can give a file to another user")
+def test_replaced_output_keeps_its_owner(tmp_path):
+    prev = tmp_path / "clean.jsonl"
+    prev.write_bytes(OLD)
+    os.chown(prev, 65534, 65534)
+    write_docs(prev)
+    assert (prev.stat().st_uid, prev.stat().st_gid) == (65534, 65534)
