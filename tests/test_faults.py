@@ -14,10 +14,10 @@ import sys
 import time
 
 import pytest
-
-from boilercut.persist import save_model
 from conftest import SENTENCES, TINY_PAGE
 from processes import running_with, wait_for
+
+from boilercut.persist import save_model
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 

@@ -7,15 +7,15 @@ import subprocess
 import sys
 
 import pytest
+from conftest import TINY_PAGE, tiny_train_overrides
 
 from boilercut.persist import save_model
-from conftest import TINY_PAGE, tiny_train_overrides
 
 
 def run(args, cwd, **kwargs):
     kwargs.setdefault("stdout", subprocess.PIPE)
     return subprocess.run([sys.executable, "-m", *map(str, args)], cwd=cwd, stderr=subprocess.PIPE,
-                          timeout=300, **kwargs)
+                          check=False, timeout=300, **kwargs)
 
 
 def only_line(out) -> str:

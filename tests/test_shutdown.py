@@ -13,10 +13,10 @@ import threading
 import time
 
 import pytest
-
-from boilercut.persist import save_model
 from conftest import TINY_PAGE
 from processes import alive, children, usable_cpus, wait_for
+
+from boilercut.persist import save_model
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -124,9 +124,8 @@ def test_signals_held_during_a_commit_arrive_after_it():
     from boilercut.commands import signals_held
 
     done = []
-    with pytest.raises(KeyboardInterrupt):
-        with signals_held():
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.1)
-            done.append("the block ran to its end")
+    with pytest.raises(KeyboardInterrupt), signals_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)
+        done.append("the block ran to its end")
     assert done == ["the block ran to its end"]

@@ -70,7 +70,7 @@ class OutputFile:
         if self.in_place:
             # Appending, not truncating: a device or FIFO ignores both, but /dev/stdout
             # reopened with truncation would empty the file of a shell's `>> log`.
-            self.file = open(self.path, "ab")
+            self.file = open(self.path, "ab")  # noqa: SIM115  closed by close()
             return self.file
         if self.target.is_dir():
             raise IsADirectoryError("it is a directory")
