@@ -10,8 +10,8 @@ renamed over it only on commit: a reader sees the old file or the complete new o
 a part. The new file keeps the old one's mode and owner (a new name gets 0666 minus the
 umask, as any new file does). A symlink is followed: its target is replaced and the link
 stays. Anything else, a device (/dev/null), a FIFO, /dev/stdout or /dev/fd/N, is not a file
-to replace: renaming over it would turn /dev/null into a plain file. It is opened and
-written in place, as a shell redirection would, so a failed run leaves there what it wrote.
+to replace: renaming over it would turn /dev/null into a plain file. It is written in
+place, as a shell redirection would, so a failed run leaves there what it wrote.
 Folders missing on the way to the output are created, and removed again if the run fails.
 
 A temporary file carries its writer's host and process id; a run removes the ones its
