@@ -16,6 +16,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from boilercut.commands import run_command
 from boilercut.data import DataError, load_records, test_split_of, validate_records
 from boilercut.evaluation import evaluate
 from boilercut.persist import ModelFileError, load_model
@@ -68,4 +69,4 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command("evaluate", main)  # one-line config errors; Ctrl-C: exit 130, SIGTERM: 143

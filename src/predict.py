@@ -17,7 +17,8 @@ Every output record keeps all fields of its input record; --text-field (default 
 holds the kept lines joined by "\n", and lines_kept, lines_removed, words_removed_share
 are added. --max-removed-share S drops a whole document when more than S of its words
 would be removed (off by default). A corpus without --output is written as JSONL to
-stdout. Outputs are written to a temporary file and renamed when complete.
+stdout. Outputs are written to a temporary file and renamed when complete (a device, a
+FIFO or /dev/stdout is written in place; a symlink's target is replaced, the link kept).
 
 Kept lines go to stdout, diagnostics to stderr. Exit codes:
     0    ok (records skipped with --skip-bad-records are named on stderr and counted)
@@ -28,6 +29,7 @@ Kept lines go to stdout, diagnostics to stderr. Exit codes:
          pass --skip-bad-records to skip such records instead
     6    the output could not be written (no partial output is left behind)
     130  interrupted (no partial output is left behind)
+    143  terminated by SIGTERM (as 130)
 """
 from __future__ import annotations
 
@@ -51,13 +53,15 @@ if __name__ == "__main__":
     gc.disable()
 
 from boilercut.batch import BATCH_LINES, MODES, check_options, keep_decisions, summarise
+from boilercut.commands import handle_sigterm, stopped
 from boilercut.corpus import BadRecordError, clean_corpus, output_schema
 from boilercut.corpus_io import FORMATS, CorpusWriter, expand_input, format_of, parquet_schema, same_file
 from boilercut.lines import split_lines
 from boilercut.persist import ModelFileError, load_model
 from boilercut.textio import InputError, decode_page, encode_line, read_page
+from boilercut.worker_process import usable_cpus
 
-EXIT_USAGE, EXIT_INPUT, EXIT_MODEL, EXIT_BAD_RECORD, EXIT_OUTPUT, EXIT_INTERRUPTED = 2, 3, 4, 5, 6, 130
+EXIT_USAGE, EXIT_INPUT, EXIT_MODEL, EXIT_BAD_RECORD, EXIT_OUTPUT = 2, 3, 4, 5, 6
 
 
 class UsageError(ValueError):
@@ -150,11 +154,25 @@ def print_pages(args, names: list[str], model) -> int:
         if args.max_removed_share is not None and summarise(lines, keep, args.max_removed_share).dropped:
             warn(f"{name}: more than {args.max_removed_share} of its words are boilerplate; page dropped")
             keep = [False] * len(lines)
-        if headers:
-            out.write(encode_line(f"{'' if i == 0 else chr(10)}==> {name} <==\n"))
-        out.write(render(name, lines, labels, scores, keep, threshold, args))
-        out.flush()
+        header = encode_line(f"{'' if i == 0 else chr(10)}==> {name} <==\n") if headers else b""
+        try:
+            out.write(header + render(name, lines, labels, scores, keep, threshold, args))
+            out.flush()
+        except BrokenPipeError:
+            raise  # the reader is gone (`| head`): not an error, see __main__
+        except OSError as err:  # a full disk, say
+            print(f"predict: error: cannot write stdout: {err}", file=sys.stderr)
+            discard_stdout()
+            return EXIT_OUTPUT
     return status
+
+
+def discard_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's flush of what is still buffered when it
+    exits does not fail again and print a second report."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def expand_sources(args) -> tuple[list[tuple[str, str]], int]:
@@ -202,8 +220,15 @@ def clean_to_output(args, sources, model) -> int:
                                   threshold=args.threshold, keep=args.keep, mode=args.mode, max_removed_share=args.max_removed_share,
                                   jobs=args.jobs, skip_bad=args.skip_bad_records, batch_lines=args.batch_lines,
                                   progress=bar, warn=warn)
+            nothing_read = totals.unreadable and not (totals.documents or totals.skipped)
+            if nothing_read:
+                out.discard()  # the previous output is better than an empty one
     finally:
         bar.close()
+    if nothing_read:
+        kept = "nothing was written" if target == "-" else f"{target} left as it was"
+        print(f"predict: error: no input could be read; {kept}", file=sys.stderr)
+        return EXIT_INPUT
     if not args.quiet:
         share = totals.lines_removed / totals.lines if totals.lines else 0.0
         print(f"predict: {totals.documents} documents, {totals.written} written to {target}, "
@@ -220,6 +245,12 @@ def main(argv=None) -> int:
             raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
         if args.batch_lines < 1:
             raise ValueError(f"--batch-lines must be at least 1, got {args.batch_lines}")
+        cpus = usable_cpus()
+        if args.jobs > cpus:
+            # More workers than CPUs only add start-up time and memory (1000 took 76 s
+            # for a 3 s job).
+            warn(f"--jobs {args.jobs} is more than the {cpus} CPUs this process may use; using {cpus}")
+            args.jobs = cpus
         sources, status = expand_sources(args)
     except ValueError as err:
         print(f"predict: error: {err}", file=sys.stderr)
@@ -262,10 +293,10 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    handle_sigterm()
     try:
         sys.exit(main())
-    except KeyboardInterrupt:
-        print("predict: interrupted", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM (commands.Terminated)
+        sys.exit(stopped("predict", err))
     except BrokenPipeError:  # e.g. `python -m predict page.txt | head`
         sys.exit(0)

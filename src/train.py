@@ -24,6 +24,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from boilercut.commands import run_command, signals_held
 from boilercut.data import DataError, file_fingerprint, load_records, split_by_page, validate_records
 from boilercut.metrics import THRESHOLD_OBJECTIVES, removal_key
 from boilercut.model import LineModel, check_long_line_words
@@ -134,7 +135,8 @@ def train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
         "python": platform.python_version(),
     }
     path = Path(model_path or cfg.output.model_path)
-    save_model(model, path)
+    with signals_held():  # Ctrl-C must not leave a new model beside the old model's metadata
+        save_model(model, path)
     meta = dict(model.metadata, threshold=model.threshold, model_path=str(path))
     if cfg.output.report:
         print_report(meta)
@@ -167,4 +169,4 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command("train", main)  # one-line config errors; Ctrl-C: exit 130, SIGTERM: 143

@@ -3,22 +3,22 @@
 Readers yield one `Record` per document, or a `BadRecord` naming the source and record
 number (1-based: the line number in JSONL, the row number in parquet) for a record that
 cannot be used; the caller decides whether to stop or skip. A source that cannot be opened
-at all raises textio.InputError. Writers write to a temporary file beside the output and
-rename it into place on success only, so an interrupted run never leaves a partial output
-nor destroys an existing one.
+at all raises textio.InputError. Writers replace an output only on success (see
+output_file.py), so an interrupted run never leaves a partial output nor destroys an
+existing one.
 """
 from __future__ import annotations
 
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
 from isal import igzip, isal_zlib
 
 from boilercut.jsonl_codec import jsonl_bytes
+from boilercut.output_file import OutputFile
 from boilercut.textio import InputError, decode_page, open_binary, read_page
 
 FORMATS = ("txt", "jsonl", "parquet")
@@ -197,8 +197,9 @@ class CorpusWriter:
     """Write records as JSONL (gzipped when the name ends in .gz) or parquet, atomically.
 
     Use as a context manager: the output appears under its name only when the block ends
-    without an exception. path "-" writes JSONL to standard output (not atomic). A .gz
-    output is a series of gzip members, one per write (see jsonl_gzip_member).
+    without an exception and discard() was not called. path "-" writes JSONL to standard
+    output, and a device or FIFO is written in place (neither is atomic; output_file.py).
+    A .gz output is a series of gzip members, one per write (see jsonl_gzip_member).
     """
 
     def __init__(self, path: str, fmt: str, schema=None):
@@ -208,18 +209,21 @@ class CorpusWriter:
             raise ValueError("only jsonl can be written to standard output")
         self.path, self.fmt, self.schema = path, fmt, schema
         self.gzip = fmt == "jsonl" and path != "-" and str(path).endswith(".gz")
-        self._tmp = self._f = self._parquet = None
+        self._out = self._f = self._parquet = None
         self._empty = True  # nothing written yet
+        self._discarded = False
 
     def __enter__(self) -> "CorpusWriter":
         if self.path == "-":
             self._f = sys.stdout.buffer
             return self
-        out = Path(self.path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        self._f = os.fdopen(fd, "wb")
+        self._out = OutputFile(self.path)
+        self._f = self._out.open()
         return self
+
+    def discard(self) -> None:
+        """Leave an existing output as it was: nothing of this run replaces it."""
+        self._discarded = True
 
     @property
     def encode(self):
@@ -266,21 +270,18 @@ class CorpusWriter:
         if self.path == "-":
             self._f.flush()
             return
+        commit = exc_type is None and not self._discarded
         try:
-            if self.fmt == "parquet" and self._parquet is None and exc_type is None:
+            if self.fmt == "parquet" and self._parquet is None and commit:
                 self._write_empty_parquet()
-            if self.gzip and self._empty and exc_type is None:
+            if self.gzip and self._empty and commit:
                 self.write([])  # an empty file is no gzip file; one empty member is
             if self._parquet is not None:
                 self._parquet.close()
-            self._f.close()
-            if exc_type is None:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
-                os.replace(self._tmp, self.path)
-        finally:
-            Path(self._tmp).unlink(missing_ok=True)  # a no-op after the rename
+        except BaseException:
+            self._out.close(commit=False)
+            raise
+        self._out.close(commit)
 
     def _write_empty_parquet(self) -> None:
         import pyarrow as pa

@@ -101,6 +101,8 @@ def load_records(files: Sequence[str | Path], cache_dir: str | None = None) -> l
         path = Path(file)
         if not path.is_file():
             raise DataError(f"{path}: no such data file")
+        if path.stat().st_size == 0:  # datasets' error on it has no message
+            raise DataError(f"{path}: no pages in this file")
         builder = _builder_for(path)
         _check_json_syntax(path) if builder == "json" else None
         try:
@@ -111,7 +113,10 @@ def load_records(files: Sequence[str | Path], cache_dir: str | None = None) -> l
                                            cache_dir=cache_dir or scratch,
                                            keep_in_memory=cache_dir is None)
         except Exception as err:  # datasets wraps parser errors in many types
-            raise DataError(f"{path}: cannot be read as {builder}: {str(err).splitlines()[0]}") from err
+            first_line = (str(err).splitlines() or [type(err).__name__])[0]
+            raise DataError(f"{path}: cannot be read as {builder}: {first_line}") from err
+        if len(ds) == 0:
+            raise DataError(f"{path}: no pages in this file")
         for rec in ds.to_list():
             rec["_file"] = str(path)
             records.append(rec)
@@ -120,10 +125,12 @@ def load_records(files: Sequence[str | Path], cache_dir: str | None = None) -> l
 
 
 def _check_json_syntax(path: Path) -> None:
-    """Report the first malformed JSON line with its number (datasets' own error omits it)."""
+    """Report the first malformed JSON line with its number (datasets' own error omits it),
+    or a file without a record (datasets' error on it has no message)."""
     import gzip
 
     opener = gzip.open if path.name.endswith(".gz") else open
+    records = 0
     with opener(path, "rt", encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
             if not line.strip():
@@ -134,6 +141,9 @@ def _check_json_syntax(path: Path) -> None:
                 raise DataError(f"{path}:{number}: malformed JSON ({err.msg})") from None
             if not isinstance(obj, dict):
                 raise DataError(f"{path}:{number}: expected a JSON object per line")
+            records += 1
+    if not records:
+        raise DataError(f"{path}: no pages in this file")
 
 
 GROUP_FIELD = "site"  # pages sharing this field's value always fall in the same split
