@@ -52,16 +52,29 @@ if __name__ == "__main__":
 
 from boilercut.batch import BATCH_LINES, MODES, check_options, keep_decisions, summarise
 from boilercut.corpus import BadRecordError, clean_corpus, output_schema
-from boilercut.corpus_io import FORMATS, CorpusWriter, expand_input, format_of, parquet_schema, same_file
+from boilercut.corpus_io import (FORMATS, MAX_RECORD_BYTES, CorpusWriter, expand_input, format_of, parquet_schema,
+                                 same_file)
 from boilercut.lines import split_lines
 from boilercut.persist import ModelFileError, load_model
-from boilercut.textio import InputError, decode_page, encode_line, read_page
+from boilercut.textio import InputError, encode_line, read_page, read_stdin_page
 
 EXIT_USAGE, EXIT_INPUT, EXIT_MODEL, EXIT_BAD_RECORD, EXIT_OUTPUT, EXIT_INTERRUPTED = 2, 3, 4, 5, 6, 130
 
 
 class UsageError(ValueError):
     pass
+
+
+_SIZE_UNITS = {"": 1, "K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30}
+
+
+def byte_size(text: str) -> int:
+    """A --max-record-bytes value: bytes, or with a K, M or G suffix (KiB, MiB, GiB)."""
+    number, unit = (text[:-1], text[-1].upper()) if text[-1:].upper() in ("K", "M", "G") else (text, "")
+    if not number.isdecimal() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of bytes >= 1, optionally with K, M or G "
+                                         f"(as in 256M), got {text!r}")
+    return int(number) * _SIZE_UNITS[unit]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -96,6 +109,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     corpus.add_argument("--jobs", type=int, default=1, help="worker processes (default: 1)")
     corpus.add_argument("--batch-lines", type=int, default=BATCH_LINES,
                         help=f"lines scored per model call (default: {BATCH_LINES}; memory grows with it)")
+    corpus.add_argument("--max-record-bytes", type=byte_size, default=MAX_RECORD_BYTES, metavar="N",
+                        help="the largest document read: a corpus record (its JSONL line) or a page file, "
+                             f"in bytes or with K, M, G (default: {MAX_RECORD_BYTES // 2 ** 20}M); a larger "
+                             "record is a malformed one, a larger page an unreadable input")
     corpus.add_argument("--skip-bad-records", action="store_true",
                         help="skip malformed records (each is named on stderr) instead of stopping")
     corpus.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
@@ -106,11 +123,8 @@ def warn(message: str) -> None:
     print(f"predict: warning: {message}", file=sys.stderr)
 
 
-def read_input(name: str) -> str:
-    if name == "-":
-        text, lossless = decode_page(sys.stdin.buffer.read(), "<stdin>")
-    else:
-        text, lossless = read_page(name)
+def read_input(name: str, max_bytes: int) -> str:
+    text, lossless = read_stdin_page(max_bytes) if name == "-" else read_page(name, max_bytes)
     if not lossless:
         warn(f"{name}: not valid UTF-8; undecodable bytes are passed through unchanged")
     return text
@@ -135,7 +149,7 @@ def print_pages(args, names: list[str], model) -> int:
     headers = len(names) > 1 and not args.json
     for i, name in enumerate(names):
         try:
-            lines = split_lines(read_input(name))
+            lines = split_lines(read_input(name, args.max_record_bytes))
         except InputError as err:
             print(f"predict: error: {err}", file=sys.stderr)
             status = EXIT_INPUT
@@ -198,6 +212,7 @@ def clean_to_output(args, sources, model) -> int:
                                   model_path=args.model, text_field=args.text_field, id_field=args.id_field,
                                   threshold=args.threshold, keep=args.keep, mode=args.mode, max_removed_share=args.max_removed_share,
                                   jobs=args.jobs, skip_bad=args.skip_bad_records, batch_lines=args.batch_lines,
+                                  max_record_bytes=args.max_record_bytes, utf8_only=fmt == "parquet",
                                   progress=bar, warn=warn)
     finally:
         bar.close()

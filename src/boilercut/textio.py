@@ -6,18 +6,22 @@ Policy (documented in the README, "Input text"):
   say) are carried through unchanged as surrogate escapes, so kept lines are written back
   byte for byte; `decode_page` reports that it happened so the caller can warn.
 - NUL bytes without a UTF-16/32 BOM mean a binary file: refused with InputError.
+- A page larger than the page limit (MAX_PAGE_BYTES unless the caller sets another) is
+  refused with InputError before it is read.
 """
 from __future__ import annotations
 
 import codecs
 import os
+import sys
 from pathlib import Path
 
 BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
     (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-# Pages larger than this are refused rather than read whole into memory (bytes).
+# Pages larger than this are refused rather than read whole into memory (bytes). The
+# same limit is the default for one corpus record (corpus_io.MAX_RECORD_BYTES).
 MAX_PAGE_BYTES = 256 * 1024 * 1024
 
 
@@ -57,21 +61,36 @@ def open_binary(path: str | Path):
         raise InputError(f"{path}: cannot be read ({err.strerror})") from None
 
 
-def read_page(path: str | Path) -> tuple[str, bool]:
-    """Read and decode one page file; InputError for anything that is not a readable text file."""
+def _too_large(name: str, size: str, max_bytes: int) -> InputError:
+    return InputError(f"{name}: {size} bytes, over the page limit of {max_bytes:,} bytes (--max-record-bytes); "
+                      "split it or raise the limit")
+
+
+def read_page(path: str | Path, max_bytes: int = MAX_PAGE_BYTES) -> tuple[str, bool]:
+    """Read and decode one page file; InputError for anything that is not a readable text
+    file, or that is larger than max_bytes (checked before reading)."""
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{path}: is a directory")
     with open_binary(path) as f:
         size = os.fstat(f.fileno()).st_size
-        if size > MAX_PAGE_BYTES:
-            raise InputError(f"{path}: {size} bytes is larger than the {MAX_PAGE_BYTES} byte page limit; "
-                             "split it or pass it as a JSONL corpus")
+        if size > max_bytes:
+            raise _too_large(str(path), f"{size:,}", max_bytes)
         try:
-            data = f.read()
+            data = f.read(max_bytes + 1)  # a file that grows while read is still bounded
         except OSError as err:
             raise InputError(f"{path}: cannot be read ({err.strerror})") from None
+    if len(data) > max_bytes:
+        raise _too_large(str(path), f"more than {max_bytes:,}", max_bytes)
     return decode_page(data, str(path))
+
+
+def read_stdin_page(max_bytes: int = MAX_PAGE_BYTES) -> tuple[str, bool]:
+    """decode_page of standard input, read up to max_bytes (InputError beyond)."""
+    data = sys.stdin.buffer.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _too_large("<stdin>", f"more than {max_bytes:,}", max_bytes)
+    return decode_page(data, "<stdin>")
 
 
 def encode_line(line: str) -> bytes:
