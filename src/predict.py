@@ -17,14 +17,19 @@ Every output record keeps all fields of its input record; --text-field (default 
 holds the kept lines joined by "\n", and lines_kept, lines_removed, words_removed_share
 are added. --max-removed-share S drops a whole document when more than S of its words
 would be removed (off by default). A corpus without --output is written as JSONL to
-stdout. Outputs are written to a temporary file and renamed when complete.
+stdout. Outputs are written to a temporary file and renamed when complete. A document
+(record or page) is at most --max-record-bytes (256M) and --max-record-lines (1,000,000
+lines): memory grows with the largest one. Undecodable bytes are written as \\udcXX
+escapes in JSONL and as U+FFFD in parquet, with a warning.
 
 Kept lines go to stdout, diagnostics to stderr. Exit codes:
     0    ok (records skipped with --skip-bad-records are named on stderr and counted)
     2    bad usage, including an --output that is one of the inputs
-    3    an input could not be read (the others are still processed)
+    3    an input could not be read, or a page is over a --max-record-* limit (the others
+         are still processed)
     4    model missing or refused
-    5    a malformed corpus record (named by file and record number): nothing was written;
+    5    a malformed corpus record (named by file and record number; also one over a
+         --max-record-* limit or nested deeper than 100 levels): nothing was written;
          pass --skip-bad-records to skip such records instead
     6    the output could not be written (no partial output is left behind)
     130  interrupted (no partial output is left behind)
@@ -52,8 +57,8 @@ if __name__ == "__main__":
 
 from boilercut.batch import BATCH_LINES, MODES, check_options, keep_decisions, summarise
 from boilercut.corpus import BadRecordError, clean_corpus, output_schema
-from boilercut.corpus_io import (FORMATS, MAX_RECORD_BYTES, CorpusWriter, expand_input, format_of, parquet_schema,
-                                 same_file)
+from boilercut.corpus_io import (FORMATS, MAX_RECORD_BYTES, MAX_RECORD_LINES, CorpusWriter, expand_input, format_of,
+                                 parquet_schema, same_file)
 from boilercut.lines import split_lines
 from boilercut.persist import ModelFileError, load_model
 from boilercut.textio import InputError, encode_line, read_page, read_stdin_page
@@ -113,6 +118,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="the largest document read: a corpus record (its JSONL line) or a page file, "
                              f"in bytes or with K, M, G (default: {MAX_RECORD_BYTES // 2 ** 20}M); a larger "
                              "record is a malformed one, a larger page an unreadable input")
+    corpus.add_argument("--max-record-lines", type=int, default=MAX_RECORD_LINES, metavar="N",
+                        help=f"the most lines a document may have (default: {MAX_RECORD_LINES:,}); as for "
+                             "--max-record-bytes")
     corpus.add_argument("--skip-bad-records", action="store_true",
                         help="skip malformed records (each is named on stderr) instead of stopping")
     corpus.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
@@ -123,8 +131,8 @@ def warn(message: str) -> None:
     print(f"predict: warning: {message}", file=sys.stderr)
 
 
-def read_input(name: str, max_bytes: int) -> str:
-    text, lossless = read_stdin_page(max_bytes) if name == "-" else read_page(name, max_bytes)
+def read_input(name: str, max_bytes: int, max_lines: int) -> str:
+    text, lossless = read_stdin_page(max_bytes, max_lines) if name == "-" else read_page(name, max_bytes, max_lines)
     if not lossless:
         warn(f"{name}: not valid UTF-8; undecodable bytes are passed through unchanged")
     return text
@@ -149,7 +157,7 @@ def print_pages(args, names: list[str], model) -> int:
     headers = len(names) > 1 and not args.json
     for i, name in enumerate(names):
         try:
-            lines = split_lines(read_input(name, args.max_record_bytes))
+            lines = split_lines(read_input(name, args.max_record_bytes, args.max_record_lines))
         except InputError as err:
             print(f"predict: error: {err}", file=sys.stderr)
             status = EXIT_INPUT
@@ -212,7 +220,8 @@ def clean_to_output(args, sources, model) -> int:
                                   model_path=args.model, text_field=args.text_field, id_field=args.id_field,
                                   threshold=args.threshold, keep=args.keep, mode=args.mode, max_removed_share=args.max_removed_share,
                                   jobs=args.jobs, skip_bad=args.skip_bad_records, batch_lines=args.batch_lines,
-                                  max_record_bytes=args.max_record_bytes, utf8_only=fmt == "parquet",
+                                  max_record_bytes=args.max_record_bytes, max_record_lines=args.max_record_lines,
+                                  utf8_only=fmt == "parquet",
                                   progress=bar, warn=warn)
     finally:
         bar.close()
@@ -232,6 +241,8 @@ def main(argv=None) -> int:
             raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
         if args.batch_lines < 1:
             raise ValueError(f"--batch-lines must be at least 1, got {args.batch_lines}")
+        if args.max_record_lines < 1:
+            raise ValueError(f"--max-record-lines must be at least 1, got {args.max_record_lines}")
         sources, status = expand_sources(args)
     except ValueError as err:
         print(f"predict: error: {err}", file=sys.stderr)

@@ -14,11 +14,11 @@ import tracemalloc
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import TINY_PAGE, compose_train, tiny_records, tiny_train_overrides
 
 from boilercut.corpus_io import BadRecord, Record, read_source
 from boilercut.jsonl_codec import MAX_JSON_DEPTH
 from boilercut.persist import save_model
-from conftest import TINY_PAGE, compose_train, tiny_records, tiny_train_overrides
 
 KEPT = "\n".join(TINY_PAGE.split("\n")[2:4])  # what the tiny model keeps of TINY_PAGE
 GOOD = json.dumps({"id": "good", "text": TINY_PAGE})
@@ -32,7 +32,7 @@ def nested(depth: int, **fields) -> str:
 
 def predict(args, cwd):
     return subprocess.run([sys.executable, "-m", "predict", "--quiet", *map(str, args)], cwd=cwd,
-                          capture_output=True, timeout=300)
+                          capture_output=True, timeout=300, check=False)
 
 
 def read_jsonl(path):
@@ -90,7 +90,7 @@ def test_evaluate_reports_a_deeply_nested_record_on_one_line(model_file, tmp_pat
     data.write_text(json.dumps(tiny_records(1)[0]) + "\n" + '{"id": "x", "lines": ' + "[" * 5000 + "]" * 5000 + "}\n")
     out = subprocess.run([sys.executable, "-m", "evaluate", f"eval.model_path={model_file}",
                           f"eval.files=[{data}]", f"eval.report_dir={tmp_path / 'report'}"],
-                         cwd=tmp_path, capture_output=True, timeout=300)
+                         cwd=tmp_path, capture_output=True, timeout=300, check=False)
     assert out.returncode == 2
     assert out.stderr.decode() == f"evaluate: error: {data}:2: nested deeper than {MAX_JSON_DEPTH} levels\n"
 
@@ -139,7 +139,7 @@ def test_parquet_row_over_the_limit_is_a_bad_record(tmp_path):
 
 def test_predict_max_record_bytes_stops_skips_and_refuses_pages(model_file, tmp_path):
     big = json.dumps({"id": "big", "text": TINY_PAGE * 20})
-    (tmp_path / "c.jsonl").write_text("\n".join([GOOD, big, GOOD]) + "\n")
+    (tmp_path / "c.jsonl").write_text(f"{GOOD}\n{big}\n{GOOD}\n")
     stopped = predict(["--model", model_file, "c.jsonl", "--output", "o.jsonl", "--max-record-bytes", "1K"], tmp_path)
     assert stopped.returncode == 5 and not (tmp_path / "o.jsonl").exists()
     assert stopped.stderr.decode() == (f"predict: error: c.jsonl: record 2: {len(big):,} bytes, over the record "
@@ -149,11 +149,39 @@ def test_predict_max_record_bytes_stops_skips_and_refuses_pages(model_file, tmp_
                        "--skip-bad-records"], tmp_path)
     assert skipped.returncode == 0 and len(read_jsonl(tmp_path / "o.jsonl")) == 2
     assert skipped.stderr.decode().startswith("predict: warning: skipped c.jsonl: record 2: ")
-    (tmp_path / "page.txt").write_bytes((TINY_PAGE * 20).encode())
+    page_bytes = (TINY_PAGE * 20).encode()
+    (tmp_path / "page.txt").write_bytes(page_bytes)
     page = predict(["--model", model_file, "page.txt", "--max-record-bytes", "1K"], tmp_path)
     assert page.returncode == 3 and page.stdout == b""
-    assert page.stderr.decode() == (f"predict: error: page.txt: {len((TINY_PAGE * 20).encode()):,} bytes, over the page "
+    assert page.stderr.decode() == (f"predict: error: page.txt: {len(page_bytes):,} bytes, over the page "
                                     "limit of 1,024 bytes (--max-record-bytes); split it or raise the limit\n")
+
+
+def test_record_with_more_lines_than_the_limit_is_a_bad_record(tmp_path):
+    rows = [{"text": "a\nb\r\nc"}, {"text": "a\nb\rc\nd\n"}, {"text": "\n\n\n"}]
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "c.parquet")
+    for name, fmt in (("c.jsonl", "jsonl"), ("c.parquet", "parquet")):
+        items = list(read_source(str(tmp_path / name), fmt, max_record_lines=3))
+        assert [type(i).__name__ for i in items] == ["Record", "BadRecord", "Record"]
+        assert items[1].reason == "4 lines, over the record limit of 3 lines (--max-record-lines)"
+    unparsed = read_source(str(tmp_path / "c.jsonl"), "jsonl", parse=False, max_record_lines=3)
+    assert [r.parse("text") for r in unparsed] == list(read_source(str(tmp_path / "c.jsonl"), "jsonl",
+                                                                   max_record_lines=3))
+
+
+def test_predict_max_record_lines_for_records_and_pages(model_file, tmp_path):
+    (tmp_path / "c.jsonl").write_text(GOOD + "\n")
+    (tmp_path / "page.txt").write_text(TINY_PAGE)
+    record = predict(["--model", model_file, "c.jsonl", "--max-record-lines", "7"], tmp_path)
+    assert record.returncode == 5 and record.stdout == b""
+    assert record.stderr.decode() == ("predict: error: c.jsonl: record 1: 8 lines, over the record limit of 7 lines "
+                                      "(--max-record-lines) (pass --skip-bad-records to skip such records); "
+                                      "nothing was written\n")
+    page = predict(["--model", model_file, "page.txt", "--max-record-lines", "7"], tmp_path)
+    assert page.returncode == 3 and page.stdout == b""
+    assert page.stderr.decode() == ("predict: error: page.txt: 8 lines, over the page limit of 7 lines "
+                                    "(--max-record-lines); split it or raise the limit\n")
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "ten", "1.5M", "M"])

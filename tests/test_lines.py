@@ -1,5 +1,5 @@
 from boilercut import split_lines
-from boilercut.lines import count_words
+from boilercut.lines import count_words, line_count
 
 
 def test_split_on_lf_crlf_and_cr():
@@ -50,3 +50,8 @@ def test_count_words_of_a_long_line_does_not_hold_its_words():
     finally:
         tracemalloc.stop()
     assert peak < 16 * 2 ** 20
+
+
+def test_line_count_is_the_number_of_split_lines():
+    for text in ["", "a", "a\n", "\n", "\n\n", "a\r\nb", "a\rb\r", "a\r\n\rb\n\nc", "\r\n\r"]:
+        assert line_count(text) == len(split_lines(text)), repr(text)

@@ -8,10 +8,10 @@ Memory stays flat: at most 2 * jobs batches of about batch.BATCH_LINES lines are
 flight. With jobs > 1 the workers are forked with the parent's loaded model (spawned, each
 loading it once, where fork does not exist); they parse the JSONL lines the parent read,
 clean and encode the rows (and gzip them for a .gz output), and results are written in
-input order, so the output does not depend on jobs. Malformed records (including one
-larger than max_record_bytes, or nested too deeply) are found where they are read or
-parsed and reported by the parent in input order, as results come back, with warnings
-about records that are still written (undecodable bytes).
+input order, so the output does not depend on jobs. Malformed records (including those
+over max_record_bytes or max_record_lines, or nested too deeply) are found where they are
+read or parsed and reported by the parent in input order, as results come back, with
+warnings about records that are still written (undecodable bytes).
 """
 from __future__ import annotations
 
@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, NamedTuple
 
 from boilercut.batch import BATCH_LINES, STATS_FIELDS, batch_by_lines, clean_texts
-from boilercut.corpus_io import MAX_RECORD_BYTES, BadRecord, Notice, RawRecord, Record, read_source
+from boilercut.corpus_io import (
+    MAX_RECORD_BYTES,
+    MAX_RECORD_LINES,
+    BadRecord,
+    Notice,
+    RawRecord,
+    Record,
+    read_source,
+)
 from boilercut.model import LineModel
 from boilercut.persist import load_model
 from boilercut.textio import InputError
@@ -65,14 +73,15 @@ Problem = BadRecord | Notice | Unreadable
 
 
 def iter_items(sources: Iterable[tuple[str, str]], text_field: str, id_field: str | None,
-               max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[Item]:
+               max_record_bytes: int = MAX_RECORD_BYTES, max_record_lines: int = MAX_RECORD_LINES) -> Iterator[Item]:
     """Everything the sources hold, in order: JSONL records as RawRecord (unparsed: they
     are parsed where they are cleaned), other records as Record, records that cannot be
     used as BadRecord, warnings about a source as Notice, and sources that cannot be
     opened as Unreadable."""
     for path, fmt in sources:
         try:
-            yield from read_source(path, fmt, text_field, id_field, parse=False, max_record_bytes=max_record_bytes)
+            yield from read_source(path, fmt, text_field, id_field, parse=False, max_record_bytes=max_record_bytes,
+                                   max_record_lines=max_record_lines)
         except InputError as err:
             yield Unreadable(str(err))
 
@@ -130,11 +139,13 @@ def clean_items(model: LineModel, items: list[Item], text_field: str, options: d
     """(clean_rows of a batch's records, or encode(rows), their _Counts, the batch's
     problems in input order: BadRecord, Notice and Unreadable items, and notices about
     records clean_rows wrote). options: clean_texts' keyword arguments, plus "utf8_only"
-    for clean_rows. Unparsed JSONL lines are parsed here, so in the workers with jobs > 1: the
-    parent then neither parses JSON nor pickles str. Measured with the output gzipped in
-    the workers too (194,605 lines, --jobs 2, 20 runs in turns with the previous version):
-    parent CPU 0.81-1.05 s -> 0.23-0.30 s, all processes' CPU 0.2 s less (median), wall
-    time 0.07 s less (median; best 3.01 -> 2.96 s, --jobs 1 taking 5.6-5.7 s)."""
+    for clean_rows. items is emptied once read.
+
+    Unparsed JSONL lines are parsed here, so in the workers with jobs > 1: the parent then
+    neither parses JSON nor pickles str. Measured with the output gzipped in the workers
+    too (194,605 lines, --jobs 2, 20 runs in turns with the previous version): parent CPU
+    0.81-1.05 s -> 0.23-0.30 s, all processes' CPU 0.2 s less (median), wall time 0.07 s
+    less (median; best 3.01 -> 2.96 s, --jobs 1 taking 5.6-5.7 s)."""
     options = dict(options)
     utf8_only = options.pop("utf8_only", False)
     records, positions, problems = [], [], []
@@ -146,6 +157,9 @@ def clean_items(model: LineModel, items: list[Item], text_field: str, options: d
             positions.append(position)
         else:
             problems.append((position, item))
+    # Let the raw JSONL lines go before cleaning: the caller is done with the batch, and a
+    # record of 100 MB was otherwise held once more while it was cleaned.
+    items.clear()
     rows, counts, notices = clean_rows(model, records, text_field, options, utf8_only)
     problems += [(positions[i], notice) for i, notice in notices]
     problems.sort(key=lambda pair: pair[0])  # stable: a record's problems stay in order
@@ -238,14 +252,15 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
                  mode: str = "lines",
                  max_removed_share: float | None = None, jobs: int = 1, skip_bad: bool = False,
                  batch_lines: int = BATCH_LINES, progress=None, encode=None,
-                 max_record_bytes: int = MAX_RECORD_BYTES, utf8_only: bool = False,
+                 max_record_bytes: int = MAX_RECORD_BYTES, max_record_lines: int = MAX_RECORD_LINES,
+                 utf8_only: bool = False,
                  warn: Callable[[str], None] = logger.warning) -> Totals:
     """Clean every record of the sources and pass the cleaned rows, in order, to write.
 
     Each row keeps all fields of its record; text_field is replaced by the kept text and
     the STATS_FIELDS are added. encode: an optional picklable function rows -> bytes
     (CorpusWriter.encode); write then gets its bytes, encoded in the worker processes.
-    Bad records (including those over max_record_bytes) stop the run with
+    Bad records (including those over max_record_bytes or max_record_lines) stop the run with
     BadRecordError, or with skip_bad are skipped and warned about; unreadable sources and
     notices are warned about; all in input order. utf8_only: the output holds only valid
     UTF-8 (parquet): lone surrogates are written as U+FFFD, with a warning per record.
@@ -254,7 +269,8 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
     totals = Totals()
     options = {"threshold": threshold, "keep": keep, "mode": mode, "max_removed_share": max_removed_share,
                "utf8_only": utf8_only}
-    batches = batch_items(iter_items(sources, text_field, id_field, max_record_bytes), text_field, batch_lines)
+    batches = batch_items(iter_items(sources, text_field, id_field, max_record_bytes, max_record_lines),
+                          text_field, batch_lines)
     for rows, counts, problems in map_batches(batches, text_field, options, jobs, model, model_path, encode):
         for problem in problems:
             _report(problem, skip_bad, totals, warn)

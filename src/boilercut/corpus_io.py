@@ -3,11 +3,11 @@
 Readers yield one `Record` per document, or a `BadRecord` naming the source and record
 number (1-based: the line number in JSONL, the row number in parquet) for a record that
 cannot be used, including one larger than max_record_bytes (read in bounded pieces, so
-it is never held whole); the caller decides whether to stop or skip. A `Notice` is a
-warning about a source that is still read. A source that cannot be opened at all raises
-textio.InputError. Writers write to a temporary file beside the output and
-rename it into place on success only, so an interrupted run never leaves a partial output
-nor destroys an existing one.
+it is never held whole) or whose text has more than max_record_lines lines; the caller
+decides whether to stop or skip. A `Notice` is a warning about a source that is still
+read. A source that cannot be opened at all raises textio.InputError. Writers write to a
+temporary file beside the output and rename it into place on success only, so an
+interrupted run never leaves a partial output nor destroys an existing one.
 """
 from __future__ import annotations
 
@@ -20,7 +20,15 @@ from typing import Iterator, NamedTuple
 from isal import igzip, isal_zlib
 
 from boilercut.jsonl_codec import JSONLineError, decode_json_line, jsonl_bytes
-from boilercut.textio import MAX_PAGE_BYTES, InputError, open_binary, read_page, read_stdin_page
+from boilercut.lines import line_count
+from boilercut.textio import (
+    MAX_PAGE_BYTES,
+    MAX_PAGE_LINES,
+    InputError,
+    open_binary,
+    read_page,
+    read_stdin_page,
+)
 
 FORMATS = ("txt", "jsonl", "parquet")
 # Rows per parquet read and write (memory per batch, not a tuning knob for speed).
@@ -32,11 +40,14 @@ PARQUET_ROWS = 1000
 # once the largest single cost of `predict --output x.jsonl.gz`. Reading: ISA-L
 # decompresses a 45 MB corpus in 0.08 s, zlib in 0.22 s.
 GZIP_LEVEL = 1
-# The largest record read (bytes: a JSONL line without its newline, the text and binary
-# fields of a parquet row, a page file). A larger one is a bad record: one record is held
-# in memory several times over while it is cleaned (the line, its text, its lines, the
-# output), and one gzip member of 4.7 MB can hold a 1 GB line. The same as the page limit.
+# The largest record read (bytes: a JSONL line without its newline, the string and binary
+# columns of a parquet row, a page file). A larger one is a bad record: a record is held in
+# memory several times over while it is cleaned (its text, its lines, their scores, the
+# output), and a gzip file of 7 MB can hold a 1 GB line. The same as the page limit.
 MAX_RECORD_BYTES = MAX_PAGE_BYTES
+# The most lines a record's text may have (see textio.MAX_PAGE_LINES: memory grows with
+# lines as well as bytes). A record with more is a bad record.
+MAX_RECORD_LINES = MAX_PAGE_LINES
 # Long JSONL lines are read this many bytes at a time, so that one over the limit is
 # counted and skipped without being held whole.
 _READ_PIECE = 1 << 20
@@ -54,9 +65,10 @@ class RawRecord(NamedTuple):
     source: str
     number: int   # 1-based line number
     raw: bytes | bytearray  # the line as read, newline included (bytearray when read in pieces)
+    max_lines: int = MAX_RECORD_LINES  # the limit on its text's lines, checked when parsed
 
     def parse(self, text_field: str) -> "Record | BadRecord":
-        return _parse_json(self.source, self.number, self.raw, text_field)
+        return _parse_json(self.source, self.number, self.raw, text_field, self.max_lines)
 
 
 class BadRecord(NamedTuple):
@@ -96,25 +108,30 @@ def expand_input(name: str, input_format: str | None = None) -> list[tuple[str, 
 
 
 def read_source(path: str, fmt: str, text_field: str = "text", id_field: str | None = None,
-                parse: bool = True, max_record_bytes: int = MAX_RECORD_BYTES):
+                parse: bool = True, max_record_bytes: int = MAX_RECORD_BYTES,
+                max_record_lines: int = MAX_RECORD_LINES):
     """Records of one source; InputError when it cannot be opened. parse False: JSONL
     records come as RawRecord, to be parsed by the caller (RawRecord.parse). A record
-    over max_record_bytes is a BadRecord (a page file over it, an InputError)."""
-    if max_record_bytes < 1:
-        raise ValueError(f"max_record_bytes must be at least 1, got {max_record_bytes}")
+    over max_record_bytes, or whose text has more than max_record_lines lines, is a
+    BadRecord (a page file over either, an InputError)."""
+    for name, value in (("max_record_bytes", max_record_bytes), ("max_record_lines", max_record_lines)):
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
     if fmt == "txt":
-        return _read_txt(path, text_field, id_field or "id", max_record_bytes)
+        return _read_txt(path, text_field, id_field or "id", max_record_bytes, max_record_lines)
     if fmt == "jsonl":
-        lines = _read_jsonl_lines(path, max_record_bytes)
+        lines = _read_jsonl_lines(path, max_record_bytes, max_record_lines)
         return _parsed(lines, text_field) if parse else lines
     if fmt == "parquet":
-        return _read_parquet(path, text_field, max_record_bytes)
+        return _read_parquet(path, text_field, max_record_bytes, max_record_lines)
     raise ValueError(f"input format must be one of {list(FORMATS)}, got {fmt!r}")
 
 
-def _read_txt(path: str, text_field: str, id_field: str, max_bytes: int) -> Iterator[Record | Notice]:
+def _read_txt(path: str, text_field: str, id_field: str, max_bytes: int,
+              max_lines: int) -> Iterator[Record | Notice]:
     name = "<stdin>" if path == "-" else path
-    text, lossless = read_stdin_page(max_bytes) if path == "-" else read_page(path, max_bytes)
+    text, lossless = (read_stdin_page(max_bytes, max_lines) if path == "-"
+                      else read_page(path, max_bytes, max_lines))
     if not lossless:  # the warning page mode gives, with what becomes of the bytes in a corpus
         yield Notice(f"{name}: not valid UTF-8; undecodable bytes are kept "
                      "(as \\udcXX escapes in JSON, U+FFFD in parquet)")
@@ -126,18 +143,23 @@ def _gunzipped(f):
     return igzip.GzipFile(fileobj=f, mode="rb") if f.peek(2)[:2] == b"\x1f\x8b" else f
 
 
-def _read_jsonl_lines(path: str, max_bytes: int) -> Iterator[RawRecord | BadRecord]:
+def _read_jsonl_lines(path: str, max_bytes: int, max_lines: int) -> Iterator[RawRecord | BadRecord]:
     source = "<stdin>" if path == "-" else path
     handle = sys.stdin.buffer if path == "-" else open_binary(path)
     f = _gunzipped(handle)
     number = 0
     try:
-        for number, raw in enumerate(_bounded_lines(f, max_bytes), 1):
-            if isinstance(raw, int):
-                yield BadRecord(source, number, f"{raw:,} bytes, over the record limit of {max_bytes:,} bytes "
+        lines = _bounded_lines(f, max_bytes)
+        # No enumerate and no loop variable: both would hold the last line while this
+        # generator waits, and a record of 100 MB would stay in memory as it is cleaned.
+        while (line := next(lines, None)) is not None:
+            number += 1
+            if isinstance(line, int):
+                yield BadRecord(source, number, f"{line:,} bytes, over the record limit of {max_bytes:,} bytes "
                                                 "(--max-record-bytes)")
-            elif not raw.isspace():  # the same test as `not raw.strip()`, without copying the line
-                yield RawRecord(source, number, raw)  # (a blank line is not a record)
+            elif not line.isspace():  # the same test as `not line.strip()`, without copying the line
+                box, line = [line], None
+                yield RawRecord(source, number, box.pop(), max_lines)  # (a blank line is not a record)
     except (OSError, EOFError, isal_zlib.error) as err:  # truncated or corrupt gzip stream
         yield BadRecord(source, number + 1, f"cannot read past this point ({err or 'truncated'}); "
                                             "rest of the file skipped")
@@ -151,7 +173,8 @@ def _bounded_lines(f, max_bytes: int) -> Iterator[bytes | bytearray | int]:
     """The lines of a binary stream (newline included), except that a line longer than
     max_bytes (without its newline) comes as its length, an int: it is read and counted
     in pieces of _READ_PIECE bytes, never held whole. Memory: at most max_bytes plus a
-    piece, whatever the line."""
+    piece, whatever the line. A line is yielded out of a list emptied as it goes, so
+    that this generator holds no reference to it while it waits."""
     while True:
         line = f.readline(_READ_PIECE)
         if not line:
@@ -159,7 +182,8 @@ def _bounded_lines(f, max_bytes: int) -> Iterator[bytes | bytearray | int]:
         size = len(line)
         if line.endswith(b"\n") or size < _READ_PIECE:  # a whole line (the last may lack its newline)
             content = size - line.endswith(b"\n")
-            yield line if content <= max_bytes else content
+            box, line = [line if content <= max_bytes else content], None
+            yield box.pop()
             continue
         # A long line: gather it in a bytearray (grown in place, without copies of the
         # whole) while it fits the limit, then only count the rest.
@@ -173,7 +197,8 @@ def _bounded_lines(f, max_bytes: int) -> Iterator[bytes | bytearray | int]:
                 buffer = None
             elif buffer is not None:
                 buffer += line
-        yield buffer if buffer is not None else size - line.endswith(b"\n")
+        box, buffer = [buffer if buffer is not None else size - line.endswith(b"\n")], None
+        yield box.pop()
 
 
 def _parsed(lines: Iterator[RawRecord | BadRecord], text_field: str) -> Iterator[Record | BadRecord]:
@@ -181,25 +206,30 @@ def _parsed(lines: Iterator[RawRecord | BadRecord], text_field: str) -> Iterator
         yield line.parse(text_field) if isinstance(line, RawRecord) else line
 
 
-def _parse_json(source: str, number: int, raw: bytes | bytearray, text_field: str) -> Record | BadRecord:
+def _parse_json(source: str, number: int, raw: bytes | bytearray, text_field: str,
+                max_lines: int = MAX_RECORD_LINES) -> Record | BadRecord:
     try:
         data = decode_json_line(raw)
     except JSONLineError as err:
         return BadRecord(source, number, str(err))
     if not isinstance(data, dict):
         return BadRecord(source, number, f"a JSON {type(data).__name__}, not an object")
-    return _checked(source, number, data, text_field)
+    return _checked(source, number, data, text_field, max_lines)
 
 
-def _checked(source: str, number: int, data: dict, text_field: str) -> Record | BadRecord:
+def _checked(source: str, number: int, data: dict, text_field: str, max_lines: int) -> Record | BadRecord:
     if text_field not in data:
         return BadRecord(source, number, f"no {text_field!r} field (see --text-field)")
-    if not isinstance(data[text_field], str):
-        return BadRecord(source, number, f"field {text_field!r} is {type(data[text_field]).__name__}, not text")
+    text = data[text_field]
+    if not isinstance(text, str):
+        return BadRecord(source, number, f"field {text_field!r} is {type(text).__name__}, not text")
+    if len(text) > max_lines and (lines := line_count(text)) > max_lines:  # fewer characters, fewer lines
+        return BadRecord(source, number, f"{lines:,} lines, over the record limit of {max_lines:,} lines "
+                                         "(--max-record-lines)")
     return Record(source, number, data)
 
 
-def _read_parquet(path: str, text_field: str, max_bytes: int) -> Iterator[Record | BadRecord]:
+def _read_parquet(path: str, text_field: str, max_bytes: int, max_lines: int) -> Iterator[Record | BadRecord]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -228,7 +258,7 @@ def _read_parquet(path: str, text_field: str, max_bytes: int) -> Iterator[Record
                     yield BadRecord(path, number, f"{row:,} bytes, over the record limit of {max_bytes:,} "
                                                   "bytes (--max-record-bytes)")
                 else:
-                    yield _checked(path, number, row, text_field)
+                    yield _checked(path, number, row, text_field, max_lines)
     except (pa.ArrowException, OSError) as err:
         yield BadRecord(path, number + 1, f"cannot decode rows from here on ({err}); rest of the file skipped")
 
@@ -374,5 +404,5 @@ def same_file(a: str, b: str) -> bool:
 
 
 __all__ = ["Record", "RawRecord", "BadRecord", "Notice", "CorpusWriter", "FORMATS", "MAX_RECORD_BYTES",
-           "format_of", "expand_input",
+           "MAX_RECORD_LINES", "format_of", "expand_input",
            "jsonl_bytes", "jsonl_gzip_member", "read_source", "parquet_schema", "same_file"]

@@ -7,7 +7,6 @@ Files are JSON Lines (.jsonl, .jsonl.gz) or parquet, read with HuggingFace `data
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import tempfile
 from pathlib import Path

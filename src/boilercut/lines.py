@@ -29,6 +29,14 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+def line_count(text: str) -> int:
+    """len(split_lines(text)), without splitting."""
+    if not text:
+        return 0
+    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return breaks + (not text.endswith(("\n", "\r")))
+
+
 def count_words(line: str) -> int:
     """Whitespace tokens, with every CJK character counted as one word."""
     if len(line) > _COUNT_PIECE:
