@@ -19,13 +19,18 @@ are added. --max-removed-share S drops a whole document when more than S of its 
 would be removed (off by default). A corpus without --output is written as JSONL to
 stdout. Outputs are written to a temporary file and renamed when complete (a device, a
 FIFO or /dev/stdout is written in place; a symlink's target is replaced, the link kept).
+A document (record or page) is at most --max-record-bytes (256M) and --max-record-lines
+(1,000,000 lines): memory grows with the largest one. Undecodable bytes are written as
+\\udcXX escapes in JSONL and as U+FFFD in parquet, with a warning.
 
 Kept lines go to stdout, diagnostics to stderr. Exit codes:
     0    ok (records skipped with --skip-bad-records are named on stderr and counted)
     2    bad usage, including an --output that is one of the inputs
-    3    an input could not be read (the others are still processed)
+    3    an input could not be read, or a page is over a --max-record-* limit (the others
+         are still processed)
     4    model missing or refused
-    5    a malformed corpus record (named by file and record number): nothing was written;
+    5    a malformed corpus record (named by file and record number; also one over a
+         --max-record-* limit or nested deeper than 100 levels): nothing was written;
          pass --skip-bad-records to skip such records instead
     6    the output could not be written (no partial output is left behind)
     130  interrupted (no partial output is left behind)
@@ -55,10 +60,11 @@ if __name__ == "__main__":
 from boilercut.batch import BATCH_LINES, MODES, check_options, keep_decisions, summarise
 from boilercut.commands import handle_sigterm, stopped
 from boilercut.corpus import BadRecordError, clean_corpus, output_schema
-from boilercut.corpus_io import FORMATS, CorpusWriter, expand_input, format_of, parquet_schema, same_file
+from boilercut.corpus_io import (FORMATS, MAX_RECORD_BYTES, MAX_RECORD_LINES, CorpusWriter, expand_input, format_of,
+                                 parquet_schema, same_file)
 from boilercut.lines import split_lines
 from boilercut.persist import ModelFileError, load_model
-from boilercut.textio import InputError, decode_page, encode_line, read_page
+from boilercut.textio import InputError, encode_line, read_page, read_stdin_page
 from boilercut.worker_process import usable_cpus
 
 EXIT_USAGE, EXIT_INPUT, EXIT_MODEL, EXIT_BAD_RECORD, EXIT_OUTPUT = 2, 3, 4, 5, 6
@@ -66,6 +72,18 @@ EXIT_USAGE, EXIT_INPUT, EXIT_MODEL, EXIT_BAD_RECORD, EXIT_OUTPUT = 2, 3, 4, 5, 6
 
 class UsageError(ValueError):
     pass
+
+
+_SIZE_UNITS = {"": 1, "K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30}
+
+
+def byte_size(text: str) -> int:
+    """A --max-record-bytes value: bytes, or with a K, M or G suffix (KiB, MiB, GiB)."""
+    number, unit = (text[:-1], text[-1].upper()) if text[-1:].upper() in ("K", "M", "G") else (text, "")
+    if not number.isdecimal() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of bytes >= 1, optionally with K, M or G "
+                                         f"(as in 256M), got {text!r}")
+    return int(number) * _SIZE_UNITS[unit]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -103,6 +121,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     corpus.add_argument("--jobs", type=int, default=1, help="worker processes (default: 1)")
     corpus.add_argument("--batch-lines", type=int, default=BATCH_LINES,
                         help=f"lines scored per model call (default: {BATCH_LINES}; memory grows with it)")
+    corpus.add_argument("--max-record-bytes", type=byte_size, default=MAX_RECORD_BYTES, metavar="N",
+                        help="the largest document read: a corpus record (its JSONL line) or a page file, "
+                             f"in bytes or with K, M, G (default: {MAX_RECORD_BYTES // 2 ** 20}M); a larger "
+                             "record is a malformed one, a larger page an unreadable input")
+    corpus.add_argument("--max-record-lines", type=int, default=MAX_RECORD_LINES, metavar="N",
+                        help=f"the most lines a document may have (default: {MAX_RECORD_LINES:,}); as for "
+                             "--max-record-bytes")
     corpus.add_argument("--skip-bad-records", action="store_true",
                         help="skip malformed records (each is named on stderr) instead of stopping")
     corpus.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
@@ -113,11 +138,8 @@ def warn(message: str) -> None:
     print(f"predict: warning: {message}", file=sys.stderr)
 
 
-def read_input(name: str) -> str:
-    if name == "-":
-        text, lossless = decode_page(sys.stdin.buffer.read(), "<stdin>")
-    else:
-        text, lossless = read_page(name)
+def read_input(name: str, max_bytes: int, max_lines: int) -> str:
+    text, lossless = read_stdin_page(max_bytes, max_lines) if name == "-" else read_page(name, max_bytes, max_lines)
     if not lossless:
         warn(f"{name}: not valid UTF-8; undecodable bytes are passed through unchanged")
     return text
@@ -142,7 +164,7 @@ def print_pages(args, names: list[str], model) -> int:
     headers = len(names) > 1 and not args.json
     for i, name in enumerate(names):
         try:
-            lines = split_lines(read_input(name))
+            lines = split_lines(read_input(name, args.max_record_bytes, args.max_record_lines))
         except InputError as err:
             print(f"predict: error: {err}", file=sys.stderr)
             status = EXIT_INPUT
@@ -219,6 +241,8 @@ def clean_to_output(args, sources, model) -> int:
                                   model_path=args.model, text_field=args.text_field, id_field=args.id_field,
                                   threshold=args.threshold, keep=args.keep, mode=args.mode, max_removed_share=args.max_removed_share,
                                   jobs=args.jobs, skip_bad=args.skip_bad_records, batch_lines=args.batch_lines,
+                                  max_record_bytes=args.max_record_bytes, max_record_lines=args.max_record_lines,
+                                  utf8_only=fmt == "parquet",
                                   progress=bar, warn=warn)
             nothing_read = totals.unreadable and not (totals.documents or totals.skipped)
             if nothing_read:
@@ -245,6 +269,8 @@ def main(argv=None) -> int:
             raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
         if args.batch_lines < 1:
             raise ValueError(f"--batch-lines must be at least 1, got {args.batch_lines}")
+        if args.max_record_lines < 1:
+            raise ValueError(f"--max-record-lines must be at least 1, got {args.max_record_lines}")
         cpus = usable_cpus()
         if args.jobs > cpus:
             # More workers than CPUs only add start-up time and memory (1000 took 76 s

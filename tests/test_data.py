@@ -63,7 +63,7 @@ def test_empty_dataset_is_refused():
 def test_malformed_json_reports_file_and_line(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps(rec()) + "\n{not json\n", encoding="utf-8")
-    with pytest.raises(DataError, match=r"bad.jsonl:2: malformed JSON"):
+    with pytest.raises(DataError, match=r"bad.jsonl:2: not valid JSON \(Expecting property name"):
         load_records([path])
 
 

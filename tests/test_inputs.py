@@ -58,8 +58,8 @@ def test_page_over_the_size_limit_is_refused_unread(model_file, tmp_path):
     with path.open("wb") as f:
         f.truncate(MAX_PAGE_BYTES + 1)  # sparse: no disk space used, and it is never read
     assert_one_error(predict(model_file, path),
-                     f"{path}: {MAX_PAGE_BYTES + 1} bytes is larger than the {MAX_PAGE_BYTES} byte "
-                     "page limit; split it or pass it as a JSONL corpus")
+                     f"{path}: {MAX_PAGE_BYTES + 1:,} bytes, over the page limit of {MAX_PAGE_BYTES:,} bytes "
+                     "(--max-record-bytes); split it or raise the limit")
 
 
 def test_binary_file_with_nul_bytes(model_file, tmp_path):

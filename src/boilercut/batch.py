@@ -101,6 +101,7 @@ def batch_by_lines(items: Iterable, lines_of, max_lines: int = BATCH_LINES) -> I
     for item in items:
         batch.append(item)
         lines += lines_of(item)
+        del item  # so that a caller that empties the batch frees its items (corpus.clean_items)
         if lines >= max_lines:
             yield batch
             batch, lines = [], 0

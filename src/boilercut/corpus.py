@@ -8,8 +8,10 @@ Memory stays flat: at most 2 * jobs batches of about batch.BATCH_LINES lines are
 flight. With jobs > 1 the workers are forked with the parent's loaded model (spawned, each
 loading it once, where fork does not exist); they parse the JSONL lines the parent read,
 clean and encode the rows (and gzip them for a .gz output), and results are written in
-input order, so the output does not depend on jobs. Malformed records are found where
-they are parsed and reported by the parent in input order, as results come back.
+input order, so the output does not depend on jobs. Malformed records (including those
+over max_record_bytes or max_record_lines, or nested too deeply) are found where they are
+read or parsed and reported by the parent in input order, as results come back, with
+warnings about records that are still written (undecodable bytes).
 """
 from __future__ import annotations
 
@@ -24,10 +26,19 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, NamedTuple
 
 from boilercut.batch import BATCH_LINES, STATS_FIELDS, batch_by_lines, clean_texts
-from boilercut.corpus_io import BadRecord, RawRecord, Record, read_source
+from boilercut.corpus_io import (
+    MAX_RECORD_BYTES,
+    MAX_RECORD_LINES,
+    BadRecord,
+    Notice,
+    RawRecord,
+    Record,
+    read_source,
+)
 from boilercut.model import LineModel
 from boilercut.persist import load_model
 from boilercut.textio import InputError
+from boilercut.utf8_text import has_lone_surrogates, replace_lone_surrogates
 from boilercut.worker_process import die_with_parent
 
 logger = logging.getLogger(__name__)
@@ -59,16 +70,20 @@ class Unreadable(NamedTuple):
     message: str
 
 
-Item = Record | RawRecord | BadRecord | Unreadable
+Item = Record | RawRecord | BadRecord | Notice | Unreadable
+Problem = BadRecord | Notice | Unreadable
 
 
-def iter_items(sources: Iterable[tuple[str, str]], text_field: str, id_field: str | None) -> Iterator[Item]:
+def iter_items(sources: Iterable[tuple[str, str]], text_field: str, id_field: str | None,
+               max_record_bytes: int = MAX_RECORD_BYTES, max_record_lines: int = MAX_RECORD_LINES) -> Iterator[Item]:
     """Everything the sources hold, in order: JSONL records as RawRecord (unparsed: they
     are parsed where they are cleaned), other records as Record, records that cannot be
-    used as BadRecord, and sources that cannot be opened as Unreadable."""
+    used as BadRecord, warnings about a source as Notice, and sources that cannot be
+    opened as Unreadable."""
     for path, fmt in sources:
         try:
-            yield from read_source(path, fmt, text_field, id_field, parse=False)
+            yield from read_source(path, fmt, text_field, id_field, parse=False, max_record_bytes=max_record_bytes,
+                                   max_record_lines=max_record_lines)
         except InputError as err:
             yield Unreadable(str(err))
 
@@ -99,36 +114,66 @@ class _Counts(NamedTuple):
     lines_removed: int
 
 
-def clean_rows(model: LineModel, datas: list[dict], text_field: str, options: dict, encode=None):
-    """(the cleaned rows of a batch of records, or encode(rows), and their _Counts).
+def clean_rows(model: LineModel, records: list[Record], text_field: str, options: dict,
+               utf8_only: bool = False) -> tuple[list[dict], _Counts, list[tuple[int, Notice]]]:
+    """(the cleaned rows of a batch of records, their _Counts, notices about them).
 
-    Every row keeps all fields of its record; documents dropped by the guard give no row."""
-    results = clean_texts(model, [d[text_field] for d in datas], **options)
-    rows = [{**d, text_field: c.text, **c.stats()} for d, c in zip(datas, results) if not c.dropped]
+    Every row keeps all fields of its record; documents dropped by the guard give no row.
+    utf8_only (a parquet output): lone surrogates in a row become U+FFFD (utf8_text), and
+    each such record gets a Notice, paired with its index in records."""
+    results = clean_texts(model, [r.data[text_field] for r in records], **options)
+    rows, notices = [], []
+    for i, (record, cleaned) in enumerate(zip(records, results)):
+        if cleaned.dropped:
+            continue
+        row = {**record.data, text_field: cleaned.text, **cleaned.stats()}
+        if utf8_only and has_lone_surrogates(row):
+            row = replace_lone_surrogates(row)
+            notices.append((i, Notice(f"{record.source}: record {record.number}: undecodable bytes written as "
+                                      "U+FFFD (parquet text must be valid UTF-8)")))
+        rows.append(row)
     lines = sum(c.lines_kept + c.lines_removed for c in results)
-    counts = _Counts(len(datas), len(rows), len(datas) - len(rows), lines, sum(c.lines_removed for c in results))
-    return (rows if encode is None else encode(rows)), counts
+    counts = _Counts(len(records), len(rows), len(records) - len(rows), lines, sum(c.lines_removed for c in results))
+    return rows, counts, notices
 
 
 def clean_items(model: LineModel, items: list[Item], text_field: str, options: dict, encode=None):
-    """(clean_rows of a batch's records, its problems: the BadRecord and Unreadable items
-    in order). Unparsed JSONL lines are parsed here, so in the workers with jobs > 1: the
-    parent then neither parses JSON nor pickles str. Measured with the output gzipped in
-    the workers too (194,605 lines, --jobs 2, 20 runs in turns with the previous version):
-    parent CPU 0.81-1.05 s -> 0.23-0.30 s, all processes' CPU 0.2 s less (median), wall
-    time 0.07 s less (median; best 3.01 -> 2.96 s, --jobs 1 taking 5.6-5.7 s)."""
-    records, problems = [], []
-    for item in items:
+    """(clean_rows of a batch's records, or encode(rows), their _Counts, the batch's
+    problems in input order: BadRecord, Notice and Unreadable items, and notices about
+    records clean_rows wrote). options: clean_texts' keyword arguments, plus "utf8_only"
+    for clean_rows. items is emptied once read.
+
+    Unparsed JSONL lines are parsed here, so in the workers with jobs > 1: the parent then
+    neither parses JSON nor pickles str. Measured with the output gzipped in the workers
+    too (194,605 lines, --jobs 2, 20 runs in turns with the previous version): parent CPU
+    0.81-1.05 s -> 0.23-0.30 s, all processes' CPU 0.2 s less (median), wall time 0.07 s
+    less (median; best 3.01 -> 2.96 s, --jobs 1 taking 5.6-5.7 s)."""
+    options = dict(options)
+    utf8_only = options.pop("utf8_only", False)
+    records, positions, problems = [], [], []
+    for position, item in enumerate(items):
         if isinstance(item, RawRecord):
             item = item.parse(text_field)
-        (records if isinstance(item, Record) else problems).append(item)
-    rows, counts = clean_rows(model, [r.data for r in records], text_field, options, encode)
-    return rows, counts, problems
+        if isinstance(item, Record):
+            records.append(item)
+            positions.append(position)
+        else:
+            problems.append((position, item))
+    # Let the raw JSONL lines go before cleaning: the caller is done with the batch, and a
+    # record of 100 MB was otherwise held once more while it was cleaned.
+    items.clear()
+    rows, counts, notices = clean_rows(model, records, text_field, options, utf8_only)
+    problems += [(positions[i], notice) for i, notice in notices]
+    problems.sort(key=lambda pair: pair[0])  # stable: a record's problems stay in order
+    return (rows if encode is None else encode(rows)), counts, [problem for _, problem in problems]
 
 
-def _report(problem: BadRecord | Unreadable, skip_bad: bool, totals: Totals, warn: Callable[[str], None]) -> None:
-    """Warn about an unreadable source; stop at a bad record (BadRecordError), or skip it."""
-    if isinstance(problem, Unreadable):
+def _report(problem: Problem, skip_bad: bool, totals: Totals, warn: Callable[[str], None]) -> None:
+    """Warn about an unreadable source or a notice; stop at a bad record (BadRecordError),
+    or skip it."""
+    if isinstance(problem, Notice):
+        warn(problem.message)
+    elif isinstance(problem, Unreadable):
         totals.unreadable += 1
         warn(problem.message)
     elif not skip_bad:
@@ -225,19 +270,25 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
                  mode: str = "lines",
                  max_removed_share: float | None = None, jobs: int = 1, skip_bad: bool = False,
                  batch_lines: int = BATCH_LINES, progress=None, encode=None,
+                 max_record_bytes: int = MAX_RECORD_BYTES, max_record_lines: int = MAX_RECORD_LINES,
+                 utf8_only: bool = False,
                  warn: Callable[[str], None] = logger.warning) -> Totals:
     """Clean every record of the sources and pass the cleaned rows, in order, to write.
 
     Each row keeps all fields of its record; text_field is replaced by the kept text and
     the STATS_FIELDS are added. encode: an optional picklable function rows -> bytes
     (CorpusWriter.encode); write then gets its bytes, encoded in the worker processes.
-    Bad records stop the run with BadRecordError, or with skip_bad are skipped and warned
-    about; unreadable sources are warned about; all in input order.
+    Bad records (including those over max_record_bytes or max_record_lines) stop the run with
+    BadRecordError, or with skip_bad are skipped and warned about; unreadable sources and
+    notices are warned about; all in input order. utf8_only: the output holds only valid
+    UTF-8 (parquet): lone surrogates are written as U+FFFD, with a warning per record.
     progress: an optional tqdm-like object (update, set_postfix).
     """
     totals = Totals()
-    options = {"threshold": threshold, "keep": keep, "mode": mode, "max_removed_share": max_removed_share}
-    batches = batch_items(iter_items(sources, text_field, id_field), text_field, batch_lines)
+    options = {"threshold": threshold, "keep": keep, "mode": mode, "max_removed_share": max_removed_share,
+               "utf8_only": utf8_only}
+    batches = batch_items(iter_items(sources, text_field, id_field, max_record_bytes, max_record_lines),
+                          text_field, batch_lines)
     for rows, counts, problems in map_batches(batches, text_field, options, jobs, model, model_path, encode):
         for problem in problems:
             _report(problem, skip_bad, totals, warn)

@@ -2,14 +2,15 @@
 
 Readers yield one `Record` per document, or a `BadRecord` naming the source and record
 number (1-based: the line number in JSONL, the row number in parquet) for a record that
-cannot be used; the caller decides whether to stop or skip. A source that cannot be opened
-at all raises textio.InputError. Writers replace an output only on success (see
-output_file.py), so an interrupted run never leaves a partial output nor destroys an
-existing one.
+cannot be used, including one larger than max_record_bytes (read in bounded pieces, so
+it is never held whole) or whose text has more than max_record_lines lines; the caller
+decides whether to stop or skip. A `Notice` is a warning about a source that is still
+read. A source that cannot be opened at all raises textio.InputError. Writers replace an
+output only on success (see output_file.py), so an interrupted run never leaves a partial
+output nor destroys an existing one.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -17,9 +18,17 @@ from typing import Iterator, NamedTuple
 
 from isal import igzip, isal_zlib
 
-from boilercut.jsonl_codec import jsonl_bytes
+from boilercut.jsonl_codec import JSONLineError, decode_json_line, jsonl_bytes
+from boilercut.lines import line_count
 from boilercut.output_file import OutputFile
-from boilercut.textio import InputError, decode_page, open_binary, read_page
+from boilercut.textio import (
+    MAX_PAGE_BYTES,
+    MAX_PAGE_LINES,
+    InputError,
+    open_binary,
+    read_page,
+    read_stdin_page,
+)
 
 FORMATS = ("txt", "jsonl", "parquet")
 # Rows per parquet read and write (memory per batch, not a tuning knob for speed).
@@ -31,6 +40,17 @@ PARQUET_ROWS = 1000
 # once the largest single cost of `predict --output x.jsonl.gz`. Reading: ISA-L
 # decompresses a 45 MB corpus in 0.08 s, zlib in 0.22 s.
 GZIP_LEVEL = 1
+# The largest record read (bytes: a JSONL line without its newline, the string and binary
+# columns of a parquet row, a page file). A larger one is a bad record: a record is held in
+# memory several times over while it is cleaned (its text, its lines, their scores, the
+# output), and a gzip file of 7 MB can hold a 1 GB line. The same as the page limit.
+MAX_RECORD_BYTES = MAX_PAGE_BYTES
+# The most lines a record's text may have (see textio.MAX_PAGE_LINES: memory grows with
+# lines as well as bytes). A record with more is a bad record.
+MAX_RECORD_LINES = MAX_PAGE_LINES
+# Long JSONL lines are read this many bytes at a time, so that one over the limit is
+# counted and skipped without being held whole.
+_READ_PIECE = 1 << 20
 
 
 class Record(NamedTuple):
@@ -44,10 +64,11 @@ class RawRecord(NamedTuple):
     caller, so that `clean_corpus --jobs N` parses in its workers, not in the parent."""
     source: str
     number: int   # 1-based line number
-    raw: bytes    # the line as read, newline included
+    raw: bytes | bytearray  # the line as read, newline included (bytearray when read in pieces)
+    max_lines: int = MAX_RECORD_LINES  # the limit on its text's lines, checked when parsed
 
     def parse(self, text_field: str) -> "Record | BadRecord":
-        return _parse_json(self.source, self.number, self.raw, text_field)
+        return _parse_json(self.source, self.number, self.raw, text_field, self.max_lines)
 
 
 class BadRecord(NamedTuple):
@@ -57,6 +78,11 @@ class BadRecord(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.source}: record {self.number}: {self.reason}"
+
+
+class Notice(NamedTuple):
+    """A warning about a source that is still read (a page that is not valid UTF-8)."""
+    message: str
 
 
 def format_of(path: str | Path) -> str:
@@ -82,25 +108,34 @@ def expand_input(name: str, input_format: str | None = None) -> list[tuple[str, 
 
 
 def read_source(path: str, fmt: str, text_field: str = "text", id_field: str | None = None,
-                parse: bool = True):
+                parse: bool = True, max_record_bytes: int = MAX_RECORD_BYTES,
+                max_record_lines: int = MAX_RECORD_LINES):
     """Records of one source; InputError when it cannot be opened. parse False: JSONL
-    records come as RawRecord, to be parsed by the caller (RawRecord.parse)."""
+    records come as RawRecord, to be parsed by the caller (RawRecord.parse). A record
+    over max_record_bytes, or whose text has more than max_record_lines lines, is a
+    BadRecord (a page file over either, an InputError)."""
+    for name, value in (("max_record_bytes", max_record_bytes), ("max_record_lines", max_record_lines)):
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
     if fmt == "txt":
-        return _read_txt(path, text_field, id_field or "id")
+        return _read_txt(path, text_field, id_field or "id", max_record_bytes, max_record_lines)
     if fmt == "jsonl":
-        lines = _read_jsonl_lines(path)
+        lines = _read_jsonl_lines(path, max_record_bytes, max_record_lines)
         return _parsed(lines, text_field) if parse else lines
     if fmt == "parquet":
-        return _read_parquet(path, text_field)
+        return _read_parquet(path, text_field, max_record_bytes, max_record_lines)
     raise ValueError(f"input format must be one of {list(FORMATS)}, got {fmt!r}")
 
 
-def _read_txt(path: str, text_field: str, id_field: str) -> Iterator[Record]:
-    if path == "-":
-        text, _ = decode_page(sys.stdin.buffer.read(), "<stdin>")
-    else:
-        text, _ = read_page(path)
-    yield Record("<stdin>" if path == "-" else path, 1, {id_field: path, text_field: text})
+def _read_txt(path: str, text_field: str, id_field: str, max_bytes: int,
+              max_lines: int) -> Iterator[Record | Notice]:
+    name = "<stdin>" if path == "-" else path
+    text, lossless = (read_stdin_page(max_bytes, max_lines) if path == "-"
+                      else read_page(path, max_bytes, max_lines))
+    if not lossless:  # the warning page mode gives, with what becomes of the bytes in a corpus
+        yield Notice(f"{name}: not valid UTF-8; undecodable bytes are kept "
+                     "(as \\udcXX escapes in JSON, U+FFFD in parquet)")
+    yield Record(name, 1, {id_field: path, text_field: text})
 
 
 def _gunzipped(f):
@@ -108,16 +143,23 @@ def _gunzipped(f):
     return igzip.GzipFile(fileobj=f, mode="rb") if f.peek(2)[:2] == b"\x1f\x8b" else f
 
 
-def _read_jsonl_lines(path: str) -> Iterator[RawRecord | BadRecord]:
+def _read_jsonl_lines(path: str, max_bytes: int, max_lines: int) -> Iterator[RawRecord | BadRecord]:
     source = "<stdin>" if path == "-" else path
     handle = sys.stdin.buffer if path == "-" else open_binary(path)
     f = _gunzipped(handle)
     number = 0
     try:
-        for number, raw in enumerate(f, 1):
-            if raw.isspace():  # the same test as `not raw.strip()`, without copying the line
-                continue  # a blank line is not a record
-            yield RawRecord(source, number, raw)
+        lines = _bounded_lines(f, max_bytes)
+        # No enumerate and no loop variable: both would hold the last line while this
+        # generator waits, and a record of 100 MB would stay in memory as it is cleaned.
+        while (line := next(lines, None)) is not None:
+            number += 1
+            if isinstance(line, int):
+                yield BadRecord(source, number, f"{line:,} bytes, over the record limit of {max_bytes:,} bytes "
+                                                "(--max-record-bytes)")
+            elif not line.isspace():  # the same test as `not line.strip()`, without copying the line
+                box, line = [line], None
+                yield RawRecord(source, number, box.pop(), max_lines)  # (a blank line is not a record)
     except (OSError, EOFError, isal_zlib.error) as err:  # truncated or corrupt gzip stream
         yield BadRecord(source, number + 1, f"cannot read past this point ({err or 'truncated'}); "
                                             "rest of the file skipped")
@@ -127,33 +169,67 @@ def _read_jsonl_lines(path: str) -> Iterator[RawRecord | BadRecord]:
             handle.close()
 
 
+def _bounded_lines(f, max_bytes: int) -> Iterator[bytes | bytearray | int]:
+    """The lines of a binary stream (newline included), except that a line longer than
+    max_bytes (without its newline) comes as its length, an int: it is read and counted
+    in pieces of _READ_PIECE bytes, never held whole. Memory: at most max_bytes plus a
+    piece, whatever the line. A line is yielded out of a list emptied as it goes, so
+    that this generator holds no reference to it while it waits."""
+    while True:
+        line = f.readline(_READ_PIECE)
+        if not line:
+            return
+        size = len(line)
+        if line.endswith(b"\n") or size < _READ_PIECE:  # a whole line (the last may lack its newline)
+            content = size - line.endswith(b"\n")
+            box, line = [line if content <= max_bytes else content], None
+            yield box.pop()
+            continue
+        # A long line: gather it in a bytearray (grown in place, without copies of the
+        # whole) while it fits the limit, then only count the rest.
+        buffer = bytearray(line) if size <= max_bytes else None
+        while not line.endswith(b"\n"):
+            line = f.readline(_READ_PIECE)
+            if not line:
+                break
+            size += len(line)
+            if buffer is not None and size - line.endswith(b"\n") > max_bytes:
+                buffer = None
+            elif buffer is not None:
+                buffer += line
+        box, buffer = [buffer if buffer is not None else size - line.endswith(b"\n")], None
+        yield box.pop()
+
+
 def _parsed(lines: Iterator[RawRecord | BadRecord], text_field: str) -> Iterator[Record | BadRecord]:
     for line in lines:
         yield line.parse(text_field) if isinstance(line, RawRecord) else line
 
 
-def _parse_json(source: str, number: int, raw: bytes, text_field: str) -> Record | BadRecord:
+def _parse_json(source: str, number: int, raw: bytes | bytearray, text_field: str,
+                max_lines: int = MAX_RECORD_LINES) -> Record | BadRecord:
     try:
-        data = json.loads(raw)
-    except UnicodeDecodeError:
-        return BadRecord(source, number, "not valid UTF-8")
-    except json.JSONDecodeError as err:
-        # Some of json's messages end in "at" already ("Invalid control character at").
-        return BadRecord(source, number, f"not valid JSON ({err.msg.removesuffix(' at')} at column {err.colno})")
+        data = decode_json_line(raw)
+    except JSONLineError as err:
+        return BadRecord(source, number, str(err))
     if not isinstance(data, dict):
         return BadRecord(source, number, f"a JSON {type(data).__name__}, not an object")
-    return _checked(source, number, data, text_field)
+    return _checked(source, number, data, text_field, max_lines)
 
 
-def _checked(source: str, number: int, data: dict, text_field: str) -> Record | BadRecord:
+def _checked(source: str, number: int, data: dict, text_field: str, max_lines: int) -> Record | BadRecord:
     if text_field not in data:
         return BadRecord(source, number, f"no {text_field!r} field (see --text-field)")
-    if not isinstance(data[text_field], str):
-        return BadRecord(source, number, f"field {text_field!r} is {type(data[text_field]).__name__}, not text")
+    text = data[text_field]
+    if not isinstance(text, str):
+        return BadRecord(source, number, f"field {text_field!r} is {type(text).__name__}, not text")
+    if len(text) > max_lines and (lines := line_count(text)) > max_lines:  # fewer characters, fewer lines
+        return BadRecord(source, number, f"{lines:,} lines, over the record limit of {max_lines:,} lines "
+                                         "(--max-record-lines)")
     return Record(source, number, data)
 
 
-def _read_parquet(path: str, text_field: str) -> Iterator[Record | BadRecord]:
+def _read_parquet(path: str, text_field: str, max_bytes: int, max_lines: int) -> Iterator[Record | BadRecord]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -170,11 +246,35 @@ def _read_parquet(path: str, text_field: str) -> Iterator[Record | BadRecord]:
     number = 0
     try:
         for batch in f.iter_batches(batch_size=PARQUET_ROWS):
-            for row in batch.to_pylist():
+            sizes = _row_bytes(batch)
+            if sizes.max(initial=0) <= max_bytes:
+                rows = batch.to_pylist()
+            else:  # Python objects only for the rows within the limit
+                rows = [size if size > max_bytes else batch.slice(i, 1).to_pylist()[0]
+                        for i, size in enumerate(sizes.tolist())]
+            for row in rows:
                 number += 1
-                yield _checked(path, number, row, text_field)
+                if isinstance(row, int):
+                    yield BadRecord(path, number, f"{row:,} bytes, over the record limit of {max_bytes:,} "
+                                                  "bytes (--max-record-bytes)")
+                else:
+                    yield _checked(path, number, row, text_field, max_lines)
     except (pa.ArrowException, OSError) as err:
         yield BadRecord(path, number + 1, f"cannot decode rows from here on ({err}); rest of the file skipped")
+
+
+def _row_bytes(batch):
+    """Bytes of the string and binary columns of each row of a record batch (numpy)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    sizes = np.zeros(batch.num_rows, dtype=np.int64)
+    for column in batch.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) or \
+                pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+            sizes += pc.binary_length(column).fill_null(0).to_numpy(zero_copy_only=False)
+    return sizes
 
 
 def parquet_schema(path: str):
@@ -304,5 +404,6 @@ def same_file(a: str, b: str) -> bool:
     return pa_.resolve() == pb.resolve()
 
 
-__all__ = ["Record", "RawRecord", "BadRecord", "CorpusWriter", "FORMATS", "format_of", "expand_input",
+__all__ = ["Record", "RawRecord", "BadRecord", "Notice", "CorpusWriter", "FORMATS", "MAX_RECORD_BYTES",
+           "MAX_RECORD_LINES", "format_of", "expand_input",
            "jsonl_bytes", "jsonl_gzip_member", "read_source", "parquet_schema", "same_file"]

@@ -7,7 +7,6 @@ Files are JSON Lines (.jsonl, .jsonl.gz) or parquet, read with HuggingFace `data
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import tempfile
 from pathlib import Path
@@ -125,20 +124,23 @@ def load_records(files: Sequence[str | Path], cache_dir: str | None = None) -> l
 
 
 def _check_json_syntax(path: Path) -> None:
-    """Report the first malformed JSON line with its number (datasets' own error omits it),
-    or a file without a record (datasets' error on it has no message)."""
+    """Report the first unusable JSON line with its number (datasets' own error omits it):
+    not UTF-8, not JSON, nested deeper than jsonl_codec.MAX_JSON_DEPTH, not an object; or a
+    file without a record (datasets' error on it has no message)."""
     import gzip
+
+    from boilercut.jsonl_codec import JSONLineError, decode_json_line
 
     opener = gzip.open if path.name.endswith(".gz") else open
     records = 0
-    with opener(path, "rt", encoding="utf-8") as f:
+    with opener(path, "rb") as f:
         for number, line in enumerate(f, start=1):
-            if not line.strip():
+            if line.isspace():
                 continue
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(f"{path}:{number}: malformed JSON ({err.msg})") from None
+                obj = decode_json_line(line)
+            except JSONLineError as err:
+                raise DataError(f"{path}:{number}: {err}") from None
             if not isinstance(obj, dict):
                 raise DataError(f"{path}:{number}: expected a JSON object per line")
             records += 1

@@ -13,6 +13,10 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # CJK scripts have no spaces: each Han/Kana/Hangul character counts as one word, so a
 # Chinese paragraph weighs about as much as its English translation does.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# A line longer than this (characters) is counted in pieces this long, about 5 MB of word
+# strings at a time: str.split of a 50 MB line built its 8 million words as strings
+# (about 0.5 GB) only to count them.
+_COUNT_PIECE = 1 << 18
 
 
 def split_lines(text: str) -> list[str]:
@@ -25,9 +29,34 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+def line_count(text: str) -> int:
+    """len(split_lines(text)), without splitting."""
+    if not text:
+        return 0
+    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return breaks + (not text.endswith(("\n", "\r")))
+
+
 def count_words(line: str) -> int:
     """Whitespace tokens, with every CJK character counted as one word."""
+    if len(line) > _COUNT_PIECE:
+        return _count_words_in_pieces(line, _COUNT_PIECE)
     cjk = len(_CJK.findall(line))
     if not cjk:
         return len(line.split())
     return len(_CJK.sub(" ", line).split()) + cjk
+
+
+def _count_words_in_pieces(line: str, piece: int) -> int:
+    """count_words of a line cut into pieces of `piece` characters: memory for one piece."""
+    total = 0
+    for start in range(0, len(line), piece):
+        total += count_words(line[start:start + piece])
+        if start and _in_word(line[start - 1]) and _in_word(line[start]):
+            total -= 1  # a word runs across the cut: both pieces counted it
+    return total
+
+
+def _in_word(char: str) -> bool:
+    """A character that belongs to a whitespace token (CJK characters are words alone)."""
+    return not char.isspace() and _CJK.match(char) is None
