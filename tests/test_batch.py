@@ -94,6 +94,24 @@ def test_parquet_writer_refuses_fields_it_would_drop(tmp_path):
     assert not (tmp_path / "o.parquet").exists()
 
 
+def test_parquet_writer_keeps_fields_that_only_later_rows_of_the_first_batch_have(tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "o.parquet"
+    with CorpusWriter(str(out), "parquet") as w:
+        w.write([{"text": "a"}, {"text": "b", "tags": ["x"]}])
+    assert pq.read_table(out).to_pylist() == [{"text": "a", "tags": None}, {"text": "b", "tags": ["x"]}]
+
+
+def test_parquet_writer_names_records_it_cannot_write(tmp_path):
+    # An empty object is a struct without fields, which parquet cannot hold.
+    out = tmp_path / "o.parquet"
+    with pytest.raises(ValueError, match="cannot be written as parquet.*write jsonl instead"):
+        with CorpusWriter(str(out), "parquet") as w:
+            w.write([{"text": "a", "meta": {}}])
+    assert not out.exists()
+
+
 def _corpus_of_pages(path, n=40):
     path.write_text("".join(json.dumps({"text": "\n".join([f"Story {i}", *LINES[i % 3:]]), "n": i}) + "\n"
                             for i in range(n)))

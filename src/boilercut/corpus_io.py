@@ -355,9 +355,19 @@ class CorpusWriter:
                 raise ValueError(f"{self.path}: fields {sorted(extra)} are not in the parquet schema "
                                  f"{self.schema.names}; write jsonl instead")
         if self._parquet is None:
-            table = pa.Table.from_pylist(rows, schema=self.schema)
-            self.schema = table.schema
-            self._parquet = pq.ParquetWriter(self._f, self.schema)
+            try:
+                if self.schema is None:
+                    # from_pylist alone takes the fields of the first row and silently
+                    # drops any field that only later rows have: take every row's fields.
+                    names = list(dict.fromkeys(name for row in rows for name in row))
+                    table = pa.Table.from_pydict({n: [row.get(n) for row in rows] for n in names})
+                else:
+                    table = pa.Table.from_pylist(rows, schema=self.schema)
+                self.schema = table.schema
+                self._parquet = pq.ParquetWriter(self._f, self.schema)
+            except (pa.ArrowException, TypeError) as err:
+                raise ValueError(f"{self.path}: these records cannot be written as parquet ({err}); "
+                                 f"write jsonl instead") from None
         else:
             try:
                 table = pa.Table.from_pylist(rows, schema=self.schema)
