@@ -100,6 +100,14 @@ def tiny_model():
     return LineModel(pipeline=pipeline, keep_labels=("content",), threshold=0.5, context_stage=stage)
 
 
+@pytest.fixture(scope="session")
+def model_file(tiny_model, tmp_path_factory):
+    """tiny_model saved as a .joblib model file (its path as a str), for the command-line tests."""
+    from boilercut.persist import save_model
+
+    return str(save_model(tiny_model, tmp_path_factory.mktemp("model") / "m.joblib"))
+
+
 def compose_train(overrides: list[str]):
     """Compose conf/train.yaml the way `python -m train` does, without running Hydra's main."""
     from hydra import compose, initialize_config_dir

@@ -8,7 +8,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from boilercut.persist import save_model
 from conftest import TINY_PAGE
 
 KEPT = "\n".join(TINY_PAGE.split("\n")[2:4])
@@ -20,11 +19,6 @@ STATS = {"lines_kept": 2, "lines_removed": 6}
 def run(args, cwd, stdin=None):
     return subprocess.run([sys.executable, "-m", "predict", "--quiet", *args], cwd=cwd, input=stdin,
                           capture_output=True, timeout=300)
-
-
-@pytest.fixture(scope="module")
-def model_file(tiny_model, tmp_path_factory):
-    return str(save_model(tiny_model, tmp_path_factory.mktemp("model") / "m.joblib"))
 
 
 def write_jsonl(path, records):

@@ -17,17 +17,11 @@ import pytest
 from conftest import SENTENCES, TINY_PAGE
 from processes import running_with, wait_for
 
-from boilercut.persist import save_model
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 OLD = b"old output\n"
 SEED = 17
-
-
-@pytest.fixture(scope="module")
-def model_file(tiny_model, tmp_path_factory):
-    return str(save_model(tiny_model, tmp_path_factory.mktemp("model") / "m.joblib"))
 
 
 def write_corpus(path, n=4000):

@@ -10,14 +10,12 @@ import tempfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
 from conftest import TINY_PAGE
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from boilercut.corpus_io import BadRecord, Record, read_source
 from boilercut.jsonl_codec import MAX_JSON_DEPTH
-from boilercut.persist import save_model
 from boilercut.utf8_text import has_lone_surrogates
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -83,11 +81,6 @@ def test_reader_gives_a_record_exactly_for_each_usable_json_object(lines):
     assert [i.number for i in items] == [n for n, line in enumerate(split, 1) if line and not line.isspace()]
     for item in items:
         assert isinstance(item, Record) == expected_record(split[item.number - 1]), item
-
-
-@pytest.fixture(scope="module")
-def model_file(tiny_model, tmp_path_factory):
-    return str(save_model(tiny_model, tmp_path_factory.mktemp("model") / "m.joblib"))
 
 
 def run_predict(args: list[str]) -> tuple[int, str]:

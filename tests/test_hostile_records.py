@@ -18,7 +18,6 @@ from conftest import TINY_PAGE, compose_train, tiny_records, tiny_train_override
 
 from boilercut.corpus_io import BadRecord, Record, read_source
 from boilercut.jsonl_codec import MAX_JSON_DEPTH
-from boilercut.persist import save_model
 
 KEPT = "\n".join(TINY_PAGE.split("\n")[2:4])  # what the tiny model keeps of TINY_PAGE
 GOOD = json.dumps({"id": "good", "text": TINY_PAGE})
@@ -37,11 +36,6 @@ def predict(args, cwd):
 
 def read_jsonl(path):
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-@pytest.fixture(scope="module")
-def model_file(tiny_model, tmp_path_factory):
-    return str(save_model(tiny_model, tmp_path_factory.mktemp("model") / "m.joblib"))
 
 
 # Item 5: deep nesting -------------------------------------------------------------------

@@ -9,7 +9,6 @@ import sys
 import pytest
 from conftest import TINY_PAGE, tiny_train_overrides
 
-from boilercut.persist import save_model
 
 
 def run(args, cwd, **kwargs):
@@ -22,11 +21,6 @@ def only_line(out) -> str:
     lines = out.stderr.decode().splitlines()
     assert len(lines) == 1, out.stderr.decode()
     return lines[0]
-
-
-@pytest.fixture(scope="module")
-def model_file(tiny_model, tmp_path_factory):
-    return str(save_model(tiny_model, tmp_path_factory.mktemp("model") / "m.joblib"))
 
 
 @pytest.fixture

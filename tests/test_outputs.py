@@ -18,7 +18,6 @@ import pytest
 from conftest import TINY_PAGE
 
 from boilercut.corpus_io import CorpusWriter
-from boilercut.persist import save_model
 
 DOCS = [{"id": f"d{i}", "text": TINY_PAGE} for i in range(3)]
 OLD = b'{"old": true}\n'
@@ -29,11 +28,6 @@ def run(args, cwd, **kwargs):
     kwargs.setdefault("capture_output", True)
     return subprocess.run([sys.executable, "-m", "predict", "--quiet", *map(str, args)], cwd=cwd,
                           check=False, timeout=120, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def model_file(tiny_model, tmp_path_factory):
-    return str(save_model(tiny_model, tmp_path_factory.mktemp("model") / "m.joblib"))
 
 
 @pytest.fixture

@@ -16,17 +16,11 @@ import pytest
 from conftest import TINY_PAGE
 from processes import alive, children, usable_cpus, wait_for
 
-from boilercut.persist import save_model
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 RECORDS = b"".join(json.dumps({"id": f"d{i}", "text": TINY_PAGE}).encode() + b"\n" for i in range(40))
 OLD = b'{"old": true}\n'
-
-
-@pytest.fixture(scope="module")
-def model_file(tiny_model, tmp_path_factory):
-    return str(save_model(tiny_model, tmp_path_factory.mktemp("model") / "m.joblib"))
 
 
 def start(model_file, cwd, *args):
