@@ -39,10 +39,6 @@ def wait_for(condition, seconds: float) -> bool:
     return condition()
 
 
-def usable_cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def running_with(marker: str) -> list[int]:
     """Live processes whose command line holds marker: a run and its forked workers, even
     after the workers' parent died and they were adopted by another process."""

@@ -14,8 +14,9 @@ import time
 
 import pytest
 from conftest import TINY_PAGE
-from processes import alive, children, usable_cpus, wait_for
+from processes import alive, children, wait_for
 
+from boilercut.worker_process import usable_cpus
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
