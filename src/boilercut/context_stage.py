@@ -27,10 +27,11 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
-from boilercut.features import shift_rows, window_mean
+from boilercut.page_rows import PageRows
 
 # Probabilities are floored before the log, so a certain first stage gives a finite feature.
 _PROBA_FLOOR = 1e-4
@@ -68,12 +69,14 @@ class ContextStage(BaseEstimator):
         if not self.C > 0:
             raise ValueError(f"context_stage.C must be > 0, got {self.C}")
 
-    def features(self, proba: np.ndarray, page: np.ndarray) -> np.ndarray:
-        """(n_lines, n_classes * (2 + 2 * shift + len(radii))) features from probabilities."""
+    def features(self, proba: np.ndarray, page: np.ndarray | PageRows) -> np.ndarray:
+        """(n_lines, n_classes * (2 + 2 * shift + len(radii))) features from probabilities;
+        page: the page number of each line, or their PageRows."""
+        rows = PageRows.of(page)
         confident = proba ** self.neighbour_power
         blocks = [proba, np.log(np.maximum(proba, _PROBA_FLOOR))]
-        blocks += [shift_rows(confident, offset, page) for offset in range(-self.shift, self.shift + 1) if offset]
-        blocks += [window_mean(confident, radius, page) for radius in self.radii]
+        blocks += [rows.shifted(confident, offset) for offset in range(-self.shift, self.shift + 1) if offset]
+        blocks += [rows.window_mean(confident, radius) for radius in self.radii]
         return np.hstack(blocks)
 
     def fit(self, proba: np.ndarray, page: np.ndarray, labels: np.ndarray, classes: Sequence[str],
@@ -92,7 +95,20 @@ class ContextStage(BaseEstimator):
                              f"the first stage {list(classes)}")
         return self
 
-    def predict_proba(self, proba: np.ndarray, page: np.ndarray) -> np.ndarray:
+    def predict_proba(self, proba: np.ndarray, page: np.ndarray | PageRows) -> np.ndarray:
+        """The classifier's predict_proba of the features, computed as LogisticRegression
+        computes it (a product with the transposed weights plus the intercepts, then its
+        softmax, or for two classes the logistic function), without its input validation
+        (0.3 ms a call), and the product page by page (page_rows), so that a page's
+        probabilities do not depend on the pages scored with it."""
         if not len(proba):
             return proba
-        return self.classifier_.predict_proba(self.features(proba, page))
+        from sklearn.utils.extmath import softmax  # imported with LogisticRegression anyway
+
+        rows = PageRows.of(page)
+        lr = self.classifier_
+        decision = rows.dot(self.features(proba, rows), lr.coef_.T) + lr.intercept_
+        if decision.shape[1] == 1:  # LogisticRegression._predict_proba_lr, binary
+            positive = expit(decision.reshape(-1))
+            return np.stack([1 - positive, positive], axis=1)
+        return softmax(decision, copy=False)

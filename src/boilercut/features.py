@@ -2,13 +2,15 @@
 
 The model's input is a line table: a pandas DataFrame with one row per line, columns
 "text" (the line) and "page" (an integer page number). Lines of a page are contiguous
-and in page order; `make_line_table` builds such a table from pages.
+and in page order; `make_line_table` builds such a table from pages. Scoring
+(scorer.LinearScorer) reads the same columns from a LineBatch, the table without pandas:
+building a DataFrame cost a third of a millisecond per call, a tenth of scoring a page.
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,6 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 
 from boilercut.line_shape import LINE_SHAPE_NAMES, MAX_WORDS, shape_matrix, word_counts
 from boilercut.normalise import line_head
+from boilercut.page_rows import PageRows
 
 HEAD_COLUMN = "head"  # Neighbours(column="head"): the first words of each line (normalise.line_head)
 
@@ -45,19 +48,49 @@ def _clip(line: str) -> str:
     return line if line.isascii() else _SURROGATE.sub("\ufffd", line)
 
 
-def make_line_table(pages: Sequence[Sequence[str]],
-                    whole_page: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+class LineBatch(NamedTuple):
+    """The columns of a line table, without the table."""
+    text: list[str]                        # every line as the features see it (_clip)
+    page: np.ndarray                       # its page number (int64), pages contiguous
+    whole_page: dict[str, np.ndarray] | None = None  # PAGE_COLUMNS of every row, or None
+
+
+def line_batch(pages: Sequence[Sequence[str]], whole_page: dict[str, np.ndarray] | None = None) -> LineBatch:
     """One row per line of every page, with its page number; whole_page: PAGE_COLUMNS for
     every row, when the pages are windows of longer pages (whole_page_columns)."""
     sizes = [len(p) for p in pages]
     text = [_clip(line) for page in pages for line in page]
     page = np.repeat(np.arange(len(pages), dtype=np.int64), sizes)
+    if whole_page is not None:
+        whole_page = {name: whole_page[name] for name in PAGE_COLUMNS}
+    return LineBatch(text, page, whole_page)
+
+
+def as_line_batch(table) -> LineBatch:
+    """A LineBatch of a line table (a DataFrame with the columns make_line_table gives it),
+    or the LineBatch itself."""
+    if isinstance(table, LineBatch):
+        return table
+    carried = None
+    if all(name in table for name in PAGE_COLUMNS):
+        carried = {name: np.asarray(table[name]) for name in PAGE_COLUMNS}
+    return LineBatch(table["text"].tolist(), np.asarray(table["page"]), carried)
+
+
+def make_line_table(pages: Sequence[Sequence[str]],
+                    whole_page: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """line_batch as a DataFrame, the input of the Pipeline's own transformers."""
+    return batch_table(line_batch(pages, whole_page))
+
+
+def batch_table(batch: LineBatch) -> pd.DataFrame:
+    """The line table of a LineBatch."""
     # Plain Python strings (object dtype), not pandas' default Arrow strings: every feature
     # part reads the column back as Python strings, and the round trip through Arrow cost
     # 0.06 s per 39,000 lines (a twentieth of all scoring time).
-    columns = {"text": pd.Series(text, dtype=object), "page": page}
-    if whole_page is not None:
-        columns.update((name, whole_page[name]) for name in PAGE_COLUMNS)
+    columns = {"text": pd.Series(batch.text, dtype=object), "page": batch.page}
+    if batch.whole_page is not None:
+        columns.update(batch.whole_page)
     return pd.DataFrame(columns)
 
 
@@ -143,17 +176,17 @@ class LineShape(TransformerMixin, BaseEstimator):
     def transform_with_words(self, X) -> tuple[np.ndarray, np.ndarray]:
         """(transform(X), the word count of each line of X["text"]), the counts being a
         by-product of the features that the callers of the model also need."""
-        texts = X["text"].tolist()
-        page = np.asarray(X["page"])
+        return self.batch_features(as_line_batch(X))
+
+    def batch_features(self, batch: LineBatch) -> tuple[np.ndarray, np.ndarray]:
+        """transform_with_words of a LineBatch."""
+        texts, page = batch.text, batch.page
         if not texts:
             return np.zeros((0, len(self.get_feature_names_out()))), np.zeros(0)
         line_shape, words = shape_matrix(texts)
         # What the whole page says about each line: the table's own pages, unless the table
         # is a window of a longer page and carries them (see PAGE_COLUMNS).
-        if all(name in X for name in PAGE_COLUMNS):
-            whole_page = {name: np.asarray(X[name]) for name in PAGE_COLUMNS}
-        else:
-            whole_page = page_columns(texts, page, words)
+        whole_page = batch.whole_page if batch.whole_page is not None else page_columns(texts, page, words)
         # Page-level marks: a title bar repeating its neighbour, and lines that recur on the
         # page (menus at top and bottom, the same headline in two lists).
         shape = np.column_stack([line_shape, _contains_neighbour(texts, page), whole_page["duplicate_in_page"]])
@@ -290,14 +323,7 @@ def shift_rows(feats, offset: int, page: np.ndarray):
     return feats[src] * valid[:, None]
 
 
-def window_mean(feats: np.ndarray, radius: int, page: np.ndarray) -> np.ndarray:
-    """Mean of rows i-radius..i+radius except row i itself, clipped to the page, by cumulative
-    sums; zeros for a line alone on its page. Leaving the line out matters: otherwise a lone
-    line's own features come back as its "context" and count twice."""
-    start, end = page_bounds(page)
-    idx = np.arange(len(page))
-    lo = np.maximum(idx - radius, start)
-    hi = np.minimum(idx + radius + 1, end)
-    csum = np.vstack([np.zeros((1, feats.shape[1])), np.cumsum(feats, axis=0)])
-    others = hi - lo - 1
-    return (csum[hi] - csum[lo] - feats) / np.maximum(others, 1)[:, None]
+def window_mean(feats: np.ndarray, radius: int, page: np.ndarray | PageRows) -> np.ndarray:
+    """Mean of rows i-radius..i+radius except row i itself, clipped to the page; zeros for a
+    line alone on its page (page_rows.PageRows.window_mean, which says why and how)."""
+    return PageRows.of(page).window_mean(feats, radius)

@@ -19,10 +19,11 @@ from sklearn.preprocessing import StandardScaler
 
 from boilercut.context_stage import ContextStage
 from boilercut.features import (HEAD_COLUMN, MAX_FEATURE_CHARS, ClipValues, LineShape, Neighbours,
-                                make_line_table, whole_page_columns)
+                                batch_table, line_batch, whole_page_columns)
 from boilercut.line_shape import word_counts
 from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text
 from boilercut.operating_points import BALANCED, OperatingPoints
+from boilercut.page_rows import PageRows
 from boilercut.scorer import LinearScorer
 
 _UNBUILT = object()  # LineModel._scorer before its first use
@@ -152,6 +153,8 @@ class LineModel:
     def _predict_pages(self, pages: Sequence[Sequence[str]], chunk_lines: int = CHUNK_LINES,
                        with_words: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """(predict_proba_pages, the word count of every line when with_words, else None)."""
+        if len(pages) == 1 and 0 < len(pages[0]) <= chunk_lines:  # one page (the line API): no chunking
+            return self._predict(pages, None, with_words)
         out, words = [np.zeros((0, len(self.labels)))], [np.zeros(0, dtype=np.int64)]
         batch, keep_rows, size = [], [], 0
         for piece, rows, whole_page in _pieces(pages, chunk_lines, self.context_reach()):
@@ -174,22 +177,27 @@ class LineModel:
             words.append(counts)
         return np.concatenate(out), (np.concatenate(words) if with_words else None)
 
-    def _predict(self, batch: list[Sequence[str]], keep_rows: list[np.ndarray],
+    def _predict(self, batch: list[Sequence[str]], keep_rows: list[np.ndarray] | None,
                  with_words: bool = False, whole_page: dict | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-        table = make_line_table(batch, whole_page)
+        """Probabilities (and word counts) of the rows keep_rows (None: all) of the lines of
+        the pages of batch, scored as one table."""
+        lines = line_batch(batch, whole_page)
+        rows = PageRows(lines.page)
         scorer = self._linear_scorer()
         if scorer:
-            proba, words = scorer.predict_proba_and_words(table)
+            proba, words = scorer.predict_proba_and_words(lines, rows)
         else:
-            proba, words = self.pipeline.predict_proba(table), None
+            proba, words = self.pipeline.predict_proba(batch_table(lines)), None
         if self.context_stage is not None:
-            proba = self.context_stage.predict_proba(proba, np.asarray(table["page"]))
+            proba = self.context_stage.predict_proba(proba, rows)
         if self.long_line_words is not None or with_words:
             words = _words_of_lines([line for piece in batch for line in piece], words)
         if self.long_line_words is not None:
             proba = self._keep_long_lines(proba, words)
-        rows = np.concatenate(keep_rows)
-        return proba[rows], (words[rows] if with_words else None)
+        if keep_rows is None:
+            return proba, (words if with_words else None)
+        kept = np.concatenate(keep_rows)
+        return proba[kept], (words[kept] if with_words else None)
 
     def _keep_long_lines(self, proba: np.ndarray, words: np.ndarray) -> np.ndarray:
         """Move the probability of lines of long_line_words words or more onto the keep
