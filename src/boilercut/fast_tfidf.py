@@ -310,13 +310,10 @@ class _KeyTable:
         reach read at once: one gather instead of a round per slot. A round costs a few
         numpy calls whatever the number of queries, and the misses of a page's n-grams
         took a dozen rounds (0.1 ms a page)."""
-        probes = np.minimum(slot[:, None] + np.arange(1, self.reach + 2), len(self.keys) - 1)
-        found = self.keys[probes]
-        hit = found == queries[:, None]
-        # A query ends at its key or at the first empty slot, whichever comes first.
-        end = np.argmax(hit | (found == self.empty), axis=1)
-        rows = np.arange(len(queries))
-        return np.where(hit[rows, end], self.values[probes[rows, end]], -1).astype(np.int32)
+        probes = np.minimum(slot[:, None] + np.arange(1, self.reach + 1), len(self.keys) - 1)
+        # A key is found in at most one slot, and only a key is found (the value of an
+        # empty slot is -1 anyway): the largest value of a query's matching slots is its own.
+        return np.where(self.keys[probes] == queries[:, None], self.values[probes], -1).max(axis=1, initial=-1)
 
 
 class _WordCounts:

@@ -185,8 +185,12 @@ class LineShape(TransformerMixin, BaseEstimator):
             return np.zeros((0, len(self.get_feature_names_out()))), np.zeros(0)
         line_shape, words = shape_matrix(texts)
         # What the whole page says about each line: the table's own pages, unless the table
-        # is a window of a longer page and carries them (see PAGE_COLUMNS).
-        whole_page = batch.whole_page if batch.whole_page is not None else page_columns(texts, page, words)
+        # is a window of a longer page and carries them (see PAGE_COLUMNS). Without position
+        # features that is only the duplicate mark.
+        whole_page = batch.whole_page
+        if whole_page is None:
+            whole_page = (page_columns(texts, page, words) if self.position
+                          else {"duplicate_in_page": _duplicates_in_page(texts, page)})
         # Page-level marks: a title bar repeating its neighbour, and lines that recur on the
         # page (menus at top and bottom, the same headline in two lists).
         shape = np.column_stack([line_shape, _contains_neighbour(texts, page), whole_page["duplicate_in_page"]])

@@ -137,8 +137,9 @@ class _Batch:
         self.starts = np.concatenate(([0], np.cumsum(self.lengths + 1)[:-1])).astype(np.int64)
         self.ends = self.starts + self.lengths
         self.head_ends = self.starts + np.minimum(self.lengths, HEAD_CHARS)
-        text = "\n".join(stripped)
+        self.text = text = "\n".join(stripped)
         self.codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        self._bounds: dict[bool, np.ndarray] = {}
         if marks:  # class bits and mark bits (uint16)
             self.classes = np.take(_bmp_marks_table(), self.codes, mode="clip")
             if len(self.codes) and self.codes.max() > 0xFFFF:
@@ -158,21 +159,28 @@ class _Batch:
         # cumulative sum and two gathers (measured on 2,000-line batches). The padding lets
         # the last line end at the end of the codes; reduceat gives a[start] for an empty
         # segment instead of 0, hence the where.
-        bounds = np.empty(2 * len(ends), dtype=np.intp)
-        bounds[0::2], bounds[1::2] = self.starts, ends
+        bounds = self.bounds(head)
         values = mask.view(np.uint8) if mask.dtype == bool else mask
         padded = np.concatenate((values, np.zeros(1, dtype=values.dtype)))
         count_type = np.int32 if len(mask) < 2 ** 31 else np.int64
         counts = np.add.reduceat(padded, bounds, dtype=count_type)[0::2]
         return np.where(ends > self.starts, counts, 0).astype(count_type, copy=False)
 
+    def bounds(self, head: bool = False) -> np.ndarray:
+        """start, end, start, end, ... of every line (or of its head), built once."""
+        if head not in self._bounds:
+            bounds = np.empty(2 * len(self.starts), dtype=np.intp)
+            bounds[0::2], bounds[1::2] = self.starts, self.head_ends if head else self.ends
+            self._bounds[head] = bounds
+        return self._bounds[head]
+
     def count_at(self, positions: np.ndarray, head: bool = False) -> np.ndarray:
         """Per line, how many of the (sorted) positions fall inside it (or inside its
         head): two binary searches per line instead of a pass over the batch, for masks
         set at few positions."""
-        bounds = np.empty(2 * len(self.starts), dtype=np.intp)
-        bounds[0::2], bounds[1::2] = self.starts, self.head_ends if head else self.ends
-        return np.diff(np.searchsorted(positions, bounds))[0::2]
+        if not len(positions):  # most marks are absent from a page: no searches
+            return np.zeros(len(self.starts), dtype=np.intp)
+        return np.diff(np.searchsorted(positions, self.bounds(head)))[0::2]
 
     def words(self, space: np.ndarray, cjk: np.ndarray) -> np.ndarray:
         """lines.count_words of every line: runs of characters that are neither space nor
@@ -218,6 +226,12 @@ class _Batch:
     def last(self, default: int = 32) -> np.ndarray:
         return np.where(self.lengths > 0, self.codes[np.maximum(self.ends - 1, 0)], default) \
             if len(self.codes) else np.full(len(self.lengths), default)
+
+
+_NOWHERE = np.zeros(0, dtype=np.intp)  # the positions of a literal that does not occur
+_TERMINAL_CODES = np.array([ord(c) for c in TERMINAL], dtype=np.uint32)
+# Code points are below 2^21: (first << 21 | second) names a line's first two characters.
+_BULLET_PAIRS = np.array([ord(b[0]) << 21 | ord(b[1]) for b in BULLETS], dtype=np.int64)
 
 
 def word_counts(lines: list[str]) -> np.ndarray:
@@ -346,6 +360,10 @@ def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     first_codes = codes[candidates]
 
     def at(literal: str) -> np.ndarray:
+        # str's own search tells first whether the literal occurs at all (most are absent
+        # from a page; a dozen numpy calls each otherwise).
+        if literal not in b.text:
+            return _NOWHERE
         return _at_among(codes, candidates, first_codes, literal)
 
     def head_has(positions: list[np.ndarray]) -> np.ndarray:
@@ -392,23 +410,22 @@ def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     spaced_marks = inner[(codes[inner] != ord("|")) & ((classes[inner - 1] & classes[inner + 1] & SPACE) != 0)]
     in_python = rows & (b.count_at(spaced_marks) > 0)
     pipe_rows = np.flatnonzero(rows & ~in_python)
-    longest[pipe_rows], n_segments[pipe_rows] = _pipe_segments(b, pipe_rows, begins, cjk_at, pipes)
+    if len(pipe_rows):
+        longest[pipe_rows], n_segments[pipe_rows] = _pipe_segments(b, pipe_rows, begins, cjk_at, pipes)
     in_python = np.flatnonzero(in_python)
     segment_words = [_segment_words(stripped[i]) for i in in_python.tolist()]
     longest[in_python] = [max(words, default=0) for words in segment_words]
     n_segments[in_python] = [len(words) for words in segment_words]
 
-    starts_bullet = np.zeros(n, dtype=bool)
     second = np.where(b.lengths > 1, codes[np.minimum(b.starts + 1, max(len(codes) - 1, 0))], 0) if len(codes) else first
-    for bullet in BULLETS:
-        starts_bullet |= (first == ord(bullet[0])) & (second == ord(bullet[1]))
+    # The first two characters of each line as one number, compared with every bullet's.
+    starts_bullet = ((first.astype(np.int64) << 21 | second)[:, None] == _BULLET_PAIRS).any(axis=1)
     first_classes = char_classes(first.astype(np.uint32))
     last_classes = char_classes(last.astype(np.uint32))
-    terminal = np.array([ord(c) for c in TERMINAL], dtype=np.uint32)
 
     features = np.column_stack([
         np.log1p(np.minimum(n_chars, MAX_CHARS)), np.log1p(np.minimum(n_words, MAX_WORDS)),
-        np.isin(last, terminal), last == ord(":"), (last_classes & DIGIT) != 0,
+        (last[:, None] == _TERMINAL_CODES).any(axis=1), last == ord(":"), (last_classes & DIGIT) != 0,
         starts_bullet, numbered, ((first_classes & UPPER) != 0) & (n_chars > 0),
         digits_in_head / head_div,
         b.sums(upper, head=True) / letters,

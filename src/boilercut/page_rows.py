@@ -58,9 +58,9 @@ class PageRows:
         values; features.shift_rows, the same numbers)."""
         if offset not in self._shifts:
             n = len(self.page)
-            src = np.arange(n) + offset
+            src = np.arange(offset, n + offset)
             valid = (src >= 0) & (src < n)
-            src = np.clip(src, 0, max(n - 1, 0))
+            src = np.minimum(np.maximum(src, 0), max(n - 1, 0))  # np.clip, without its checks
             if n:
                 valid &= self.page[src] == self.page
             self._shifts[offset] = src, valid[:, None]
