@@ -27,14 +27,12 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
+from boilercut.context_features import PROBA_FLOOR as _PROBA_FLOOR  # noqa: F401  (its old name here)
+from boilercut.context_features import context_features, stage_proba
 from boilercut.page_rows import PageRows
-
-# Probabilities are floored before the log, so a certain first stage gives a finite feature.
-_PROBA_FLOOR = 1e-4
 
 
 class ContextStage(BaseEstimator):
@@ -71,13 +69,8 @@ class ContextStage(BaseEstimator):
 
     def features(self, proba: np.ndarray, page: np.ndarray | PageRows) -> np.ndarray:
         """(n_lines, n_classes * (2 + 2 * shift + len(radii))) features from probabilities;
-        page: the page number of each line, or their PageRows."""
-        rows = PageRows.of(page)
-        confident = proba ** self.neighbour_power
-        blocks = [proba, np.log(np.maximum(proba, _PROBA_FLOOR))]
-        blocks += [rows.shifted(confident, offset) for offset in range(-self.shift, self.shift + 1) if offset]
-        blocks += [rows.window_mean(confident, radius) for radius in self.radii]
-        return np.hstack(blocks)
+        page: the page number of each line, or their PageRows (context_features.py)."""
+        return context_features(proba, PageRows.of(page), self.shift, self.radii, self.neighbour_power)
 
     def fit(self, proba: np.ndarray, page: np.ndarray, labels: np.ndarray, classes: Sequence[str],
             sample_weight: np.ndarray | None = None) -> "ContextStage":
@@ -96,19 +89,8 @@ class ContextStage(BaseEstimator):
         return self
 
     def predict_proba(self, proba: np.ndarray, page: np.ndarray | PageRows) -> np.ndarray:
-        """The classifier's predict_proba of the features, computed as LogisticRegression
-        computes it (a product with the transposed weights plus the intercepts, then its
-        softmax, or for two classes the logistic function), without its input validation
-        (0.3 ms a call), and the product page by page (page_rows), so that a page's
-        probabilities do not depend on the pages scored with it."""
-        if not len(proba):
-            return proba
-        from sklearn.utils.extmath import softmax  # imported with LogisticRegression anyway
-
-        rows = PageRows.of(page)
-        lr = self.classifier_
-        decision = rows.dot(self.features(proba, rows), lr.coef_.T) + lr.intercept_
-        if decision.shape[1] == 1:  # LogisticRegression._predict_proba_lr, binary
-            positive = expit(decision.reshape(-1))
-            return np.stack([1 - positive, positive], axis=1)
-        return softmax(decision, copy=False)
+        """The classifier's predict_proba of the features, computed from its fitted numbers as
+        LogisticRegression computes it (logistic.py), without its input validation (0.3 ms a
+        call), and page by page, so that a page's probabilities do not depend on the pages
+        scored with it."""
+        return stage_proba(self, proba, PageRows.of(page))
