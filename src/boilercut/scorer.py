@@ -13,12 +13,13 @@ The parts' features come from fast_tfidf where it reproduces the vectorizer exac
 from the transformers themselves otherwise. A Pipeline of any other structure gets no
 LinearScorer (from_pipeline returns None) and is scored by scikit-learn.
 
-The scorer reads a features.LineBatch (plain lists and arrays, no DataFrame), and what it
-can take from the fitted steps once (the scaler's means and scales, the clip limit) it
+The scorer reads a page_lines.LineBatch (plain lists and arrays, no DataFrame), and what
+it can take from the fitted steps once (the scaler's means and scales, the clip limit) it
 takes when it is built, not on every call: on a page of 24 lines, the fixed cost of the
 calls (pandas, scikit-learn's input validation) was most of the time. Dense products and
 window means go page by page (page_rows.PageRows), so a page scores the same alone and in
-a batch.
+a batch. It reads only the fitted steps' attributes, which the stand-ins of a model file
+(stored.py) have as well: scoring a model file's Pipeline imports no scikit-learn.
 """
 from __future__ import annotations
 
@@ -27,16 +28,31 @@ from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit, softmax
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from boilercut.fast_tfidf import fast_transform
-from boilercut.features import (HEAD_COLUMN, ClipValues, LineBatch, LineShape, Neighbours, as_line_batch,
-                                batch_table)
+from boilercut.logistic import softmax_rows, two_class_proba
 from boilercut.normalise import line_head
+from boilercut.page_lines import HEAD_COLUMN, LineBatch, as_line_batch, shape_features
 from boilercut.page_rows import PageRows
+from boilercut.stored import class_name, is_a, materialize
+
+PIPELINE = "sklearn.pipeline.Pipeline"
+FEATURE_UNION = "sklearn.pipeline.FeatureUnion"
+LOGISTIC_REGRESSION = "sklearn.linear_model._logistic.LogisticRegression"
+STANDARD_SCALER = "sklearn.preprocessing._data.StandardScaler"
+NEIGHBOURS = "boilercut.features.Neighbours"
+LINE_SHAPE = "boilercut.features.LineShape"
+CLIP_VALUES = "boilercut.features.ClipValues"
+
+
+def pipeline_steps(pipeline) -> list:
+    """The estimators of a Pipeline (or of its stand-in), in order."""
+    return [step for _, step in pipeline.steps]
+
+
+def neighbour_offsets(part) -> list[int]:
+    """The neighbour offsets of a Neighbours part (Neighbours._offsets)."""
+    return [o for o in range(-part.window, part.window + 1) if o != 0]
 
 
 @dataclass
@@ -58,20 +74,23 @@ class LinearScorer:
         self.n_classes = n_classes
 
     @classmethod
-    def from_pipeline(cls, pipeline: Pipeline) -> "LinearScorer | None":
-        steps = list(pipeline.named_steps.values())
-        if len(steps) != 2 or not isinstance(steps[0], FeatureUnion) \
-                or type(steps[1]) is not LogisticRegression:
+    def from_pipeline(cls, pipeline) -> "LinearScorer | None":
+        """The scorer of a fitted Pipeline (or of its stand-in), None for a Pipeline of any
+        other structure."""
+        if not is_a(pipeline, PIPELINE):
+            return None
+        steps = pipeline_steps(pipeline)
+        if len(steps) != 2 or not is_a(steps[0], FEATURE_UNION) or class_name(steps[1]) != LOGISTIC_REGRESSION:
             return None
         union, classifier = steps
         coef = classifier.coef_  # (1 for two classes, else n_classes) x n_features
         weights = union.transformer_weights or {}
         parts, start = [], 0
         for name, part in union.transformer_list:
-            if not isinstance(part, Neighbours) or not hasattr(part, "transformer_"):
+            if not is_a(part, NEIGHBOURS) or not hasattr(part, "transformer_"):
                 return None
             width = _width(part.transformer_)
-            offsets = part._offsets()
+            offsets = neighbour_offsets(part)
             blocks = 1 + len(offsets) + (1 if part.smooth else 0)
             block_weights = coef[:, start:start + width * blocks] * weights.get(name, 1.0)
             start += width * blocks
@@ -110,19 +129,26 @@ class LinearScorer:
         """(predict_proba(table), word counts as decision_and_words gives them)."""
         decision, words = self.decision_and_words(table, rows)
         if self.n_classes == 2:  # LogisticRegression's binary case: one logit column
-            positive = expit(decision[:, 0])
-            return np.column_stack([1 - positive, positive]), words
-        return softmax(decision, axis=1), words
+            return two_class_proba(decision[:, 0]), words
+        return softmax_rows(decision), words
 
 
 def _width(transformer) -> int:
     """Number of features a fitted transformer gives. A vectorizer's is the size of its
     vocabulary: its get_feature_names_out sorts the vocabulary (35 ms of start-up)."""
     vocabulary = getattr(transformer, "vocabulary_", None)
-    return len(vocabulary) if vocabulary is not None else len(transformer.get_feature_names_out())
+    if vocabulary is not None:
+        return len(vocabulary)
+    if is_a(transformer, PIPELINE):
+        return _width(pipeline_steps(transformer)[-1])
+    if class_name(transformer) == LINE_SHAPE:
+        return transformer.n_features_out_
+    if class_name(transformer) in (STANDARD_SCALER, CLIP_VALUES):
+        return transformer.n_features_in_
+    return len(materialize(transformer).get_feature_names_out())
 
 
-def _feature_function(part: Neighbours) -> Callable[[LineBatch], tuple[object, np.ndarray | None]]:
+def _feature_function(part) -> Callable[[LineBatch], tuple[object, np.ndarray | None]]:
     """The features of one Neighbours part for a LineBatch, before any neighbour shifting,
     and the word count of each line when the part counts words anyway (LineShape)."""
     inner = part.transformer_
@@ -131,23 +157,27 @@ def _feature_function(part: Neighbours) -> Callable[[LineBatch], tuple[object, n
         return lambda batch: (fast([line_head(line) for line in batch.text]), None)
     if fast is not None:
         return lambda batch: (fast(batch.text), None)
-    if part.column is None:
-        steps = inner.steps if isinstance(inner, Pipeline) else [("", inner)]
-        if isinstance(steps[0][1], LineShape):
-            # The model's shape part: LineShape then a scaler. Its word counts are the ones
-            # the callers of the model need for the long-line guard and for statistics:
-            # counting them again cost 0.07 s per 39,000 lines of dev-fineweb, 7% of cleaning.
-            shape = steps[0][1]
-            rest = _standardise([step for _, step in steps[1:]])
-            if rest is None:  # other steps after LineShape: scikit-learn applies them
-                rest = inner[1:].transform if len(steps) > 1 else (lambda features: features)
+    steps = pipeline_steps(inner) if is_a(inner, PIPELINE) else [inner]
+    if part.column is None and class_name(steps[0]) == LINE_SHAPE:
+        # The model's shape part: LineShape then a scaler. Its word counts are the ones
+        # the callers of the model need for the long-line guard and for statistics:
+        # counting them again cost 0.07 s per 39,000 lines of dev-fineweb, 7% of cleaning.
+        position = steps[0].position
+        rest = _standardise(steps[1:])
+        if rest is None:  # other steps after LineShape: scikit-learn applies them
+            rest = materialize(inner)[1:].transform if len(steps) > 1 else (lambda features: features)
 
-            def shape_features(batch):
-                features, words = shape.batch_features(batch)
-                return rest(features), words
-            return shape_features
-        return lambda batch: (inner.transform(batch_table(batch)), None)
-    return lambda batch: (inner.transform(batch_table(batch)[part.column]), None)
+        def shape_part(batch):
+            features, words = shape_features(batch, position)
+            return rest(features), words
+        return shape_part
+    # Any other part: its fitted transformer, which scikit-learn applies to a DataFrame.
+    from boilercut.features import batch_table
+
+    real = materialize(inner)
+    if part.column is None:
+        return lambda batch: (real.transform(batch_table(batch)), None)
+    return lambda batch: (real.transform(batch_table(batch)[part.column]), None)
 
 
 def _standardise(steps: list) -> Callable[[np.ndarray], np.ndarray] | None:
@@ -155,8 +185,8 @@ def _standardise(steps: list) -> Callable[[np.ndarray], np.ndarray] | None:
     them (the same operations in the same order: a copy, minus the means, divided by the
     scales, clipped), without their input validation: 0.4 ms per call, more than the
     arithmetic on a page. None for any other steps."""
-    if not 1 <= len(steps) <= 2 or type(steps[0]) is not StandardScaler \
-            or (len(steps) == 2 and type(steps[1]) is not ClipValues):
+    names = [class_name(step) for step in steps]
+    if names not in ([STANDARD_SCALER], [STANDARD_SCALER, CLIP_VALUES]):
         return None
     scaler = steps[0]
     mean = scaler.mean_ if scaler.with_mean else None
@@ -171,4 +201,3 @@ def _standardise(steps: list) -> Callable[[np.ndarray], np.ndarray] | None:
             x /= scale.astype(x.dtype)
         return x if limit is None else np.clip(x, -limit, limit)
     return standardise
-
