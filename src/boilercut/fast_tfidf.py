@@ -308,15 +308,15 @@ class _KeyTable:
             pending = pending[more]
             slot[pending] = next_slot[more]
         if len(pending):
-            values[pending] = self._probe_all(queries[pending], slot[pending])
+            values[pending] = self._probe_all(queries[pending], slot[pending] + 1)
         return values
 
-    def _probe_all(self, queries: np.ndarray, slot: np.ndarray) -> np.ndarray:
-        """get() for queries whose search continues after `slot`, every slot up to the
+    def _probe_all(self, queries: np.ndarray, first: np.ndarray) -> np.ndarray:
+        """get() for queries whose search goes on from slot `first`, every slot up to the
         reach read at once: one gather instead of a round per slot. A round costs a few
         numpy calls whatever the number of queries, and the misses of a page's n-grams
         took a dozen rounds (0.1 ms a page)."""
-        probes = np.minimum(slot[:, None] + np.arange(1, self.reach + 1), len(self.keys) - 1)
+        probes = np.minimum(first[:, None] + np.arange(self.reach + 1), len(self.keys) - 1)
         # A key is found in at most one slot, and only a key is found (the value of an
         # empty slot is -1 anyway): the largest value of a query's matching slots is its own.
         return np.where(self.keys[probes] == queries[:, None], self.values[probes], -1).max(axis=1, initial=-1)
