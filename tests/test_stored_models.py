@@ -109,3 +109,15 @@ def test_row_normalisation_is_scikit_learns_bit_for_bit(dtype):
         assert matrix.data.dtype == expected.data.dtype
         assert np.array_equal(matrix.data, expected.data, equal_nan=True)
 
+
+
+def test_a_loaded_model_pickles_with_its_real_objects(model_path):  # noqa: F811
+    """As multiprocessing and datasets' map workers pickle it: stand-ins go as the real
+    objects, the scorer is built again on first use."""
+    import pickle
+
+    model = load_model(model_path)
+    scores = score_lines(LINES, model=model)
+    copy = pickle.loads(pickle.dumps(model))
+    assert type(copy._stored("pipeline")).__name__ == "Pipeline"
+    assert score_lines(LINES, model=copy) == scores

@@ -166,6 +166,18 @@ class LineModel:
         """The pipeline or context stage as held: real objects, or stand-ins."""
         return type(self).__dict__[name].stored_value(self)
 
+    def __getstate__(self) -> dict:
+        """Pickled (multiprocessing, datasets' map workers) with the real Pipeline and
+        context stage, and without the scorer, which is built again on first use."""
+        state = dict(self.__dict__)
+        state["_pipeline_value"], state["_context_stage_value"] = self.pipeline, self.context_stage
+        del state["_scorer"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._scorer = _UNBUILT
+
     @property
     def labels(self) -> list[str]:
         return [str(c) for c in pipeline_classes(self._stored("pipeline"))]
@@ -230,7 +242,7 @@ class LineModel:
         """Probabilities (and word counts) of the rows keep_rows (None: all) of the lines of
         the pages of batch, scored as one table."""
         lines = line_batch(batch, whole_page)
-        rows = PageRows(lines.page)
+        rows = PageRows.one_page(len(lines.page)) if len(batch) == 1 else PageRows(lines.page)
         scorer = self._linear_scorer()
         if scorer:
             proba, words = scorer.predict_proba_and_words(lines, rows)

@@ -11,10 +11,14 @@ transposed weights through size-dependent gemm paths). Here both are computed pa
 page, exactly as scoring the page alone computes them; the other row operations (shifts)
 take one row at a time anyway.
 
-A PageRows is built once per batch; the shifts of every offset keep their index arrays,
-which the word, shape and context parts of the model all reuse.
+A PageRows is built once per batch; the shifts of every offset and the windows of every
+radius keep their index arrays, which the word, shape and context parts of the model all
+reuse. Those of a single page depend only on its length: one_page() keeps them for the
+line API, which scores one page per call (building them cost 0.1 ms a call).
 """
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 
@@ -30,12 +34,20 @@ class PageRows:
         # Page k holds rows bounds[k]:bounds[k + 1].
         self.bounds = np.concatenate(([0], change, [n])) if n else np.zeros(1, dtype=np.int64)
         self._shifts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._windows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def of(cls, page) -> "PageRows":
         """page as a PageRows: itself if it is one, else built from the page numbers."""
         return page if isinstance(page, PageRows) else cls(page)
+
+    @staticmethod
+    @lru_cache(maxsize=512)
+    def one_page(n: int) -> "PageRows":
+        """The PageRows of a single page of n lines, kept for the next page of that length.
+        (Shared between calls and threads: its arrays are only ever read.)"""
+        return PageRows(np.zeros(n, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.page)
@@ -74,10 +86,7 @@ class PageRows:
 
         By running sums that restart at every page (a zero row, then the page's cumulative
         sum), each page's means are the ones the page alone gives."""
-        start, end, index = self.row_pages()
-        rows = np.arange(len(self.page))
-        lo = np.maximum(rows - radius, start)
-        hi = np.minimum(rows + radius + 1, end)
+        lo, hi, divisor = self._window(radius)
         if self.n_pages <= 1:
             csum = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
         else:
@@ -87,9 +96,21 @@ class PageRows:
             for k, (a, b) in enumerate(zip(self.bounds[:-1].tolist(), self.bounds[1:].tolist())):
                 np.cumsum(values[a:b], axis=0, out=csum[a + k + 1:b + k + 1])
             csum = csum.astype(np.result_type(values.dtype, np.float64), copy=False)  # as vstack above
-            lo, hi = lo + index, hi + index
-        others = hi - lo - 1
-        return (csum[hi] - csum[lo] - values) / np.maximum(others, 1)[:, None]
+        return (csum[hi] - csum[lo] - values) / divisor
+
+    def _window(self, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For window_mean: the rows of the running sums that bound each row's window, and
+        the number of other rows in it (at least 1), as a column."""
+        if radius not in self._windows:
+            start, end, index = self.row_pages()
+            rows = np.arange(len(self.page))
+            lo = np.maximum(rows - radius, start)
+            hi = np.minimum(rows + radius + 1, end)
+            divisor = np.maximum(hi - lo - 1, 1)[:, None]
+            if self.n_pages > 1:  # page k's sums are k rows further down (window_mean)
+                lo, hi = lo + index, hi + index
+            self._windows[radius] = lo, hi, divisor
+        return self._windows[radius]
 
     def dot(self, values: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """values @ weights (dense), one page at a time: the products of the page alone."""

@@ -64,6 +64,10 @@ class Stored:
     def __repr__(self) -> str:
         return f"<stored {self.stored_class}>"
 
+    def __reduce_ex__(self, protocol):
+        # Pickled again (a worker process, a copy), a stand-in becomes the real object.
+        return materialize(self).__reduce_ex__(protocol)
+
 
 class StoredFunction:
     """A stand-in for a global function of a module of the project (the vectorizers'
@@ -80,6 +84,9 @@ class StoredFunction:
 
     def __repr__(self) -> str:
         return f"<stored {self.stored_class}>"
+
+    def __reduce__(self):
+        return _real_global, (self.stored_class,)  # pickled again: the real function
 
 
 _NO_STATE = object()
