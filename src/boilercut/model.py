@@ -196,7 +196,9 @@ class LineModel:
             if is_a(part, NEIGHBOURS):
                 reach = max(reach, part.window, part.smooth)
         stage = self._stored("context_stage")
-        return reach + (max([stage.shift, *stage.radii]) if stage is not None else 0)
+        if stage is None:
+            return reach
+        return reach + (max([stage.shift, *stage.radii]) if isinstance(stage, Stored) else stage.reach)
 
     def predict_proba_pages(self, pages: Sequence[Sequence[str]],
                             chunk_lines: int = CHUNK_LINES) -> np.ndarray:

@@ -107,10 +107,6 @@ class _ArrayReader:
         return self.stream
 
 
-def _refuse_build_on_class(cls, name):
-    raise RefusedGlobal(f"set the attributes of '{name}'")
-
-
 class _StoredUnpickler(pickle.Unpickler):
     """pickle's C unpickler, with ALLOWED_GLOBALS only, as stand-ins where they are the
     project's or scikit-learn's."""
