@@ -6,7 +6,7 @@ a real ContextStage and for its stand-in (stored.py) alike.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -38,13 +38,13 @@ class PageRows:
         self._rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
-    def of(cls, page) -> "PageRows":
+    def of(cls, page) -> PageRows:
         """page as a PageRows: itself if it is one, else built from the page numbers."""
         return page if isinstance(page, PageRows) else cls(page)
 
     @staticmethod
     @lru_cache(maxsize=512)
-    def one_page(n: int) -> "PageRows":
+    def one_page(n: int) -> PageRows:
         """The PageRows of a single page of n lines, kept for the next page of that length.
         (Shared between calls and threads: its arrays are only ever read.)"""
         return PageRows(np.zeros(n, dtype=np.int64))
