@@ -207,6 +207,21 @@ def test_key_table_is_a_dict_on_random_keys():
     expected = dict(zip(keys.tolist(), values.tolist()))
     assert table.get(queries).tolist() == [expected.get(q, -1) for q in queries.tolist()]
 
+@pytest.mark.parametrize("one_shot_probes", [0, 64, 1 << 16], ids=["rounds-only", "rounds-then-at-once", "at-once"])
+def test_key_table_finds_the_same_by_rounds_and_at_once(monkeypatch, one_shot_probes):
+    """Large batches probe slot by slot until few queries are left, pages read every slot
+    within reach at once: both give every key's value and -1 for anything else."""
+    rng = np.random.default_rng(2)
+    keys = np.unique(rng.integers(0, 2 ** 64, 3000, dtype=np.uint64, endpoint=False))
+    keys = np.concatenate([keys, np.array(_same_home_keys(15, 9, 12), dtype=np.uint64)])  # a long run
+    values = rng.permutation(len(keys)).astype(np.int32)
+    table = fast_tfidf._KeyTable(keys, values)
+    monkeypatch.setattr(fast_tfidf, "_ONE_SHOT_PROBES", one_shot_probes)
+    queries = np.concatenate([keys, rng.integers(0, 2 ** 64, 3000, dtype=np.uint64, endpoint=False), keys + np.uint64(1)])
+    expected = dict(zip(keys.tolist(), values.tolist()))
+    assert table.get(queries).tolist() == [expected.get(q, -1) for q in queries.tolist()]
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["Breaking news: the council met today", " Home > Breaking news: the "
                                            "council met today ", "x" * 19, " " + "x" * 19 + "yyyy ", ""]),

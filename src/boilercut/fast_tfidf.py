@@ -5,7 +5,7 @@ a dict: about 500 ns per n-gram, two thirds of boilercut's scoring time. Here th
 lower-cased once and the rest is numpy on its code points: digits become "0", n-grams
 become integer keys (character n-grams packed into 64 bits, word tokens hashed, word
 bigrams from the ids of their two tokens), and keys are looked up in a hash table in
-one call (a pandas Index for words, a _KeyTable for character n-grams). The counts
+one call (a _KeyTable, an open-addressing hash table in numpy). The counts
 matrix is the same as the vectorizer's; its own TfidfTransformer then turns counts into
 TF-IDF, so the result is the same matrix.
 
@@ -15,11 +15,11 @@ other configuration, where the caller keeps using vectorizer.transform.
 """
 from __future__ import annotations
 
+import operator
 from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 try:  # scipy's C conversion routines, which its own sparse matrix classes call
@@ -32,6 +32,7 @@ if not all(hasattr(_sparsetools, name) for name in ("coo_tocsr", "csr_tocsc", "c
 
 from boilercut.line_shape import DECIMAL, SPACE, WORD, char_classes
 from boilercut.normalise import CHAR_FEATURE_CHARS, WORD_TOKEN_PATTERN, normalise_head, normalise_text
+from boilercut.stored import class_name, materialize, same_function
 
 _NEWLINE = ord("\n")  # between the lines of a batch
 # Bits per character in a char n-gram key: 4 characters x 16 bits fill a uint64.
@@ -186,7 +187,14 @@ def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int)
     The passes are scipy's own C routines, called directly: through the matrix classes
     each step also validated and converted its arrays (int64 -> int32 copies, max() scans,
     a sortedness check). On dev-fineweb that saves 0.04 s of CPU for the character n-grams
-    and 0.015 s for the words."""
+    and 0.015 s for the words.
+
+    Both passes cost time in proportion to the number of columns too (a pointer per column),
+    which for a page of a few dozen lines is most of the work: 0.37 ms for the character
+    n-grams of a 24-line page. A batch with fewer entries than half the columns sorts its
+    entries instead (0.13 ms), which gives the same matrix."""
+    if 2 * len(rows) < n_cols:
+        return _sorted_counts_matrix(rows, cols, n_rows, n_cols)
     if _sparsetools is None:
         counts = sp.csc_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
                                shape=(n_rows, n_cols), dtype=np.float32).tocsr()
@@ -206,8 +214,27 @@ def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int)
     return counts
 
 
+def _sorted_counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
+    """_counts_matrix by sorting the entries: each distinct (row, column) once, in row-major
+    order, with its count."""
+    index = np.int32 if max(len(rows), n_rows, n_cols) < 2 ** 31 - 1 else np.int64
+    keys, counts = np.unique(np.asarray(rows, dtype=np.int64) * n_cols + cols, return_counts=True)
+    row_of = keys // n_cols
+    indptr = np.zeros(n_rows + 1, dtype=index)
+    np.cumsum(np.bincount(row_of, minlength=n_rows), out=indptr[1:])
+    matrix = sp.csr_matrix((counts.astype(np.float32), (keys - row_of * n_cols).astype(index), indptr),
+                           shape=(n_rows, n_cols), copy=False)
+    matrix.has_canonical_format = True  # sorted, no duplicates: as np.unique leaves them
+    return matrix
+
+
 # An odd multiplier for Fibonacci hashing: the top bits of key * multiplier pick a slot.
 _SLOT_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+
+# _KeyTable.get reads the remaining slots of all pending queries at once when that is at
+# most this many slots; more pending queries (large batches) probe one slot per round.
+_ONE_SHOT_PROBES = 1 << 16
 
 
 class _KeyTable:
@@ -224,16 +251,22 @@ class _KeyTable:
     3-grams of dev-fineweb, 92% of the 4-grams), so most queries end in the first round.
     There it costs 0.052 s of CPU per pass over dev-fineweb where pandas' Index.get_indexer
     took 0.062 s, and it returns the columns themselves, not positions to look them up
-    at. The word tokens and bigrams (85% and 40% found) measured no faster than with
-    get_indexer, and keep it. At load <= 1/2 (two slots per key or more) the tables of
-    the model's 16,700 3-grams and 33,000 4-grams take 2.4 MB, built in 2.3 ms; 4 or 8 slots
-    per key measured no faster."""
+    at. With 4 slots per key (load <= 1/4) the tables of the default model's 31,600
+    3-grams and 60,200 4-grams take 4.7 MB; a page's lookup took 0.12 ms instead of 0.2 ms
+    at 2 slots per key (fewer queries find their home slot taken and go on probing), and 8
+    slots per key measured no faster.
 
-    def __init__(self, keys: np.ndarray, values: np.ndarray):
+    The word tokens and bigrams (85% and 40% found) use it too, with 4 slots per key (the
+    misses end sooner): on a page as fast as pandas' get_indexer (60-70 us for 1,400
+    tokens), on 2,000-line batches slower (1.8 against 1.2 ms a batch, about 15 ms per
+    pass over dev-fineweb), but without pandas, whose import cost 0.25 s of every start-up
+    (it was the only reason this module imported it)."""
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray, slots_per_key: int = 2):
         """keys: distinct uint64; values: one per key, below 2^31."""
         keys = np.asarray(keys, dtype=np.uint64)
         n = len(keys)
-        n_slots = 1 << max(2 * n - 1, 15).bit_length()  # a power of two, at least 2n
+        n_slots = 1 << max(slots_per_key * n - 1, 15).bit_length()  # a power of two, >= slots_per_key * n
         self.shift = np.uint64(64 - (n_slots.bit_length() - 1))
         # Keys placed in order of home slot: each goes to its home or, when that is taken,
         # to the slot after the previous key's, so the slots from a key's home to its own
@@ -241,7 +274,7 @@ class _KeyTable:
         # max(home[j] + k - j for j <= k): a running maximum. The table does not wrap
         # around: it ends with the overflow of its last slots, then an empty slot.
         home = self._home(keys)
-        order = np.argsort(home, kind="stable")
+        order = np.argsort(home)  # keys of one home may come in any order
         rank = np.arange(n)
         slot = np.maximum.accumulate(home[order] - rank) + rank if n else rank
         size = max(n_slots, int(slot[-1]) + 1 if n else 0) + 1
@@ -252,6 +285,8 @@ class _KeyTable:
         self.values = np.full(size, -1, dtype=np.int32)
         self.values[slot] = np.asarray(values)[order]
         self.keys[slot] = keys[order]
+        # How far any key sits past its home: a query not found that far is not a key.
+        self.reach = int((slot - home[order]).max()) if n else 0
 
     def _home(self, keys: np.ndarray) -> np.ndarray:
         slot = np.multiply(keys, _SLOT_MULTIPLIER)
@@ -266,14 +301,26 @@ class _KeyTable:
         values = self.values[slot]
         pending = np.flatnonzero(found != queries)
         pending = pending[found[pending] != self.empty]
-        while len(pending):
+        while len(pending) * (self.reach + 1) > _ONE_SHOT_PROBES:
             next_slot = slot[pending] + 1  # never past the end: the last slot is empty
             found = self.keys[next_slot]
             values[pending] = self.values[next_slot]
             more = (found != queries[pending]) & (found != self.empty)
             pending = pending[more]
             slot[pending] = next_slot[more]
+        if len(pending):
+            values[pending] = self._probe_all(queries[pending], slot[pending] + 1)
         return values
+
+    def _probe_all(self, queries: np.ndarray, first: np.ndarray) -> np.ndarray:
+        """get() for queries whose search goes on from slot `first`, every slot up to the
+        reach read at once: one gather instead of a round per slot. A round costs a few
+        numpy calls whatever the number of queries, and the misses of a page's n-grams
+        took a dozen rounds (0.1 ms a page)."""
+        probes = np.minimum(first[:, None] + np.arange(self.reach + 1), len(self.keys) - 1)
+        # A key is found in at most one slot, and only a key is found (the value of an
+        # empty slot is -1 anyway): the largest value of a query's matching slots is its own.
+        return np.where(self.keys[probes] == queries[:, None], self.values[probes], -1).max(axis=1, initial=-1)
 
 
 class _WordCounts:
@@ -292,9 +339,13 @@ class _WordCounts:
         self.n_cols = len(vocabulary)
         # Token ids cover every token of the vocabulary, also those only seen inside a
         # bigram (a unigram can miss the vocabulary when max_features cuts it).
-        # (Built with as few Python objects as possible: this runs at every start-up.)
-        unigrams = [term for term in vocabulary if " " not in term]
-        bigram_terms = [term for term in vocabulary if " " in term]
+        # (Built with as few Python objects as possible: this runs at every start-up. The
+        # bigrams are the terms with a space, found in the code points of all terms.)
+        terms = list(vocabulary)
+        columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(terms))
+        is_bigram = _terms_with(terms, " ")
+        uni_rows, bi_rows = np.flatnonzero(~is_bigram), np.flatnonzero(is_bigram)
+        unigrams, bigram_terms = _pick(terms, uni_rows), _pick(terms, bi_rows)
         halves = " ".join(bigram_terms).split(" ") if bigram_terms else []  # first, second, first, ...
         if len(halves) != 2 * len(bigram_terms):
             raise ValueError("a word bigram of the vocabulary is not two tokens")
@@ -305,23 +356,26 @@ class _WordCounts:
         codes = _codes("\n".join(tokens))
         _, hashes, lengths = _token_hashes(codes, char_classes(codes))
         self.distinct_hashes = len(hashes) == len(tokens) and len(np.unique(hashes)) == len(tokens)
-        self.token_index = pd.Index(hashes)
+        if not self.distinct_hashes:  # never seen; fast_transform then leaves the words to sklearn
+            return
+        self.token_index = _KeyTable(hashes, np.arange(len(tokens)), slots_per_key=4)
         # Both tables end with an entry for id -1 (a token not in the index), so they are
         # read without masking: length 0 (no token has it) and column -1 (no unigram).
         self.token_length = np.append(lengths, 0)
         self.unigram_col = np.full(len(tokens) + 1, -1, dtype=np.int32)
-        self.unigram_col[:len(unigrams)] = [vocabulary[t] for t in unigrams]  # unigrams come first
+        self.unigram_col[:len(unigrams)] = columns[uni_rows]  # unigrams come first
         self.n_tokens = np.int64(len(tokens))
         ids = np.fromiter(map(token_id.__getitem__, halves), dtype=np.int64, count=len(halves)).reshape(-1, 2)
-        self.bigram_index = pd.Index(ids[:, 0] * self.n_tokens + ids[:, 1] if len(bigram_terms) else np.zeros(0, np.int64))
-        self.bigram_col = np.array([vocabulary[t] for t in bigram_terms], dtype=np.int32)
+        self.bigram_index = _KeyTable(ids[:, 0] * self.n_tokens + ids[:, 1], np.arange(len(bigram_terms)),
+                                      slots_per_key=4)
+        self.bigram_col = columns[bi_rows].astype(np.int32)
         self.bigrams = bigrams
 
     def _token_ids(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(vocabulary token id or -1, row) of every token of the batch, in text order."""
         codes, classes = _normalised_codes(_join_batch(lines))
         starts, hashes, lengths = _token_hashes(codes, classes)
-        ids = self.token_index.get_indexer(hashes)
+        ids = self.token_index.get(hashes).astype(np.intp)
         ids[self.token_length[ids] != lengths] = -1  # a hash match of another length
         return ids, _rows_of(starts, np.flatnonzero(codes == _NEWLINE))
 
@@ -334,11 +388,36 @@ class _WordCounts:
             # A bigram joins two tokens of the same line, both of them known tokens.
             known = ids >= 0
             pair = np.flatnonzero(known[:-1] & known[1:] & (row[:-1] == row[1:]))
-            found = self.bigram_index.get_indexer(ids[pair] * self.n_tokens + ids[pair + 1])
+            found = self.bigram_index.get(ids[pair] * self.n_tokens + ids[pair + 1])
             hit = found >= 0
             rows.append(row[pair[hit]])
             cols.append(self.bigram_col[found[hit]])
         return _counts_matrix(np.concatenate(rows), np.concatenate(cols), len(lines), self.n_cols)
+
+
+def _terms_with(terms: list[str], char: str) -> np.ndarray:
+    """Whether each term holds `char` (not "\\n"), from the code points of all terms."""
+    lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+    ends = np.cumsum(lengths + 1) - 1  # where each term's "\\n" sits in the joined terms
+    at = np.flatnonzero(_codes("\n".join(terms)) == ord(char))
+    found = np.zeros(len(terms), dtype=bool)
+    found[np.searchsorted(ends, at)] = True
+    return found
+
+
+def _alphabet(codes: np.ndarray) -> np.ndarray:
+    """np.unique(codes), without sorting the 350,000 code points of a vocabulary."""
+    present = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=bool)
+    present[codes] = True
+    return np.flatnonzero(present)
+
+
+def _pick(items: list, rows: np.ndarray) -> list:
+    """[items[i] for i in rows], gathered in C."""
+    if not len(rows):
+        return []
+    picked = operator.itemgetter(*rows.tolist())(items)
+    return list(picked) if len(rows) > 1 else [picked]
 
 
 class _CharWbCounts:
@@ -357,7 +436,7 @@ class _CharWbCounts:
         lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
         term_starts = np.cumsum(lengths) - lengths
         codes = _codes("".join(terms))
-        alphabet = np.unique(codes)
+        alphabet = _alphabet(codes)
         # Character id 0 = a character no vocabulary n-gram has; such n-grams match nothing.
         # (and for every code beyond the alphabet's largest: the table's last entry)
         self.table = np.zeros(int(alphabet[-1]) + 2 if len(alphabet) else 1, dtype=np.uint64)
@@ -370,12 +449,11 @@ class _CharWbCounts:
             keys = np.zeros(len(of_length_n), dtype=np.uint64)
             for k in range(n):  # the same packing as the windows of __call__
                 keys = (keys << np.uint64(_CHAR_BITS)) | char_ids[term_starts[of_length_n] + k]
-            self.table_of[n] = _KeyTable(keys, cols[of_length_n])
+            self.table_of[n] = _KeyTable(keys, cols[of_length_n], slots_per_key=4)
 
     @staticmethod
     def fits(vocabulary: dict[str, int], min_n: int, max_n: int) -> bool:
-        n_chars = len(np.unique(_codes("".join(vocabulary))))
-        return 2 <= min_n <= 3 and max_n <= 4 and n_chars < 2 ** _CHAR_BITS
+        return 2 <= min_n <= 3 and max_n <= 4 and len(_alphabet(_codes("".join(vocabulary)))) < 2 ** _CHAR_BITS
 
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
         # One string for the batch: every line's head lower-cased and given a space at each
@@ -421,21 +499,20 @@ class _CharWbCounts:
 
 def fast_transform(vectorizer) -> Callable[[Sequence[str]], sp.csr_matrix] | None:
     """lines -> the vectorizer's TF-IDF matrix, computed in batch; None when the fitted
-    vectorizer's configuration is not one this module reproduces exactly."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    if type(vectorizer) is not TfidfVectorizer or not hasattr(vectorizer, "vocabulary_"):
+    vectorizer's configuration is not one this module reproduces exactly. vectorizer: a
+    fitted TfidfVectorizer or its stand-in (stored.py): only its attributes are read."""
+    if class_name(vectorizer) != _TFIDF_VECTORIZER or not hasattr(vectorizer, "vocabulary_"):
         return None
     v = vectorizer
     if v.stop_words is not None or v.strip_accents is not None or v.tokenizer is not None:
         return None
     min_n, max_n = v.ngram_range
-    if v.analyzer == "word" and v.preprocessor is normalise_text and v.token_pattern == WORD_TOKEN_PATTERN \
-            and min_n == 1 and max_n in (1, 2):
+    if v.analyzer == "word" and same_function(v.preprocessor, normalise_text) \
+            and v.token_pattern == WORD_TOKEN_PATTERN and min_n == 1 and max_n in (1, 2):
         counts = _WordCounts(v.vocabulary_, bigrams=max_n == 2)
         if not counts.distinct_hashes:  # never seen; sklearn then transforms
             return None
-    elif v.analyzer == "char_wb" and v.preprocessor is normalise_head \
+    elif v.analyzer == "char_wb" and same_function(v.preprocessor, normalise_head) \
             and _CharWbCounts.fits(v.vocabulary_, min_n, max_n):
         counts = _CharWbCounts(v.vocabulary_, min_n, max_n)
     else:
@@ -451,21 +528,23 @@ def fast_transform(vectorizer) -> Callable[[Sequence[str]], sp.csr_matrix] | Non
     return transform
 
 
+_TFIDF_VECTORIZER = "sklearn.feature_extraction.text.TfidfVectorizer"
+
+
 def _tfidf_weighting(tfidf) -> Callable[[sp.csr_matrix], sp.csr_matrix]:
     """counts -> tfidf.transform(counts, copy=False), in place.
 
     The steps of TfidfTransformer.transform (scikit-learn 1.x) on the counts matrix, the
     same operations in the same order, so the same numbers: log(tf) + 1 when sublinear,
-    times idf, then each row divided by its L2 norm (scikit-learn's own routine).
-    transform() itself first validates the matrix (a dtype and finiteness scan of the
-    data) and normalize() validates it again, for a matrix built here: on dev-fineweb the
-    weighting takes 0.02 s of CPU instead of 0.05 s for the character n-grams, 0.007 s
-    instead of 0.03 s for the words. Other norms ("l1", none) are left to transform();
-    tests check every combination against it bit for bit."""
+    times idf, then each row divided by its L2 norm (normalise_rows_l2, scikit-learn's
+    arithmetic). transform() itself first validates the matrix (a dtype and finiteness
+    scan of the data) and normalize() validates it again, for a matrix built here: on
+    dev-fineweb the weighting takes 0.02 s of CPU instead of 0.05 s for the character
+    n-grams, 0.007 s instead of 0.03 s for the words. Other norms ("l1", none) are left to
+    transform(); tests check every combination against it bit for bit."""
     if tfidf.norm != "l2":
-        return lambda counts: tfidf.transform(counts, copy=False)
-    from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
-
+        real = materialize(tfidf)
+        return lambda counts: real.transform(counts, copy=False)
     idf = getattr(tfidf, "idf_", None) if tfidf.use_idf else None
     sublinear = tfidf.sublinear_tf
 
@@ -476,7 +555,26 @@ def _tfidf_weighting(tfidf) -> Callable[[sp.csr_matrix], sp.csr_matrix]:
             data += 1.0
         if idf is not None:
             data *= idf[counts.indices]
-        inplace_csr_row_normalize_l2(counts)
+        normalise_rows_l2(counts)
         return counts
 
     return weigh
+
+
+def normalise_rows_l2(matrix: sp.csr_matrix) -> None:
+    """Divide each row of a CSR matrix by its L2 norm, in place, with the arithmetic of
+    scikit-learn's inplace_csr_row_normalize_l2 (its Cython loop): per row, the squares of
+    the values (in the values' precision) added one by one, in order, to a float64 sum
+    from 0.0; its square root; each value divided by it in float64 and stored back. Rows
+    whose sum is 0 are left as they are. np.bincount adds its weights in input order, one
+    by one, into float64 bins: the same sums. (Importing scikit-learn for its loop costs
+    0.9 s of start-up.)"""
+    lengths = np.diff(matrix.indptr)
+    if not len(matrix.data):
+        return
+    row = np.repeat(np.arange(len(lengths)), lengths)
+    data = matrix.data
+    sums = np.bincount(row, weights=data * data, minlength=len(lengths))
+    norms = np.sqrt(sums)
+    norms[sums == 0.0] = 1.0  # x / 1.0 is x: such rows stay as they are
+    data[:] = data / norms[row]

@@ -83,6 +83,8 @@ def filter_page(text: str, model: LineModel | None = None, threshold: float | No
     lines = split_lines(text)
     if not lines:
         return ""
-    scores = model.score_pages([lines])[0]
-    cut = model.page_thresholds([lines], [scores], keep, threshold)[0]
+    # The word counts come with the scores (the "auto" point reads them), as in clean_texts.
+    scores, words = model.score_pages_with_words([lines])
+    cut = model.page_thresholds([lines], scores, keep, threshold, words)[0]
+    scores = scores[0]
     return "\n".join(line for line, s in zip(lines, scores) if s >= cut)

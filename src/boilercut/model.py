@@ -5,25 +5,31 @@ The first stage is one scikit-learn Pipeline:
     line, shape features of line and neighbours + run averages) -> LogisticRegression
 and an optional second stage (context_stage.ContextStage) rereads its class probabilities
 of each line and its neighbours. persist.py saves both as one object.
+
+Scoring imports neither scikit-learn nor pandas (0.9 s of start-up): a LineModel loaded
+from a model file holds stand-ins of the fitted objects (stored.py), which the scorer reads,
+and builds the real Pipeline and context stage only when `model.pipeline` or
+`model.context_stage` is read. Building a Pipeline (training) imports scikit-learn.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 
-from boilercut.context_stage import ContextStage
-from boilercut.features import (HEAD_COLUMN, MAX_FEATURE_CHARS, ClipValues, LineShape, Neighbours,
-                                make_line_table, whole_page_columns)
+from boilercut.context_features import stage_proba
 from boilercut.line_shape import word_counts
-from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text
 from boilercut.operating_points import BALANCED, OperatingPoints
-from boilercut.scorer import LinearScorer
+from boilercut.page_lines import MAX_FEATURE_CHARS, line_batch, whole_page_columns
+from boilercut.page_rows import PageRows
+from boilercut.scorer import NEIGHBOURS, LinearScorer, pipeline_steps
+from boilercut.stored import Stored, is_a, materialize
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    from boilercut.context_stage import ContextStage
 
 _UNBUILT = object()  # LineModel._scorer before its first use
 
@@ -43,6 +49,13 @@ def build_features(word_ngram_max: int = 2, char_ngram_min: int = 3, char_ngram_
     shape_weight multiplies the standardised shape features: below 1 it regularises them
     harder than the TF-IDF columns (the L2 penalty on their weights grows by 1/w^2).
     """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from boilercut.features import HEAD_COLUMN, ClipValues, LineShape, Neighbours
+    from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text
+
     if not shape_weight > 0:
         raise ValueError(f"features.shape_weight must be > 0, got {shape_weight}")
     for name, value in (("word_ngram_max", word_ngram_max), ("char_ngram_max", char_ngram_max),
@@ -83,6 +96,9 @@ def build_features(word_ngram_max: int = 2, char_ngram_min: int = 3, char_ngram_
 
 def build_pipeline(features: dict, classifier: dict) -> Pipeline:
     """features: keyword arguments of build_features; classifier: of LogisticRegression."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
     return Pipeline([("features", build_features(**features)),
                      ("classifier", LogisticRegression(**classifier))])
 
@@ -92,6 +108,34 @@ def check_long_line_words(value, where: str = "long_line_words") -> int | None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise ValueError(f"{where} must be a whole number >= 1 or null, got {value!r}")
     return value
+
+
+class _Materialized:
+    """A LineModel field that may hold stand-ins (stored.py): reading it gives the real
+    objects, built on first read and kept; LineModel reads the value as stored through
+    stored_value() (scoring needs no real objects)."""
+
+    def __init__(self, default=None, required: bool = False):
+        self.default, self.required = default, required
+
+    def __set_name__(self, owner, name):
+        self.slot = f"_{name}_value"
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            if self.required:  # dataclass asks the class for a default: there is none
+                raise AttributeError(self.slot)
+            return self.default
+        value = obj.__dict__[self.slot]
+        if isinstance(value, Stored):
+            value = obj.__dict__[self.slot] = materialize(value)
+        return value
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.slot] = value
+
+    def stored_value(self, obj):
+        return obj.__dict__[self.slot]
 
 
 @dataclass
@@ -106,11 +150,11 @@ class LineModel:
     thousands of content words.
     """
 
-    pipeline: Pipeline
+    pipeline: Pipeline = _Materialized(required=True)
     keep_labels: tuple[str, ...] = ("content",)
     threshold: float = 0.5
     metadata: dict = field(default_factory=dict)
-    context_stage: ContextStage | None = None
+    context_stage: ContextStage | None = _Materialized(default=None)
     long_line_words: int | None = None
     points: OperatingPoints | None = None
     _scorer: object = field(default=None, init=False, repr=False, compare=False)
@@ -118,9 +162,25 @@ class LineModel:
     def __post_init__(self):
         self._scorer = _UNBUILT
 
+    def _stored(self, name: str):
+        """The pipeline or context stage as held: real objects, or stand-ins."""
+        return type(self).__dict__[name].stored_value(self)
+
+    def __getstate__(self) -> dict:
+        """Pickled (multiprocessing, datasets' map workers) with the real Pipeline and
+        context stage, and without the scorer, which is built again on first use."""
+        state = dict(self.__dict__)
+        state["_pipeline_value"], state["_context_stage_value"] = self.pipeline, self.context_stage
+        del state["_scorer"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._scorer = _UNBUILT
+
     @property
     def labels(self) -> list[str]:
-        return [str(c) for c in self.pipeline.classes_]
+        return [str(c) for c in pipeline_classes(self._stored("pipeline"))]
 
     def _keep_columns(self) -> np.ndarray:
         cols = [i for i, c in enumerate(self.labels) if c in self.keep_labels]
@@ -132,10 +192,13 @@ class LineModel:
         """How many lines away a line's scores look: the first stage's largest window or
         smooth radius, plus the context stage's reach over the first stage's scores."""
         reach = 1  # LineShape's contains_neighbour looks one line away
-        for _, part in self.pipeline.named_steps["features"].transformer_list:
-            if isinstance(part, Neighbours):
+        for _, part in dict(self._stored("pipeline").steps)["features"].transformer_list:
+            if is_a(part, NEIGHBOURS):
                 reach = max(reach, part.window, part.smooth)
-        return reach + (self.context_stage.reach if self.context_stage is not None else 0)
+        stage = self._stored("context_stage")
+        if stage is None:
+            return reach
+        return reach + (max([stage.shift, *stage.radii]) if isinstance(stage, Stored) else stage.reach)
 
     def predict_proba_pages(self, pages: Sequence[Sequence[str]],
                             chunk_lines: int = CHUNK_LINES) -> np.ndarray:
@@ -152,6 +215,8 @@ class LineModel:
     def _predict_pages(self, pages: Sequence[Sequence[str]], chunk_lines: int = CHUNK_LINES,
                        with_words: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """(predict_proba_pages, the word count of every line when with_words, else None)."""
+        if len(pages) == 1 and 0 < len(pages[0]) <= chunk_lines:  # one page (the line API): no chunking
+            return self._predict(pages, None, with_words)
         out, words = [np.zeros((0, len(self.labels)))], [np.zeros(0, dtype=np.int64)]
         batch, keep_rows, size = [], [], 0
         for piece, rows, whole_page in _pieces(pages, chunk_lines, self.context_reach()):
@@ -174,22 +239,30 @@ class LineModel:
             words.append(counts)
         return np.concatenate(out), (np.concatenate(words) if with_words else None)
 
-    def _predict(self, batch: list[Sequence[str]], keep_rows: list[np.ndarray],
+    def _predict(self, batch: list[Sequence[str]], keep_rows: list[np.ndarray] | None,
                  with_words: bool = False, whole_page: dict | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-        table = make_line_table(batch, whole_page)
+        """Probabilities (and word counts) of the rows keep_rows (None: all) of the lines of
+        the pages of batch, scored as one table."""
+        lines = line_batch(batch, whole_page)
+        rows = PageRows.one_page(len(lines.page)) if len(batch) == 1 else PageRows(lines.page)
         scorer = self._linear_scorer()
         if scorer:
-            proba, words = scorer.predict_proba_and_words(table)
+            proba, words = scorer.predict_proba_and_words(lines, rows)
         else:
-            proba, words = self.pipeline.predict_proba(table), None
-        if self.context_stage is not None:
-            proba = self.context_stage.predict_proba(proba, np.asarray(table["page"]))
+            from boilercut.features import batch_table
+
+            proba, words = self.pipeline.predict_proba(batch_table(lines)), None
+        stage = self._stored("context_stage")
+        if stage is not None:  # a stand-in's numbers, or the real stage's own method
+            proba = stage_proba(stage, proba, rows) if isinstance(stage, Stored) else stage.predict_proba(proba, rows)
         if self.long_line_words is not None or with_words:
             words = _words_of_lines([line for piece in batch for line in piece], words)
         if self.long_line_words is not None:
             proba = self._keep_long_lines(proba, words)
-        rows = np.concatenate(keep_rows)
-        return proba[rows], (words[rows] if with_words else None)
+        if keep_rows is None:
+            return proba, (words if with_words else None)
+        kept = np.concatenate(keep_rows)
+        return proba[kept], (words[kept] if with_words else None)
 
     def _keep_long_lines(self, proba: np.ndarray, words: np.ndarray) -> np.ndarray:
         """Move the probability of lines of long_line_words words or more onto the keep
@@ -210,7 +283,7 @@ class LineModel:
         """The Pipeline's probabilities computed part by part (scorer.py): built once, on
         first use; None for a Pipeline it does not support, which scikit-learn then scores."""
         if self._scorer is _UNBUILT:
-            self._scorer = LinearScorer.from_pipeline(self.pipeline)
+            self._scorer = LinearScorer.from_pipeline(self._stored("pipeline"))
         return self._scorer
 
     @property
@@ -272,6 +345,13 @@ class LineModel:
     def label_pages(self, pages: Sequence[Sequence[str]]) -> list[list[str]]:
         labels = self.scores_and_labels(self.predict_proba_pages(pages))[1]
         return [list(part) for part in _split_by_page(labels, pages)]
+
+
+def pipeline_classes(pipeline) -> list:
+    """The class labels of a fitted Pipeline (its last step's classes_), or of its stand-in."""
+    if isinstance(pipeline, Stored):
+        return list(pipeline_steps(pipeline)[-1].classes_)
+    return list(pipeline.classes_)
 
 
 def _pieces(pages: Sequence[Sequence[str]], chunk_lines: int, reach: int):

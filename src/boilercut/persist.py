@@ -24,9 +24,12 @@ from pathlib import Path
 
 import joblib
 
-from boilercut.context_stage import ContextStage
-from boilercut.model import LineModel, check_long_line_words
+from boilercut.model import LineModel, check_long_line_words, pipeline_classes
 from boilercut.operating_points import OperatingPoints
+from boilercut.scorer import LOGISTIC_REGRESSION, PIPELINE, pipeline_steps
+from boilercut.stored import Stored, class_name, is_a
+
+CONTEXT_STAGE = "boilercut.context_stage.ContextStage"
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +63,22 @@ def sha256_file(path: Path) -> str:
 def library_versions() -> dict:
     import numpy
     import scipy
-    import sklearn
 
-    return {"scikit-learn": sklearn.__version__, "numpy": numpy.__version__,
+    return {"scikit-learn": scikit_learn_version(), "numpy": numpy.__version__,
             "scipy": scipy.__version__, "joblib": joblib.__version__}
+
+
+def scikit_learn_version() -> str:
+    """The installed scikit-learn's version, from its package metadata: importing
+    scikit-learn to ask it costs 0.9 s, which loading a model no longer spends."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:  # not installed as a distribution: ask the module
+        import sklearn
+
+        return sklearn.__version__
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -148,8 +163,8 @@ def load_model(path: str | Path | None = None, trust_model_file: bool = False) -
     _check_versions(path, meta.get("libraries", {}))
     labels, keep, threshold = _check_labels(path, meta)
     pipeline, context_stage = _unpack(path, _load_pipeline(path, data, trust_model_file), meta["format_version"])
-    found = [str(c) for c in getattr(pipeline, "classes_", [])]
-    if not hasattr(pipeline, "predict_proba") or found != labels:
+    found = [str(c) for c in _classes(pipeline)]
+    if not _can_predict(pipeline) or found != labels:
         raise ModelFileError(f"{path}: model labels {found} differ from metadata {labels}; "
                              "retrain with `python -m train`")
     model = LineModel(pipeline=pipeline, keep_labels=keep, threshold=threshold, metadata=meta,
@@ -167,10 +182,26 @@ def _unpack(path: Path, stored, format_version: int) -> tuple:
         raise ModelFileError(f"{path}: does not hold a boilercut model (expected pipeline and "
                              "context_stage); retrain with `python -m train`")
     stage = stored["context_stage"]
-    if stage is not None and not isinstance(stage, ContextStage):
-        raise ModelFileError(f"{path}: context_stage is a {type(stage).__name__}, not a ContextStage; "
-                             "retrain with `python -m train`")
+    if stage is not None and not is_a(stage, CONTEXT_STAGE):
+        raise ModelFileError(f"{path}: context_stage is a {class_name(stage).rsplit('.', 1)[-1]}, not a "
+                             "ContextStage; retrain with `python -m train`")
     return stored["pipeline"], stage
+
+
+def _classes(pipeline) -> list:
+    """The pipeline's class labels; none for an object that has none."""
+    try:
+        return pipeline_classes(pipeline)
+    except (AttributeError, IndexError, TypeError):
+        return []
+
+
+def _can_predict(pipeline) -> bool:
+    """Whether the pipeline has predict_proba: a real object's own, or a stand-in Pipeline
+    ending in a LogisticRegression (the only classifier a model file may hold)."""
+    if isinstance(pipeline, Stored):
+        return is_a(pipeline, PIPELINE) and class_name(pipeline_steps(pipeline)[-1]) == LOGISTIC_REGRESSION
+    return hasattr(pipeline, "predict_proba")
 
 
 def _check_scores(path: Path, model: LineModel) -> None:
@@ -234,10 +265,12 @@ def _load_pipeline(path: Path, data: bytes, trust_model_file: bool = False):
         from boilercut.safe_format import loads_skops
         return loads_skops(data, str(path))
     # Imported here: safe_joblib imports safe_format, which imports this module.
-    from boilercut.safe_joblib import RefusedGlobal, load_restricted
+    from boilercut.safe_joblib import RefusedGlobal, load_stored
 
     try:
-        return joblib.load(io.BytesIO(data)) if trust_model_file else load_restricted(data, str(path))
+        # Stand-ins (stored.py): scoring reads them as they are; LineModel builds the real
+        # objects when they are asked for.
+        return joblib.load(io.BytesIO(data)) if trust_model_file else load_stored(data, str(path))
     except RefusedGlobal as err:
         raise ModelFileError(f"{path}: refuses to {err} (not part of a boilercut model); if you trust this "
                              "file, pass --trust-model-file (evaluate: eval.trust_model_file=true; "

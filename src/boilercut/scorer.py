@@ -12,6 +12,25 @@ decision function, computed without stacking anything.
 The parts' features come from fast_tfidf where it reproduces the vectorizer exactly, and
 from the transformers themselves otherwise. A Pipeline of any other structure gets no
 LinearScorer (from_pipeline returns None) and is scored by scikit-learn.
+
+The scorer reads a page_lines.LineBatch (plain lists and arrays, no DataFrame), and what
+it can take from the fitted steps once (the scaler's means and scales, the clip limit) it
+takes when it is built, not on every call: on a page of 24 lines, the fixed cost of the
+calls (pandas, scikit-learn's input validation) was most of the time. Dense products and
+window means go page by page (page_rows.PageRows), so a page scores the same alone and in
+a batch. It reads only the fitted steps' attributes, which the stand-ins of a model file
+(stored.py) have as well: scoring a model file's Pipeline imports no scikit-learn.
+
+Where a page's time goes (score_lines on the dev-fineweb pages of 20-28 lines, CPU ms per
+page on a shared 2-core VM, in turns, each step timed): before issue 18, 7.3-7.9 ms:
+shape features 1.9-2.0, character n-gram counts 1.1-1.2, word n-gram counts
+1.0-1.1, context stage (scikit-learn's predict_proba) 0.7-0.8, the shape part's
+StandardScaler and ClipValues through scikit-learn 0.6, the pandas line table 0.4-0.5,
+neighbour shifts and window means 0.4, the rest (weighting, products, softmax, chunking)
+1.1-1.2. After: 3.7-3.9 ms: shape features 1.1-1.2, character n-grams 0.8-0.9, words
+0.7, context stage 0.2, shifts and window means 0.2, line batch 0.04, the rest 0.8. What
+is left is numpy's cost per call (a few microseconds each, some 2,500 Python calls per
+page), spread over the three feature parts.
 """
 from __future__ import annotations
 
@@ -19,20 +38,38 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import pandas as pd
-from scipy.special import expit, softmax
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
+import scipy.sparse as sp
 
 from boilercut.fast_tfidf import fast_transform
-from boilercut.features import HEAD_COLUMN, LineShape, Neighbours, shift_rows, window_mean
+from boilercut.logistic import softmax_rows, two_class_proba
 from boilercut.normalise import line_head
+from boilercut.page_lines import HEAD_COLUMN, LineBatch, as_line_batch, shape_features
+from boilercut.page_rows import PageRows
+from boilercut.stored import class_name, is_a, materialize
+
+PIPELINE = "sklearn.pipeline.Pipeline"
+FEATURE_UNION = "sklearn.pipeline.FeatureUnion"
+LOGISTIC_REGRESSION = "sklearn.linear_model._logistic.LogisticRegression"
+STANDARD_SCALER = "sklearn.preprocessing._data.StandardScaler"
+NEIGHBOURS = "boilercut.features.Neighbours"
+LINE_SHAPE = "boilercut.features.LineShape"
+CLIP_VALUES = "boilercut.features.ClipValues"
+
+
+def pipeline_steps(pipeline) -> list:
+    """The estimators of a Pipeline (or of its stand-in), in order."""
+    return [step for _, step in pipeline.steps]
+
+
+def neighbour_offsets(part) -> list[int]:
+    """The neighbour offsets of a Neighbours part (Neighbours._offsets)."""
+    return [o for o in range(-part.window, part.window + 1) if o != 0]
 
 
 @dataclass
 class _Part:
-    # line table -> ((n_lines, d) features, word count of each line or None)
-    features: Callable[[pd.DataFrame], tuple[object, np.ndarray | None]]
+    # lines -> ((n_lines, d) features, word count of each line or None)
+    features: Callable[[LineBatch], tuple[object, np.ndarray | None]]
     weights: np.ndarray  # (d, n_classes * n_blocks): the line's block, then each offset's, then the mean's
     offsets: list[int]
     smooth: int
@@ -48,20 +85,23 @@ class LinearScorer:
         self.n_classes = n_classes
 
     @classmethod
-    def from_pipeline(cls, pipeline: Pipeline) -> "LinearScorer | None":
-        steps = list(pipeline.named_steps.values())
-        if len(steps) != 2 or not isinstance(steps[0], FeatureUnion) \
-                or type(steps[1]) is not LogisticRegression:
+    def from_pipeline(cls, pipeline) -> "LinearScorer | None":
+        """The scorer of a fitted Pipeline (or of its stand-in), None for a Pipeline of any
+        other structure."""
+        if not is_a(pipeline, PIPELINE):
+            return None
+        steps = pipeline_steps(pipeline)
+        if len(steps) != 2 or not is_a(steps[0], FEATURE_UNION) or class_name(steps[1]) != LOGISTIC_REGRESSION:
             return None
         union, classifier = steps
         coef = classifier.coef_  # (1 for two classes, else n_classes) x n_features
         weights = union.transformer_weights or {}
         parts, start = [], 0
         for name, part in union.transformer_list:
-            if not isinstance(part, Neighbours) or not hasattr(part, "transformer_"):
+            if not is_a(part, NEIGHBOURS) or not hasattr(part, "transformer_"):
                 return None
             width = _width(part.transformer_)
-            offsets = part._offsets()
+            offsets = neighbour_offsets(part)
             blocks = 1 + len(offsets) + (1 if part.smooth else 0)
             block_weights = coef[:, start:start + width * blocks] * weights.get(name, 1.0)
             start += width * blocks
@@ -72,63 +112,103 @@ class LinearScorer:
             return None
         return cls(parts, classifier.intercept_, len(classifier.classes_))
 
-    def decision_and_words(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    def decision_and_words(self, table, rows: PageRows | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """(the Pipeline's decision_function(table), the word count of each line of
-        table["text"] when a part counted them on the way, else None)."""
-        page = np.asarray(table["page"])
+        table["text"] when a part counted them on the way, else None). table: a LineBatch
+        or a line table; rows: PageRows of its pages, when the caller has them."""
+        batch = as_line_batch(table)
+        rows = PageRows(batch.page) if rows is None else rows
         k = len(self.intercept)
-        total = np.tile(self.intercept, (len(table), 1)).astype(np.float64)
+        total = np.tile(self.intercept, (len(batch.text), 1)).astype(np.float64)
         words = None
         for part in self.parts:
-            features, part_words = part.features(table)
+            features, part_words = part.features(batch)
             words = part_words if part_words is not None else words
-            scores = np.asarray(features @ part.weights, dtype=np.float64)
+            products = features @ part.weights if sp.issparse(features) else rows.dot(features, part.weights)
+            scores = np.asarray(products, dtype=np.float64)
             total += scores[:, :k]
             for b, offset in enumerate(part.offsets, start=1):
-                total += shift_rows(scores[:, b * k:(b + 1) * k], offset, page)
+                total += rows.shifted(scores[:, b * k:(b + 1) * k], offset)
             if part.smooth:
-                total += window_mean(scores[:, -k:], part.smooth, page)
+                total += rows.window_mean(scores[:, -k:], part.smooth)
         return total, words
 
-    def predict_proba(self, table: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, table) -> np.ndarray:
         return self.predict_proba_and_words(table)[0]
 
-    def predict_proba_and_words(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    def predict_proba_and_words(self, table, rows: PageRows | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """(predict_proba(table), word counts as decision_and_words gives them)."""
-        decision, words = self.decision_and_words(table)
+        decision, words = self.decision_and_words(table, rows)
         if self.n_classes == 2:  # LogisticRegression's binary case: one logit column
-            positive = expit(decision[:, 0])
-            return np.column_stack([1 - positive, positive]), words
-        return softmax(decision, axis=1), words
+            return two_class_proba(decision[:, 0]), words
+        return softmax_rows(decision), words
 
 
 def _width(transformer) -> int:
     """Number of features a fitted transformer gives. A vectorizer's is the size of its
     vocabulary: its get_feature_names_out sorts the vocabulary (35 ms of start-up)."""
     vocabulary = getattr(transformer, "vocabulary_", None)
-    return len(vocabulary) if vocabulary is not None else len(transformer.get_feature_names_out())
+    if vocabulary is not None:
+        return len(vocabulary)
+    if is_a(transformer, PIPELINE):
+        return _width(pipeline_steps(transformer)[-1])
+    if class_name(transformer) == LINE_SHAPE:
+        return transformer.n_features_out_
+    if class_name(transformer) in (STANDARD_SCALER, CLIP_VALUES):
+        return transformer.n_features_in_
+    return len(materialize(transformer).get_feature_names_out())
 
 
-def _feature_function(part: Neighbours) -> Callable[[pd.DataFrame], tuple[object, np.ndarray | None]]:
-    """The features of one Neighbours part for a line table, before any neighbour shifting,
+def _feature_function(part) -> Callable[[LineBatch], tuple[object, np.ndarray | None]]:
+    """The features of one Neighbours part for a LineBatch, before any neighbour shifting,
     and the word count of each line when the part counts words anyway (LineShape)."""
     inner = part.transformer_
     fast = fast_transform(inner) if part.column in ("text", HEAD_COLUMN) else None
     if fast is not None and part.column == HEAD_COLUMN:
-        return lambda table: (fast([line_head(line) for line in table["text"].tolist()]), None)
+        return lambda batch: (fast([line_head(line) for line in batch.text]), None)
     if fast is not None:
-        return lambda table: (fast(table["text"].tolist()), None)
-    if part.column is None:
-        steps = inner.steps if isinstance(inner, Pipeline) else [("", inner)]
-        if isinstance(steps[0][1], LineShape):
-            # The model's shape part: LineShape then a scaler. Its word counts are the ones
-            # the callers of the model need for the long-line guard and for statistics:
-            # counting them again cost 0.07 s per 39,000 lines of dev-fineweb, 7% of cleaning.
-            shape, rest = steps[0][1], (inner[1:] if len(steps) > 1 else None)
+        return lambda batch: (fast(batch.text), None)
+    steps = pipeline_steps(inner) if is_a(inner, PIPELINE) else [inner]
+    if part.column is None and class_name(steps[0]) == LINE_SHAPE:
+        # The model's shape part: LineShape then a scaler. Its word counts are the ones
+        # the callers of the model need for the long-line guard and for statistics:
+        # counting them again cost 0.07 s per 39,000 lines of dev-fineweb, 7% of cleaning.
+        position = steps[0].position
+        rest = _standardise(steps[1:])
+        if rest is None:  # other steps after LineShape: scikit-learn applies them
+            rest = materialize(inner)[1:].transform if len(steps) > 1 else (lambda features: features)
 
-            def shape_features(table):
-                features, words = shape.transform_with_words(table)
-                return (features if rest is None else rest.transform(features)), words
-            return shape_features
-        return lambda table: (inner.transform(table), None)
-    return lambda table: (inner.transform(table[part.column]), None)
+        def shape_part(batch):
+            features, words = shape_features(batch, position)
+            return rest(features), words
+        return shape_part
+    # Any other part: its fitted transformer, which scikit-learn applies to a DataFrame.
+    from boilercut.features import batch_table
+
+    real = materialize(inner)
+    if part.column is None:
+        return lambda batch: (real.transform(batch_table(batch)), None)
+    return lambda batch: (real.transform(batch_table(batch)[part.column]), None)
+
+
+def _standardise(steps: list) -> Callable[[np.ndarray], np.ndarray] | None:
+    """StandardScaler, optionally then ClipValues, as the fitted steps' transform computes
+    them (the same operations in the same order: a copy, minus the means, divided by the
+    scales, clipped), without their input validation: 0.4 ms per call, more than the
+    arithmetic on a page. None for any other steps."""
+    names = [class_name(step) for step in steps]
+    if names not in ([STANDARD_SCALER], [STANDARD_SCALER, CLIP_VALUES]):
+        return None
+    scaler = steps[0]
+    mean = scaler.mean_ if scaler.with_mean else None
+    scale = scaler.scale_ if scaler.with_std else None
+    limit = steps[1].limit if len(steps) == 2 else None
+
+    def standardise(features: np.ndarray) -> np.ndarray:
+        x = np.array(features, dtype=np.float64)
+        if mean is not None:
+            x -= mean.astype(x.dtype)
+        if scale is not None:
+            x /= scale.astype(x.dtype)
+        return x if limit is None else np.clip(x, -limit, limit)
+    return standardise

@@ -1,0 +1,38 @@
+"""A fitted LogisticRegression's probabilities from its fitted numbers, the same numbers
+scikit-learn computes, without importing scikit-learn.
+
+LogisticRegression.predict_proba is a product with the transposed weights plus the
+intercepts, then a softmax over the classes (or, for two classes, the logistic function
+of the one decision column). The softmax here is the same operations in the same order
+as scikit-learn's (sklearn.utils.extmath.softmax) and SciPy's (scipy.special.softmax):
+exp(x - max) / sum. The product goes page by page (page_rows.PageRows.dot), so that a
+page's probabilities do not depend on the pages scored with it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from boilercut.page_rows import PageRows
+
+
+def softmax_rows(decision: np.ndarray) -> np.ndarray:
+    """The softmax of each row."""
+    shifted = np.exp(decision - np.max(decision, axis=1, keepdims=True))
+    return shifted / np.sum(shifted, axis=1, keepdims=True)
+
+
+def two_class_proba(decision: np.ndarray) -> np.ndarray:
+    """(1 - p, p) for p the logistic function of the decision column."""
+    from scipy.special import expit  # only two-class models need it (0.05 s to import)
+
+    positive = expit(decision)
+    return np.stack([1 - positive, positive], axis=1)
+
+
+def logistic_proba(classifier, features: np.ndarray, rows: PageRows) -> np.ndarray:
+    """classifier.predict_proba(features) for a fitted LogisticRegression (or its stand-in,
+    stored.py): its coef_ and intercept_ are all it reads."""
+    decision = rows.dot(features, classifier.coef_.T) + classifier.intercept_
+    if decision.shape[1] == 1:  # two classes: one decision column
+        return two_class_proba(decision.reshape(-1))
+    return softmax_rows(decision)
