@@ -89,3 +89,19 @@ def test_adapt_labels_outside_the_label_set_are_refused(tiny_file, tmp_path):
     cfg = compose_train(tiny_train_overrides(tiny_file, tmp_path / "m.joblib") + [f"data.adapt={bad}"])
     with pytest.raises(ValueError, match="'boilerplate'"):
         train.train(cfg)
+
+
+def test_quick_adapter_refits_the_classifier_only(tiny_model, tmp_path):
+    from boilercut.adapt import QuickAdapter
+
+    record = tiny_records(1, seed=9)[0]
+    page = with_moved(record["lines"], record["labels"])[0]
+    labeled = [json.loads(line) for line in adapt_file(tmp_path).read_text().splitlines()]
+    adapter = QuickAdapter(tiny_model, tiny_records(), line_weight="words")
+    adapted = adapter.adapt(labeled, weight=20)
+    assert classify_lines(page, model=tiny_model)[AT] == "content"
+    assert classify_lines(page, model=adapted)[AT] == "clickbait"
+    assert adapted.pipeline.steps[0][1] is tiny_model.pipeline.steps[0][1]  # the fitted features, shared
+    assert adapted.context_stage is tiny_model.context_stage and adapted.threshold == tiny_model.threshold
+    with pytest.raises(ValueError, match="weight must be > 0"):
+        adapter.adapt(labeled, weight=0)
