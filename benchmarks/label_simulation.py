@@ -17,9 +17,10 @@ non-content label (nav, clickbait or footer), which is what an annotator who onl
 corrects keep against drop leaves in the app. Null lines stay null (context only).
 
 Adapting: adapt.QuickAdapter refits only the classifier of the first stage, on the
-bundled training lines plus the new ones (times --weights), reusing the fitted feature
-transformers and the context stage: about 20 s per point where full training takes
-minutes. --full-check N trains one model the full way on the N uncertain-first pages
+bundled training lines (or a --base-share of the pages) plus the new ones (times
+--weights), reusing the fitted feature transformers and the context stage: 20 s (quiet
+machine) to 3 min (busy) per point on all the bundled lines, where full training takes
+3-10 minutes. --full-check N trains one model the full way on the N uncertain-first pages
 (train.py, data.adapt, holdout 0) to check that the quick path gives the same kind of
 result. Needs ../shared (absent: the script says so and exits 2).
 """
@@ -102,6 +103,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 25, 50], help="pages labeled")
     ap.add_argument("--seeds", type=int, default=3, help="random choices per size")
     ap.add_argument("--weights", type=float, nargs="+", default=[10.0], help="adapt weights to try")
+    ap.add_argument("--base-share", type=float, default=1.0,
+                    help="share of the bundled training pages refitted with (seeded sample; < 1 is faster)")
     ap.add_argument("--split-seed", type=int, default=0, help="seed of the site halves")
     ap.add_argument("--full-check", type=int, default=0, metavar="N",
                     help="also train fully on the N uncertain-first pages (minutes)")
@@ -129,6 +132,8 @@ def main(argv=None) -> int:
           f"{len({p['site'] for p in held})} other sites ({len(gold_words[0]):,} lines)", file=sys.stderr)
     cfg = model.metadata["config"]
     base = split_by_page(load_records(cfg["data"]["files"]), cfg["data"]["split"], cfg["data"]["seed"])[0]
+    if args.base_share < 1:  # the refit's cost grows with its rows: ~25 s per Newton step on all of them
+        base = random.Random(args.split_seed).sample(base, max(1, round(args.base_share * len(base))))
     adapter = QuickAdapter(model, base, cfg["fit"]["line_weight"])
     results = {"unadapted": word_f1(model, held, gold_words), "points": []}
     print(f"unadapted: word F1 {results['unadapted']['word_f1']:.3f}", file=sys.stderr)
