@@ -1,0 +1,46 @@
+"""Tiny labeled sites for the site-repeat tests: every page of a site shares its menu and
+footer and shows a rotating "Most read" list of the site's headlines, written as full
+sentences, so that alone each teaser reads like the article's text."""
+from __future__ import annotations
+
+import random
+
+WORDS = ("river council budget station harbour school museum bridge festival library market tram "
+         "garden hospital theatre stadium factory airport village forest").split()
+
+
+def _sentence(rng: random.Random, n: int = 12) -> str:
+    words = [rng.choice(WORDS) for _ in range(n)]
+    return " ".join(words).capitalize() + "."
+
+
+def site_records(sites: int = 4, pages: int = 6, seed: int = 0) -> list[dict]:
+    """sites x pages records with `site`, `url`, lines and labels."""
+    rng = random.Random(seed)
+    records = []
+    for s in range(sites):
+        host = f"site{s}.example"
+        menu = f"Home | {WORDS[s].title()} | {WORDS[s + 1].title()} | Contact"
+        footer = f"© 2024 {WORDS[s].title()} Media. All rights reserved."
+        headlines = [_sentence(rng, 9) for _ in range(5)]
+        for p in range(pages):
+            lines = [menu, f"{_sentence(rng, 6)[:-1]}"]
+            labels = ["nav", "content"]
+            for _ in range(4):
+                lines.append(_sentence(rng))
+                labels.append("content")
+            lines.append("Most read")
+            labels.append("clickbait")
+            for h in rng.sample(headlines, 3):
+                lines.append(h)
+                labels.append("clickbait")
+            lines.append(footer)
+            labels.append("footer")
+            records.append({"id": f"{host}/{p}", "site": host, "url": f"https://www.{host}/news/{p}",
+                            "lines": lines, "labels": labels, "lang": "en", "site_kind": "news"})
+    return records
+
+
+def as_corpus(records: list[dict]) -> list[dict]:
+    """The records as a FineWeb-style corpus: id, url, text."""
+    return [{"id": r["id"], "url": r["url"], "text": "\n".join(r["lines"])} for r in records]
