@@ -1,6 +1,6 @@
 """Tiny labeled sites for the site-repeat tests: every page of a site shares its menu and
-footer and shows a rotating "Most read" list of the site's headlines, written as full
-sentences, so that alone each teaser reads like the article's text."""
+footer, and between its paragraphs shows a rotating pick of the site's teasers, written
+like the paragraphs (same words, same length): alone, a teaser reads like the article."""
 from __future__ import annotations
 
 import random
@@ -22,18 +22,13 @@ def site_records(sites: int = 4, pages: int = 6, seed: int = 0) -> list[dict]:
         host = f"site{s}.example"
         menu = f"Home | {WORDS[s].title()} | {WORDS[s + 1].title()} | Contact"
         footer = f"© 2024 {WORDS[s].title()} Media. All rights reserved."
-        headlines = [_sentence(rng, 9) for _ in range(5)]
+        teasers = [_sentence(rng) for _ in range(5)]
         for p in range(pages):
             lines = [menu, f"{_sentence(rng, 6)[:-1]}"]
             labels = ["nav", "content"]
-            for _ in range(4):
-                lines.append(_sentence(rng))
-                labels.append("content")
-            lines.append("Most read")
-            labels.append("clickbait")
-            for h in rng.sample(headlines, 3):
-                lines.append(h)
-                labels.append("clickbait")
+            for teaser in rng.sample(teasers, 3):
+                lines += [_sentence(rng), teaser]
+                labels += ["content", "clickbait"]
             lines.append(footer)
             labels.append("footer")
             records.append({"id": f"{host}/{p}", "site": host, "url": f"https://www.{host}/news/{p}",
