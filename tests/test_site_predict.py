@@ -18,7 +18,7 @@ from boilercut.training import fit_models
 def site_model_file(tmp_path_factory) -> str:
     records = site_records(sites=6, pages=6, seed=1) + tiny_records()
     pipeline, stage, sites = fit_models(records, TINY_FEATURES, TINY_CLASSIFIER, context_stage=TINY_CONTEXT_STAGE,
-                                        site_stage={"enabled": True})
+                                        site_stage={"enabled": True, "C": 10.0})
     model = LineModel(pipeline=pipeline, keep_labels=("content",), threshold=0.5, context_stage=stage,
                       site_stage=sites)
     return str(save_model(model, tmp_path_factory.mktemp("site-model") / "m.joblib"))
