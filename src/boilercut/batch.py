@@ -94,11 +94,12 @@ def clean_texts(model: LineModel, texts: Sequence[str], threshold: float | None 
     each result then counts the removed lines that other pages of its site hold."""
     check_options(threshold, mode, max_removed_share)
     pages = [split_lines(text) for text in texts]
-    repeats = None
+    repeats, site_options = None, {}
     if site_counts is not None:
         repeats = [site_counts.page_repeats(site, lines) for site, lines in zip(sites, pages)]
+        site_options["repeats"] = repeats
     if any(pages):
-        scores, words = model.score_pages_with_words(pages, repeats=repeats)
+        scores, words = model.score_pages_with_words(pages, **site_options)
     else:
         scores = words = [[] for _ in pages]
     cuts = model.page_thresholds(pages, scores, keep, threshold, words)

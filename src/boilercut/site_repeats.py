@@ -156,6 +156,22 @@ class SiteCounts:
         self.keys = np.insert(self.keys, at[~known], keys[~known])
         self.counts = np.insert(self.counts, at[~known], counts[~known])
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The counts as arrays (np.savez), pending pairs merged first."""
+        self.compact()
+        sites = np.fromiter(self.site_pages.keys(), dtype=np.uint64, count=len(self.site_pages))
+        pages = np.fromiter(self.site_pages.values(), dtype=np.int64, count=len(self.site_pages))
+        return {"keys": self.keys, "counts": self.counts, "sites": sites, "site_pages": pages}
+
+    @classmethod
+    def from_arrays(cls, arrays, min_site_pages: int = MIN_SITE_PAGES) -> "SiteCounts":
+        """The counts to_arrays gave (an np.load of its np.savez will do)."""
+        counts = cls(min_site_pages)
+        counts.keys = np.asarray(arrays["keys"], dtype=np.uint64)
+        counts.counts = np.asarray(arrays["counts"], dtype=np.uint32)
+        counts.site_pages = dict(zip(np.asarray(arrays["sites"]).tolist(), np.asarray(arrays["site_pages"]).tolist()))
+        return counts
+
     @property
     def nbytes(self) -> int:
         """Bytes of the count arrays and the buffer (the per-site dict not included)."""
