@@ -25,6 +25,16 @@ def test_normalisation_is_ccnet_like():
     assert normalise_line("--- * ---") == ""
 
 
+def test_the_ascii_shortcut_normalises_as_the_unicode_rules_do():
+    import re
+
+    every_ascii = "".join(chr(c) for c in range(128))
+    samples = [every_ascii, every_ascii[::-1], "Home  >\tNews_(12)\x0b\x0cend", "a-b_c.d/e 0x1F"]
+    for line in samples:
+        by_rules = re.sub(r"\s+", " ", re.sub(r"[^\w\s]|_", " ", re.sub(r"\d", "0", line.lower()))).strip()
+        assert normalise_line(line) == by_rules
+
+
 def test_other_pages_are_counted_and_a_page_counts_a_line_once():
     counts = counted({"a.com": [[MENU, "story one", MENU], [MENU.upper(), "story two"], [MENU, "story three"]]})
     repeats = counts.page_repeats("a.com", [MENU, "story one", "story one"])
