@@ -94,3 +94,21 @@ def test_standard_input_is_refused_in_one_line(site_model_file, tmp_path, capsys
 def test_site_field_without_site_repeats_is_a_usage_error(site_model_file, corpus_file, tmp_path, capsys):
     code = predict(corpus_file, "--output", tmp_path / "o.jsonl", "--model", site_model_file, "--site-field", "x")
     assert code == 2 and "--site-field needs --site-repeats" in capsys.readouterr().err
+
+
+def test_clean_dataset_with_site_repeats_cleans_as_predict_does(site_model_file, corpus_file, tmp_path):
+    from datasets import Dataset
+
+    from boilercut import clean_dataset
+
+    with gzip.open(corpus_file, "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    ds = Dataset.from_list([{"id": r["id"], "url": r.get("url"), "text": r["text"]} for r in rows])
+    cleaned = clean_dataset(ds, model=site_model_file, site_repeats=True, keep_in_memory=True)
+    out = tmp_path / "out.jsonl.gz"
+    assert predict(corpus_file, "--output", out, "--model", site_model_file, "--quiet", "--site-repeats") == 0
+    expected = read_rows(out)
+    assert cleaned["text"] == [r["text"] for r in expected]
+    assert cleaned[SITE_STATS_FIELD] == [r[SITE_STATS_FIELD] for r in expected]
+    with pytest.raises(ValueError, match="site_column needs site_repeats"):
+        clean_dataset(ds, model=site_model_file, site_column="url")
