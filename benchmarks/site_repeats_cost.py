@@ -99,7 +99,7 @@ def main(argv=None) -> int:
         if not path.is_file():
             print(f"site_repeats_cost: error: {path}: no such file", file=sys.stderr)
             return 2
-        measure(lambda: real_pages(path), path.name)
+        measure(lambda path=path: real_pages(path), path.name)
     return 0
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import random
 
-WORDS = ("river council budget station harbour school museum bridge festival library market tram "
-         "garden hospital theatre stadium factory airport village forest").split()
+WORDS = ["river", "council", "budget", "station", "harbour", "school", "museum", "bridge", "festival", "library", "market", "tram", "garden", "hospital", "theatre", "stadium", "factory", "airport", "village", "forest"]
 
 
 def _sentence(rng: random.Random, n: int = 12) -> str:

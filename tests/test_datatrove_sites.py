@@ -6,14 +6,14 @@ import pytest
 
 pytest.importorskip("datatrove")
 
-from datatrove.executor import LocalPipelineExecutor  # noqa: E402
-from datatrove.pipeline.readers import JsonlReader  # noqa: E402
-from datatrove.pipeline.writers import JsonlWriter  # noqa: E402
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.writers import JsonlWriter
+from site_pages import as_corpus, site_records
+from test_site_predict import predict, site_model_file  # noqa: F401  (the fixture too)
 
-from boilercut.batch import SITE_STATS_FIELD  # noqa: E402
-from boilercut.datatrove_sites import SiteCountsMerge, SiteRepeatsFilter, SiteSignatures  # noqa: E402
-from site_pages import as_corpus, site_records  # noqa: E402
-from test_site_predict import predict, site_model_file  # noqa: E402,F401  (the fixture too)
+from boilercut.batch import SITE_STATS_FIELD
+from boilercut.datatrove_sites import SiteCountsMerge, SiteRepeatsFilter, SiteSignatures
 
 SHARDS = 2
 

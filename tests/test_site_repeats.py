@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from boilercut import site_repeats
-from boilercut.site_repeats import SiteCounts, normalise_line, record_site, records_repeats, url_host
+from boilercut.site_repeats import (
+    SiteCounts,
+    normalise_line,
+    record_site,
+    records_repeats,
+    url_host,
+)
 
 MENU = "Home | News | Sport"
 

@@ -90,3 +90,16 @@ def test_without_sites_in_the_training_data_there_is_no_site_stage():
     *_, sites = fit_models(tiny_records(), TINY_FEATURES, TINY_CLASSIFIER, context_stage=TINY_CONTEXT_STAGE,
                            site_stage=SITE_STAGE)
     assert sites is None
+
+
+def test_a_damaged_site_stage_in_the_metadata_is_refused_in_one_line(site_model, tmp_path):
+    import json
+
+    from boilercut.persist import ModelFileError, metadata_path
+
+    path = save_model(site_model, tmp_path / "m.joblib")
+    meta = json.loads(metadata_path(path).read_text(encoding="utf-8"))
+    meta["site_stage"]["bias"] = meta["site_stage"]["bias"][:2]
+    metadata_path(path).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelFileError, match="metadata site_stage: weights of shape"):
+        load_model(path)

@@ -38,7 +38,13 @@ from datatrove.pipeline.base import PipelineStep
 
 from boilercut.datatrove_step import BoilercutFilter
 from boilercut.lines import split_lines
-from boilercut.site_repeats import MIN_SITE_PAGES, SiteCounts, line_hashes, record_site, site_hash
+from boilercut.site_repeats import (
+    MIN_SITE_PAGES,
+    SiteCounts,
+    line_hashes,
+    record_site,
+    site_hash,
+)
 
 
 def _check_shards(shards: int) -> int:

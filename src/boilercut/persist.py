@@ -26,8 +26,8 @@ import joblib
 
 from boilercut.model import LineModel, check_long_line_words, pipeline_classes
 from boilercut.operating_points import OperatingPoints
-from boilercut.site_stage import SiteStage
 from boilercut.scorer import LOGISTIC_REGRESSION, PIPELINE, pipeline_steps
+from boilercut.site_stage import SiteStage
 from boilercut.stored import Stored, class_name, is_a
 
 CONTEXT_STAGE = "boilercut.context_stage.ContextStage"

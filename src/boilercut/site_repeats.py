@@ -144,7 +144,7 @@ class SiteCounts:
         if self._pending_pairs > max(COMPACT_PAIRS, len(self.keys) // 4):
             self.compact()
 
-    def add_counts(self, other: "SiteCounts") -> None:
+    def add_counts(self, other: SiteCounts) -> None:
         """Add the counts of other (pages counted elsewhere: another task, another shard)."""
         other.compact()
         self.compact()
@@ -182,7 +182,7 @@ class SiteCounts:
         return {"keys": self.keys, "counts": self.counts, "sites": sites, "site_pages": pages}
 
     @classmethod
-    def from_arrays(cls, arrays, min_site_pages: int = MIN_SITE_PAGES) -> "SiteCounts":
+    def from_arrays(cls, arrays, min_site_pages: int = MIN_SITE_PAGES) -> SiteCounts:
         """The counts to_arrays gave (an np.load of its np.savez will do)."""
         counts = cls(min_site_pages)
         counts.keys = np.asarray(arrays["keys"], dtype=np.uint64)

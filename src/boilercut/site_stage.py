@@ -88,7 +88,7 @@ class SiteStage:
     @classmethod
     def fit(cls, proba: np.ndarray, page_lengths: Sequence[int], repeats: Sequence[RepeatCounts | None],
             labels: Sequence, classes: Sequence[str], sample_weight: np.ndarray | None = None, C: float = 0.1,
-            min_site_pages: int = MIN_SITE_PAGES) -> "SiteStage | None":
+            min_site_pages: int = MIN_SITE_PAGES) -> SiteStage | None:
         """Fit on the labeled lines of the pages with a signal (proba: every line's class
         probabilities, columns in `classes` order), minimising the weighted mean
         cross-entropy plus |weights|^2 / (2 C n) for n labeled lines (L-BFGS). None when
@@ -140,5 +140,5 @@ class SiteStage:
                 "min_site_pages": self.min_site_pages}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "SiteStage":
+    def from_dict(cls, d: dict) -> SiteStage:
         return cls(d["weights"], d["bias"], d["classes"], d.get("min_site_pages", MIN_SITE_PAGES))
