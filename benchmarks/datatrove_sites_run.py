@@ -27,7 +27,11 @@ def run_stages(executor: str, corpus: Path, work: Path, model: str | None, tasks
     from datatrove.pipeline.readers import JsonlReader
     from datatrove.pipeline.writers import JsonlWriter
 
-    from boilercut.datatrove_sites import SiteCountsMerge, SiteRepeatsFilter, SiteSignatures
+    from boilercut.datatrove_sites import (
+        SiteCountsMerge,
+        SiteRepeatsFilter,
+        SiteSignatures,
+    )
 
     if executor == "ray":
         import ray
