@@ -31,7 +31,6 @@ def run_stages(corpus_dir, work, model_file):
     return [json.loads(line) for f in sorted(out.glob("*.jsonl")) for line in f.open()]
 
 
-@pytest.mark.slow  # three executors, a model fit and predict: about 40 s on 2 busy cores
 def test_three_stages_give_the_one_machine_output(site_model_file, tmp_path):  # noqa: F811
     rows = as_corpus(site_records(sites=5, pages=5, seed=11))
     rows += [{"id": "no-url", "text": "Home | News\nA paragraph of its own about the harbour."}]
