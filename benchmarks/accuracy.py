@@ -4,6 +4,7 @@
     python benchmarks/accuracy.py --model m.joblib --keep conservative
     python benchmarks/accuracy.py --threshold 0.2 --lost 20    # + the 20 longest content lines lost per set
     python benchmarks/accuracy.py --json scoreboard.json       # also write every figure as JSON
+    python benchmarks/accuracy.py --site-repeats               # a site stage reads each set's site repeats
 
 Sets: the test split of the model's own data (macro-F1 and per-class F1 too), the four
 real development sets under --shared (realweb and wcxb, raw and fineweb views; a set
@@ -55,6 +56,9 @@ def main(argv=None) -> int:
     ap.add_argument("--lost", type=int, default=0, metavar="N", help="print the N longest content lines lost per set")
     ap.add_argument("--no-breakdown", action="store_true", help="only the main table")
     ap.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
+    ap.add_argument("--site-repeats", action="store_true",
+                    help="give a model with a site stage each set's site repeats (pages grouped by their "
+                         "`site` field, and `view` where there is one; the whole set is the corpus)")
     args = ap.parse_args(argv)
 
     from boilercut.data import DataError, test_split_of
@@ -62,6 +66,7 @@ def main(argv=None) -> int:
     from boilercut.persist import ModelFileError, load_model
     from boilercut.metrics import class_metrics
     from boilercut.scoreboard import REAL_SETS, ScoredSet, example_checks, read_jsonl
+    from boilercut.site_repeats import labeled_site, records_repeats
 
     try:
         model = load_model(args.model)
@@ -83,7 +88,10 @@ def main(argv=None) -> int:
     for name, records in sets.items():
         print(f"accuracy: scoring {name} ({len(records)} pages)", file=sys.stderr, flush=True)
         pages = [r["lines"] for r in records]
-        proba = model.predict_proba_pages(pages)
+        repeats = None
+        if args.site_repeats and model.site_stage is not None:
+            repeats = records_repeats(records, labeled_site, model.site_stage.min_site_pages)
+        proba = model.predict_proba_pages(pages, repeats=repeats)
         score, predicted = model.scores_and_labels(proba)
         keep = score >= model.line_thresholds(pages, score, args.keep, args.threshold)
         s = ScoredSet(records, score, model.keep_labels)

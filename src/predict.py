@@ -11,6 +11,7 @@ Corpora (JSONL, .jsonl.gz, parquet; a directory means all .txt pages under it):
     python -m predict crawl.jsonl.gz --output clean.jsonl.gz --jobs 4
     python -m predict shard.parquet --output clean.parquet --max-removed-share 0.5
     python -m predict pages/ --output pages.jsonl          # one record per page: id, text
+    python -m predict crawl.jsonl.gz --output clean.jsonl.gz --site-repeats   # count per site, then clean
     zcat crawl.jsonl.gz | python -m predict --input-format jsonl - > clean.jsonl
 
 Every output record keeps all fields of its input record; --text-field (default "text")
@@ -57,13 +58,15 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 if __name__ == "__main__":
     gc.disable()
 
-from boilercut.batch import BATCH_LINES, MODES, check_options, keep_decisions, summarise
+from boilercut.batch import BATCH_LINES, MODES, SITE_STATS_FIELD, check_options, keep_decisions, summarise
 from boilercut.commands import handle_sigterm, stopped
 from boilercut.corpus import BadRecordError, clean_corpus, output_schema
 from boilercut.corpus_io import (FORMATS, MAX_RECORD_BYTES, MAX_RECORD_LINES, CorpusWriter, expand_input, format_of,
                                  parquet_schema, same_file)
 from boilercut.lines import split_lines
 from boilercut.persist import ModelFileError, load_model
+from boilercut.site_pass import check_rereadable
+from boilercut.site_repeats import MIN_SITE_PAGES
 from boilercut.textio import InputError, encode_line, read_page, read_stdin_page
 from boilercut.worker_process import usable_cpus
 
@@ -130,6 +133,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "--max-record-bytes")
     corpus.add_argument("--skip-bad-records", action="store_true",
                         help="skip malformed records (each is named on stderr) instead of stopping")
+    corpus.add_argument("--site-repeats", action="store_true",
+                        help="two passes: count the lines each site repeats across its pages, then clean with "
+                             f"the counts (the model's site stage reads them; rows get {SITE_STATS_FIELD}); "
+                             "the inputs must be files")
+    corpus.add_argument("--site-field", default=None, metavar="NAME",
+                        help="with --site-repeats: the field naming a record's site (default: the host of its url)")
     corpus.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     return ap.parse_args(argv)
 
@@ -230,7 +239,9 @@ def clean_to_output(args, sources, model) -> int:
     if target == "-" and fmt != "jsonl":
         raise UsageError("parquet cannot be written to standard output; pass --output FILE.parquet")
     parquet_in = [p for p, f in sources if f == "parquet"]
-    schema = output_schema(parquet_schema(parquet_in[0])) if fmt == "parquet" and len(parquet_in) == len(sources) else None
+    schema = (output_schema(parquet_schema(parquet_in[0]), args.site_repeats)
+              if fmt == "parquet" and len(parquet_in) == len(sources) else None)
+    site_counts = count_site_repeats(args, sources, model) if args.site_repeats else None
     bar = tqdm(unit=" docs", file=sys.stderr, disable=args.quiet or not sys.stderr.isatty())
     try:
         with CorpusWriter(target, fmt, schema) as out:
@@ -242,7 +253,7 @@ def clean_to_output(args, sources, model) -> int:
                                   threshold=args.threshold, keep=args.keep, mode=args.mode, max_removed_share=args.max_removed_share,
                                   jobs=args.jobs, skip_bad=args.skip_bad_records, batch_lines=args.batch_lines,
                                   max_record_bytes=args.max_record_bytes, max_record_lines=args.max_record_lines,
-                                  utf8_only=fmt == "parquet",
+                                  utf8_only=fmt == "parquet", site_counts=site_counts, site_field=args.site_field,
                                   progress=bar, warn=warn)
             nothing_read = totals.unreadable and not (totals.documents or totals.skipped)
             if nothing_read:
@@ -259,6 +270,20 @@ def clean_to_output(args, sources, model) -> int:
               f"{totals.dropped} dropped by --max-removed-share, {totals.skipped} malformed skipped; "
               f"{totals.lines} lines, {share:.1%} removed", file=sys.stderr)
     return EXIT_INPUT if totals.unreadable else 0
+
+
+def count_site_repeats(args, sources, model):
+    """The first pass of --site-repeats: the corpus's site counts (site_pass.py)."""
+    from tqdm import tqdm
+
+    from boilercut.site_pass import count_sites
+
+    if model.site_stage is None:
+        warn("the model has no site stage: --site-repeats only counts the removed lines sites repeat")
+    min_pages = model.site_stage.min_site_pages if model.site_stage is not None else MIN_SITE_PAGES
+    with tqdm(unit=" docs", desc="counting", file=sys.stderr, disable=args.quiet or not sys.stderr.isatty()) as bar:
+        return count_sites(sources, args.text_field, args.site_field, args.id_field, min_pages,
+                           args.max_record_bytes, args.max_record_lines, progress=bar)
 
 
 def main(argv=None) -> int:
@@ -278,12 +303,19 @@ def main(argv=None) -> int:
             warn(f"--jobs {args.jobs} is more than the {cpus} CPUs this process may use; using {cpus}")
             args.jobs = cpus
         sources, status = expand_sources(args)
+        if args.site_repeats:
+            check_rereadable(sources)
+        elif args.site_field is not None:
+            raise ValueError("--site-field needs --site-repeats")
     except ValueError as err:
         print(f"predict: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     if not sources:
         return status
     corpus_mode = args.output is not None or any(fmt != "txt" for _, fmt in sources)
+    if args.site_repeats and not corpus_mode:
+        print("predict: error: --site-repeats cleans corpora: pass --output (pages have no site)", file=sys.stderr)
+        return EXIT_USAGE
     if corpus_mode and (args.labels or args.json):
         print("predict: error: --labels and --json show pages; they do not apply to corpora or --output",
               file=sys.stderr)

@@ -33,7 +33,7 @@ from boilercut.model import LineModel, check_long_line_words
 from boilercut.persist import ModelFileError, load_model, save_model
 from boilercut.tables import class_table, keep_table
 from boilercut.training import (LINE_WEIGHTS, check_split_classes, check_trainable, evaluate_scored,
-                                 fit_line_model, fit_operating_points, pick_threshold, score_records)
+                                 fit_models, fit_operating_points, pick_threshold, score_records)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OmegaConf.register_new_resolver("repo_root", lambda: str(REPO_ROOT), replace=True)
@@ -132,11 +132,12 @@ def train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
     features = OmegaConf.to_container(cfg.features, resolve=True)
     classifier = OmegaConf.to_container(cfg.model, resolve=True)
     context_stage = OmegaConf.to_container(cfg.context_stage, resolve=True)
-    pipeline, stage = fit_line_model(splits["train"], features, classifier, cfg.fit.line_weight,
-                                     context_stage, cfg.fit.n_jobs)
+    site_stage = OmegaConf.to_container(cfg.site_stage, resolve=True)
+    pipeline, stage, sites = fit_models(splits["train"], features, classifier, cfg.fit.line_weight,
+                                        context_stage, cfg.fit.n_jobs, site_stage)
     train_seconds = time.perf_counter() - started
     model = LineModel(pipeline=pipeline, keep_labels=keep_labels, context_stage=stage,
-                      long_line_words=cfg.guard.long_line_words)
+                      long_line_words=cfg.guard.long_line_words, site_stage=sites)
 
     metrics = {}
     loss = float(cfg.output.removal_budget)

@@ -17,6 +17,7 @@ import numpy as np
 from boilercut.filter import check_threshold
 from boilercut.lines import count_words, split_lines
 from boilercut.model import LineModel
+from boilercut.site_repeats import RepeatCounts, SiteCounts
 
 # Lines per model call when streaming. Measured with predict --jobs 1 on dev-fineweb (CPU s
 # of the whole run, start-up included): 3.43, 3.20, 3.07, 3.27, 3.44 at 500, 1,000, 2,000,
@@ -29,6 +30,8 @@ MODES = ("lines", "trim")
 # Names of the statistics added to every cleaned document (output fields, dataset columns,
 # datatrove metadata keys).
 STATS_FIELDS = ("lines_kept", "lines_removed", "words_removed_share")
+# Added when cleaning with site counts: removed lines that other pages of the site hold.
+SITE_STATS_FIELD = "lines_removed_site_repeated"
 
 
 class Cleaned(NamedTuple):
@@ -37,9 +40,13 @@ class Cleaned(NamedTuple):
     lines_removed: int
     words_removed_share: float   # removed words / all words, 0..1 (0 for a document without words)
     dropped: bool                # True when the document guard removed the whole document
+    site_repeated_removed: int | None = None  # with site counts: SITE_STATS_FIELD
 
     def stats(self) -> dict:
-        return {name: getattr(self, name) for name in STATS_FIELDS}
+        stats = {name: getattr(self, name) for name in STATS_FIELDS}
+        if self.site_repeated_removed is not None:
+            stats[SITE_STATS_FIELD] = self.site_repeated_removed
+        return stats
 
 
 def check_options(threshold: float | None, mode: str, max_removed_share: float | None) -> None:
@@ -77,18 +84,39 @@ def summarise(lines: Sequence[str], keep: Sequence[bool], max_removed_share: flo
 
 def clean_texts(model: LineModel, texts: Sequence[str], threshold: float | None = None,
                 mode: str = "lines", max_removed_share: float | None = None,
-                keep: str | None = None) -> list[Cleaned]:
+                keep: str | None = None, sites: Sequence[str | None] | None = None,
+                site_counts: SiteCounts | None = None) -> list[Cleaned]:
     """Clean each text; one model call for all of them. threshold None: the threshold of
-    operating point `keep` (None: the model's default point) for each text."""
+    operating point `keep` (None: the model's default point) for each text.
+
+    site_counts (with sites, the site of each text, None where unknown): the counts of a
+    first pass over the corpus (site_repeats.SiteCounts), read by the model's site stage;
+    each result then counts the removed lines that other pages of its site hold."""
     check_options(threshold, mode, max_removed_share)
     pages = [split_lines(text) for text in texts]
+    repeats, site_options = None, {}
+    if site_counts is not None:
+        repeats = [site_counts.page_repeats(site, lines) for site, lines in zip(sites, pages)]
+        site_options["repeats"] = repeats
     if any(pages):
-        scores, words = model.score_pages_with_words(pages)
+        scores, words = model.score_pages_with_words(pages, **site_options)
     else:
         scores = words = [[] for _ in pages]
     cuts = model.page_thresholds(pages, scores, keep, threshold, words)
-    return [summarise(lines, keep_decisions(s, cut, mode), max_removed_share, w)
-            for lines, s, w, cut in zip(pages, scores, words, cuts)]
+    results = [summarise(lines, keep_decisions(s, cut, mode), max_removed_share, w)
+               for lines, s, w, cut in zip(pages, scores, words, cuts)]
+    if repeats is None:
+        return results
+    return [cleaned._replace(site_repeated_removed=_repeated_removed(rep, s, cut, mode))
+            for cleaned, rep, s, cut in zip(results, repeats, scores, cuts)]
+
+
+def _repeated_removed(repeats: RepeatCounts | None, scores, threshold: float, mode: str) -> int:
+    """Removed lines of a page that other pages of its site hold (0 without a signal)."""
+    if repeats is None:
+        return 0
+    removed = ~np.asarray(keep_decisions(scores, threshold, mode), dtype=bool)
+    return int((removed & (repeats.other >= 1)).sum())
 
 
 def batch_by_lines(items: Iterable, lines_of, max_lines: int = BATCH_LINES) -> Iterator[list]:

@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, NamedTuple
 
-from boilercut.batch import BATCH_LINES, STATS_FIELDS, batch_by_lines, clean_texts
+from boilercut.batch import BATCH_LINES, SITE_STATS_FIELD, STATS_FIELDS, batch_by_lines, clean_texts
 from boilercut.corpus_io import (
     MAX_RECORD_BYTES,
     MAX_RECORD_LINES,
@@ -37,6 +37,7 @@ from boilercut.corpus_io import (
 )
 from boilercut.model import LineModel
 from boilercut.persist import load_model
+from boilercut.site_repeats import SiteCounts, record_site
 from boilercut.textio import InputError
 from boilercut.utf8_text import has_lone_surrogates, replace_lone_surrogates
 from boilercut.worker_process import die_with_parent
@@ -115,12 +116,19 @@ class _Counts(NamedTuple):
 
 
 def clean_rows(model: LineModel, records: list[Record], text_field: str, options: dict,
-               utf8_only: bool = False) -> tuple[list[dict], _Counts, list[tuple[int, Notice]]]:
+               utf8_only: bool = False, site_counts: SiteCounts | None = None,
+               ) -> tuple[list[dict], _Counts, list[tuple[int, Notice]]]:
     """(the cleaned rows of a batch of records, their _Counts, notices about them).
 
     Every row keeps all fields of its record; documents dropped by the guard give no row.
     utf8_only (a parquet output): lone surrogates in a row become U+FFFD (utf8_text), and
-    each such record gets a Notice, paired with its index in records."""
+    each such record gets a Notice, paired with its index in records. site_counts: the
+    corpus's site counts, each record's site being site_repeats.record_site of options'
+    "site_field"."""
+    options = dict(options)
+    site_field = options.pop("site_field", None)
+    if site_counts is not None:
+        options.update(site_counts=site_counts, sites=[record_site(r.data, site_field) for r in records])
     results = clean_texts(model, [r.data[text_field] for r in records], **options)
     rows, notices = [], []
     for i, (record, cleaned) in enumerate(zip(records, results)):
@@ -137,7 +145,8 @@ def clean_rows(model: LineModel, records: list[Record], text_field: str, options
     return rows, counts, notices
 
 
-def clean_items(model: LineModel, items: list[Item], text_field: str, options: dict, encode=None):
+def clean_items(model: LineModel, items: list[Item], text_field: str, options: dict, encode=None,
+                site_counts: SiteCounts | None = None):
     """(clean_rows of a batch's records, or encode(rows), their _Counts, the batch's
     problems in input order: BadRecord, Notice and Unreadable items, and notices about
     records clean_rows wrote). options: clean_texts' keyword arguments, plus "utf8_only"
@@ -162,7 +171,7 @@ def clean_items(model: LineModel, items: list[Item], text_field: str, options: d
     # Let the raw JSONL lines go before cleaning: the caller is done with the batch, and a
     # record of 100 MB was otherwise held once more while it was cleaned.
     items.clear()
-    rows, counts, notices = clean_rows(model, records, text_field, options, utf8_only)
+    rows, counts, notices = clean_rows(model, records, text_field, options, utf8_only, site_counts)
     problems += [(positions[i], notice) for i, notice in notices]
     problems.sort(key=lambda pair: pair[0])  # stable: a record's problems stay in order
     return (rows if encode is None else encode(rows)), counts, [problem for _, problem in problems]
@@ -184,13 +193,15 @@ def _report(problem: Problem, skip_bad: bool, totals: Totals, warn: Callable[[st
 
 
 _worker_model: LineModel | None = None
+_worker_site_counts: SiteCounts | None = None
 
 
-def _init_worker(model_path, parent_pid: int) -> None:
+def _init_worker(model_path, parent_pid: int, site_counts: SiteCounts | None = None) -> None:
     """Pool initializer: die with the parent; ignore Ctrl-C (the parent's to handle) and
     die at SIGTERM (a forked worker inherits the parent's handler, which would raise); a
     spawned worker loads the model, a forked one (model_path None) already has it."""
-    global _worker_model
+    global _worker_model, _worker_site_counts
+    _worker_site_counts = site_counts  # forked: inherited, not pickled
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -199,10 +210,11 @@ def _init_worker(model_path, parent_pid: int) -> None:
 
 
 def _clean_in_worker(items, text_field, options, encode):
-    return clean_items(_worker_model, items, text_field, options, encode)
+    return clean_items(_worker_model, items, text_field, options, encode, _worker_site_counts)
 
 
-def _start_pool(jobs: int, model: LineModel | None, model_path) -> ProcessPoolExecutor:
+def _start_pool(jobs: int, model: LineModel | None, model_path,
+                site_counts: SiteCounts | None = None) -> ProcessPoolExecutor:
     """jobs worker processes, all started before this returns.
 
     Where fork exists (Linux) and the model is loaded, the workers are forked: they
@@ -220,7 +232,7 @@ def _start_pool(jobs: int, model: LineModel | None, model_path) -> ProcessPoolEx
     for stream in (sys.stdout, sys.stderr):  # a forked worker flushes its copy when it exits
         if stream is not None:
             stream.flush()
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(path, os.getpid()))
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(path, os.getpid(), site_counts))
     # A forking pool starts all its workers at the first submit; a spawning one one per
     # submit while fewer than jobs are idle. Either way: all of them, now.
     for future in [pool.submit(int) for _ in range(jobs)]:
@@ -229,15 +241,16 @@ def _start_pool(jobs: int, model: LineModel | None, model_path) -> ProcessPoolEx
 
 
 def map_batches(batches: Iterable[list[Item]], text_field: str, options: dict, jobs: int,
-                model: LineModel | None, model_path, encode=None) -> Iterator[tuple]:
+                model: LineModel | None, model_path, encode=None,
+                site_counts: SiteCounts | None = None) -> Iterator[tuple]:
     """clean_items of each batch, in input order; jobs > 1 cleans batches in worker
     processes, which also parse and encode the rows, so that the parent only reads and writes."""
     if jobs <= 1:
         model = model if model is not None else load_model(model_path)
         for batch in batches:
-            yield clean_items(model, batch, text_field, options, encode)
+            yield clean_items(model, batch, text_field, options, encode, site_counts)
         return
-    with _start_pool(jobs, model, model_path) as pool:
+    with _start_pool(jobs, model, model_path, site_counts) as pool:
         pending: deque = deque()
         try:
             for batch in batches:
@@ -271,7 +284,7 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
                  max_removed_share: float | None = None, jobs: int = 1, skip_bad: bool = False,
                  batch_lines: int = BATCH_LINES, progress=None, encode=None,
                  max_record_bytes: int = MAX_RECORD_BYTES, max_record_lines: int = MAX_RECORD_LINES,
-                 utf8_only: bool = False,
+                 utf8_only: bool = False, site_counts: SiteCounts | None = None, site_field: str | None = None,
                  warn: Callable[[str], None] = logger.warning) -> Totals:
     """Clean every record of the sources and pass the cleaned rows, in order, to write.
 
@@ -282,14 +295,17 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
     BadRecordError, or with skip_bad are skipped and warned about; unreadable sources and
     notices are warned about; all in input order. utf8_only: the output holds only valid
     UTF-8 (parquet): lone surrogates are written as U+FFFD, with a warning per record.
-    progress: an optional tqdm-like object (update, set_postfix).
+    progress: an optional tqdm-like object (update, set_postfix). site_counts: the counts
+    of a first pass over the same sources (site_pass.count_sites), each record's site
+    being its site_field or its url's host; rows then get SITE_STATS_FIELD too.
     """
     totals = Totals()
     options = {"threshold": threshold, "keep": keep, "mode": mode, "max_removed_share": max_removed_share,
-               "utf8_only": utf8_only}
+               "utf8_only": utf8_only, "site_field": site_field}
     batches = batch_items(iter_items(sources, text_field, id_field, max_record_bytes, max_record_lines),
                           text_field, batch_lines)
-    for rows, counts, problems in map_batches(batches, text_field, options, jobs, model, model_path, encode):
+    for rows, counts, problems in map_batches(batches, text_field, options, jobs, model, model_path, encode,
+                                              site_counts):
         for problem in problems:
             _report(problem, skip_bad, totals, warn)
         write(rows)
@@ -300,13 +316,14 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
     return totals
 
 
-def output_schema(input_schema):
+def output_schema(input_schema, site_stats: bool = False):
     """A parquet input's schema plus the statistics columns, so an output keeps the types."""
     import pyarrow as pa
 
-    types = {"lines_kept": pa.int64(), "lines_removed": pa.int64(), "words_removed_share": pa.float64()}
+    types = {"lines_kept": pa.int64(), "lines_removed": pa.int64(), "words_removed_share": pa.float64(),
+             SITE_STATS_FIELD: pa.int64()}
     schema = input_schema
-    for name in STATS_FIELDS:
+    for name in STATS_FIELDS + ((SITE_STATS_FIELD,) if site_stats else ()):
         if schema.get_field_index(name) < 0:
             schema = schema.append(pa.field(name, types[name]))
     return schema

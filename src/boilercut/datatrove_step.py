@@ -58,9 +58,16 @@ class BoilercutFilter(BaseFilter):
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         return self.filter_batch([doc])[0]
 
+    def clean(self, batch: list[Document]) -> list:
+        """The batch.Cleaned of each document (datatrove_sites.SiteRepeatsFilter adds site counts)."""
+        return self._clean_texts(batch)
+
+    def _clean_texts(self, batch: list[Document], **site_options) -> list:
+        return clean_texts(self.model, [doc.text for doc in batch], self.threshold, self.mode,
+                           self.max_removed_share, self.keep, **site_options)
+
     def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
-        results = clean_texts(self.model, [doc.text for doc in batch], self.threshold, self.mode,
-                              self.max_removed_share, self.keep)
+        results = self.clean(batch)
         decisions = []
         for doc, cleaned in zip(batch, results):
             doc.metadata.update(cleaned.stats())

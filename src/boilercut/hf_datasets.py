@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from boilercut.batch import STATS_FIELDS, check_options, clean_texts
+from boilercut.batch import SITE_STATS_FIELD, STATS_FIELDS, check_options, clean_texts
+from boilercut.lines import split_lines
 from boilercut.model import LineModel
 from boilercut.persist import DEFAULT_MODEL_PATH, load_model
+from boilercut.site_repeats import MIN_SITE_PAGES, SiteCounts, record_site, url_host
 
 # Documents per map() call; each call scores all its documents in one model call.
 BATCH_SIZE = 1000
@@ -55,27 +57,56 @@ def _check_texts(texts: list, rows: list[int], text_column: str) -> None:
 
 
 def _clean_batch(batch: dict, rows: list[int], text_column: str, model, threshold, mode, max_removed_share,
-                 keep=None) -> dict:
+                 keep=None, site_counts: SiteCounts | None = None, site_column: str | None = None) -> dict:
     _check_texts(batch[text_column], rows, text_column)
-    results = clean_texts(_model(model), batch[text_column], threshold, mode, max_removed_share, keep)
+    site_options = {}
+    if site_counts is not None:
+        site_options = {"site_counts": site_counts, "sites": _sites(batch, site_column)}
+    results = clean_texts(_model(model), batch[text_column], threshold, mode, max_removed_share, keep, **site_options)
     keep = [i for i, r in enumerate(results) if not r.dropped]
     out = {name: [values[i] for i in keep] for name, values in batch.items()}
     out[text_column] = [results[i].text for i in keep]
     for name in STATS_FIELDS:
         out[name] = [getattr(results[i], name) for i in keep]
+    if site_counts is not None:
+        out[SITE_STATS_FIELD] = [results[i].site_repeated_removed for i in keep]
     return out
+
+
+def _sites(batch: dict, site_column: str | None) -> list[str | None]:
+    """The site of each row: its site_column, or the host of its "url" column."""
+    if site_column is not None:
+        return [record_site({site_column: value}, site_column) for value in batch[site_column]]
+    return [url_host(url) for url in batch.get("url", [None] * len(next(iter(batch.values()))))]
+
+
+def count_dataset_sites(ds, text_column: str = "text", site_column: str | None = None,
+                        min_site_pages: int = MIN_SITE_PAGES, batch_size: int = BATCH_SIZE) -> SiteCounts:
+    """SiteCounts of a Dataset's rows (the first pass of clean_dataset(site_repeats=True))."""
+    counts = SiteCounts(min_site_pages)
+    columns = [text_column] + ([site_column] if site_column else (["url"] if "url" in ds.column_names else []))
+    for batch in ds.select_columns(columns).iter(batch_size=batch_size):
+        for site, text in zip(_sites(batch, site_column), batch[text_column]):
+            if isinstance(text, str):
+                counts.add_page(site, split_lines(text))
+    counts.compact()
+    return counts
 
 
 def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path | None = None,
                   threshold: float | None = None, mode: str = "lines",
                   max_removed_share: float | None = None, num_proc: int | None = None,
                   keep: str | None = None,
-                  batch_size: int = BATCH_SIZE, **map_kwargs):
+                  batch_size: int = BATCH_SIZE, site_repeats: bool = False, site_column: str | None = None,
+                  **map_kwargs):
     """The dataset cleaned, with the statistics columns; other map() options pass through.
 
     model: a LineModel, a model file, or None for the default model. threshold None uses
     the threshold of operating point `keep` (None: the model's default point). mode "trim" removes boilerplate only at the start and end of a document.
     A text column that is not text, or a null text, is a TypeError naming the column (and row).
+    site_repeats: first count, per site (site_column, or the host of the "url" column), the
+    rows holding each line, then clean with the counts (the model's site stage reads them)
+    and add the column lines_removed_site_repeated.
     """
     from datasets import Features, Value
 
@@ -86,10 +117,21 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
         _model(model)  # fail here, with a clear ModelFileError, rather than inside a worker
     features = Features({**ds.features, "lines_kept": Value("int64"), "lines_removed": Value("int64"),
                          "words_removed_share": Value("float64")})
+    site_counts = None
+    if site_repeats:
+        if site_column is not None and site_column not in ds.column_names:
+            raise ValueError(f"site_column {site_column!r} is not a column of the dataset {ds.column_names}")
+        stage = _model(model).site_stage
+        site_counts = count_dataset_sites(ds, text_column, site_column,
+                                          stage.min_site_pages if stage is not None else MIN_SITE_PAGES, batch_size)
+        features[SITE_STATS_FIELD] = Value("int64")
+    elif site_column is not None:
+        raise ValueError("site_column needs site_repeats=True")
     # The map function returns whole batches (possibly fewer rows when the guard drops
     # documents), so the input columns are replaced rather than extended.
     return ds.map(_clean_batch, batched=True, with_indices=True, batch_size=batch_size, num_proc=num_proc,
                   remove_columns=ds.column_names, features=features,
                   fn_kwargs={"text_column": text_column, "model": model, "threshold": threshold,
-                             "mode": mode, "max_removed_share": max_removed_share, "keep": keep},
+                             "mode": mode, "max_removed_share": max_removed_share, "keep": keep,
+                             "site_counts": site_counts, "site_column": site_column},
                   desc="boilercut", **map_kwargs)

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     from boilercut.context_stage import ContextStage
+    from boilercut.site_repeats import RepeatCounts
+    from boilercut.site_stage import SiteStage
 
 _UNBUILT = object()  # LineModel._scorer before its first use
 
@@ -157,6 +159,7 @@ class LineModel:
     context_stage: ContextStage | None = _Materialized(default=None)
     long_line_words: int | None = None
     points: OperatingPoints | None = None
+    site_stage: SiteStage | None = None  # rereads lines with their site's repeat counts (site_stage.py)
     _scorer: object = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -200,8 +203,8 @@ class LineModel:
             return reach
         return reach + (max([stage.shift, *stage.radii]) if isinstance(stage, Stored) else stage.reach)
 
-    def predict_proba_pages(self, pages: Sequence[Sequence[str]],
-                            chunk_lines: int = CHUNK_LINES) -> np.ndarray:
+    def predict_proba_pages(self, pages: Sequence[Sequence[str]], chunk_lines: int = CHUNK_LINES,
+                            repeats: Sequence[RepeatCounts | None] | None = None) -> np.ndarray:
         """Class probabilities for every line of every page, rows in page order.
 
         Lines are scored chunk_lines at a time, so memory stays bounded whatever the
@@ -209,12 +212,25 @@ class LineModel:
         windows that carry context_reach() extra lines on each side and the page-level
         values of the whole page (features.PAGE_COLUMNS: repeated lines, positions),
         which makes the result the same as scoring the page whole.
+
+        repeats: per page, how many other pages of its site hold each line
+        (site_repeats.SiteCounts.page_repeats; None for a page without a signal), read by
+        the model's site stage when it has one. Pages without a signal, and every page of
+        a model without a site stage, get the probabilities they get without repeats.
         """
-        return self._predict_pages(pages, chunk_lines)[0]
+        return self._predict_pages(pages, chunk_lines, repeats=repeats)[0]
 
     def _predict_pages(self, pages: Sequence[Sequence[str]], chunk_lines: int = CHUNK_LINES,
-                       with_words: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+                       with_words: bool = False,
+                       repeats: Sequence[RepeatCounts | None] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """(predict_proba_pages, the word count of every line when with_words, else None)."""
+        if repeats is not None and self.site_stage is not None and any(r is not None for r in repeats):
+            # The site stage, then the long-line guard again (it must have the last word).
+            proba, words = self._predict_pages(pages, chunk_lines, with_words or self.long_line_words is not None)
+            proba = self.site_stage.apply(proba, [len(p) for p in pages], repeats)
+            if self.long_line_words is not None:
+                proba = self._keep_long_lines(proba, words)
+            return proba, (words if with_words else None)
         if len(pages) == 1 and 0 < len(pages[0]) <= chunk_lines:  # one page (the line API): no chunking
             return self._predict(pages, None, with_words)
         out, words = [np.zeros((0, len(self.labels)))], [np.zeros(0, dtype=np.int64)]
@@ -326,20 +342,24 @@ class LineModel:
         labels = np.asarray(self.labels, dtype=object)
         return proba[:, self._keep_columns()].sum(axis=1), labels[proba.argmax(axis=1)]
 
-    def score_and_label_pages(self, pages: Sequence[Sequence[str]]) -> list[tuple[np.ndarray, list[str]]]:
-        """Per page, (keep scores, labels) from one model pass."""
-        scores, labels = self.scores_and_labels(self.predict_proba_pages(pages))
+    def score_and_label_pages(self, pages: Sequence[Sequence[str]],
+                              repeats: Sequence[RepeatCounts | None] | None = None) -> list[tuple[np.ndarray, list[str]]]:
+        """Per page, (keep scores, labels) from one model pass (repeats: as predict_proba_pages)."""
+        scores, labels = self.scores_and_labels(self.predict_proba_pages(pages, repeats=repeats))
         return [(s, list(lab)) for s, lab in zip(_split_by_page(scores, pages), _split_by_page(labels, pages))]
 
-    def score_pages(self, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
+    def score_pages(self, pages: Sequence[Sequence[str]],
+                    repeats: Sequence[RepeatCounts | None] | None = None) -> list[np.ndarray]:
         """Per page, the probability that each line is kept (sum over keep_labels)."""
-        return _split_by_page(self.scores_and_labels(self.predict_proba_pages(pages))[0], pages)
+        return _split_by_page(self.scores_and_labels(self.predict_proba_pages(pages, repeats=repeats))[0], pages)
 
-    def score_pages_with_words(self, pages: Sequence[Sequence[str]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def score_pages_with_words(self, pages: Sequence[Sequence[str]],
+                               repeats: Sequence[RepeatCounts | None] | None = None,
+                               ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """(score_pages(pages), per page the word count of each line, as lines.count_words
         counts): the counts come with the features, so a caller needing both (cleaning
         statistics) does not count again."""
-        proba, words = self._predict_pages(pages, with_words=True)
+        proba, words = self._predict_pages(pages, with_words=True, repeats=repeats)
         return _split_by_page(self.scores_and_labels(proba)[0], pages), _split_by_page(words, pages)
 
     def label_pages(self, pages: Sequence[Sequence[str]]) -> list[list[str]]:

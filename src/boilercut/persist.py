@@ -27,6 +27,7 @@ import joblib
 from boilercut.model import LineModel, check_long_line_words, pipeline_classes
 from boilercut.operating_points import OperatingPoints
 from boilercut.scorer import LOGISTIC_REGRESSION, PIPELINE, pipeline_steps
+from boilercut.site_stage import SiteStage
 from boilercut.stored import Stored, class_name, is_a
 
 CONTEXT_STAGE = "boilercut.context_stage.ContextStage"
@@ -112,6 +113,7 @@ def save_model(model: LineModel, path: str | Path) -> Path:
             "keep_labels": list(model.keep_labels), "threshold": model.threshold,
             "long_line_words": model.long_line_words,
             "operating_points": model.points.to_dict() if model.points is not None else None,
+            "site_stage": model.site_stage.to_dict() if model.site_stage is not None else None,
             "libraries": library_versions(), "model_file": path.name,
             "model_sha256": sha256_file(path)}
     _atomic_write(metadata_path(path), lambda tmp: tmp.write_text(
@@ -169,7 +171,7 @@ def load_model(path: str | Path | None = None, trust_model_file: bool = False) -
                              "retrain with `python -m train`")
     model = LineModel(pipeline=pipeline, keep_labels=keep, threshold=threshold, metadata=meta,
                       context_stage=context_stage, long_line_words=_long_line_words(path, meta),
-                      points=_operating_points(path, meta))
+                      points=_operating_points(path, meta), site_stage=_site_stage(path, meta, labels))
     _check_scores(path, model)
     return model
 
@@ -245,6 +247,20 @@ def _operating_points(path: Path, meta: dict) -> OperatingPoints | None:
     except (ValueError, KeyError, TypeError) as err:
         raise ModelFileError(f"{path}: metadata operating_points: {err}; "
                              "retrain with `python -m train`") from None
+
+
+def _site_stage(path: Path, meta: dict, labels: list[str]) -> SiteStage | None:
+    """The site stage's numbers; absent in files written before it existed, or trained
+    without one."""
+    if meta.get("site_stage") is None:
+        return None
+    try:
+        stage = SiteStage.from_dict(meta["site_stage"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise ModelFileError(f"{path}: metadata site_stage: {err}; retrain with `python -m train`") from None
+    if stage.classes != labels:
+        raise ModelFileError(f"{path}: metadata site_stage has classes {stage.classes}, the model {labels}")
+    return stage
 
 
 def _check_versions(path: Path, saved: dict) -> None:

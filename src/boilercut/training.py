@@ -19,6 +19,8 @@ from boilercut.metrics import class_metrics, choose_threshold, keep_metrics, rem
 from boilercut.model import LineModel, build_pipeline
 from boilercut.operating_points import AUTO, BALANCED, OperatingPoints
 from boilercut.page_style import STYLES, PageStyle
+from boilercut.site_repeats import MIN_SITE_PAGES, labeled_site, records_repeats
+from boilercut.site_stage import SiteStage
 
 logger = logging.getLogger(__name__)
 
@@ -99,17 +101,33 @@ def _fold_proba(records: Sequence[dict], held_out: Sequence[dict], features: dic
 
 def fit_line_model(records: Sequence[dict], features: dict, classifier: dict, line_weight: str = "none",
                    context_stage: dict | None = None, n_jobs: int | None = 1) -> tuple:
-    """Fit the first-stage Pipeline, and the context stage when context_stage["folds"] >= 2.
+    """(first-stage Pipeline, context stage or None): fit_models without a site stage."""
+    return fit_models(records, features, classifier, line_weight, context_stage, n_jobs)[:2]
+
+
+def fit_models(records: Sequence[dict], features: dict, classifier: dict, line_weight: str = "none",
+               context_stage: dict | None = None, n_jobs: int | None = 1,
+               site_stage: dict | None = None) -> tuple:
+    """Fit the first-stage Pipeline, the context stage when context_stage["folds"] >= 2, and
+    the site stage when site_stage["enabled"] (it needs the context stage).
 
     The context stage learns from out-of-fold probabilities: pages are dealt into `folds`
     groups, and each group's lines are scored by a Pipeline fitted on the other groups.
     The fold Pipelines and the final one (on every page) are independent fits, run in
-    `n_jobs` processes. Returns (pipeline, context stage or None).
+    `n_jobs` processes. The site stage (site_stage.py) learns from the context stage's
+    probabilities of those out-of-fold probabilities, on the pages whose site (`site`
+    and `view` fields) has site_stage["min_site_pages"] or more training pages. Returns
+    (pipeline, context stage or None, site stage or None).
     """
     settings = dict(context_stage or {})
     folds = int(settings.pop("folds", 0) or 0)
+    sites = dict(site_stage or {})
+    use_sites = bool(sites.pop("enabled", False))
+    if use_sites and folds == 0:
+        raise ValueError("site_stage.enabled needs the context stage (context_stage.folds >= 2); "
+                         "pass site_stage.enabled=false")
     if folds == 0:
-        return fit_pipeline(records, features, classifier, line_weight), None
+        return fit_pipeline(records, features, classifier, line_weight), None, None
     if folds < 2 or folds > len(records):
         raise ValueError(f"context_stage.folds must be 0 (off) or 2..{len(records)} "
                          f"(the number of training pages), got {folds}")
@@ -134,15 +152,27 @@ def fit_line_model(records: Sequence[dict], features: dict, classifier: dict, li
         for i, part in zip(indices, np.split(proba, sizes)):
             by_page[i] = part
     page = np.repeat(np.arange(len(records)), [len(r["lines"]) for r in records])
-    stage.fit(np.vstack(by_page), page, labels, classes,
-              sample_weight=line_weights(records, line_weight))
-    return pipeline, stage
+    weights = line_weights(records, line_weight)
+    stage.fit(np.vstack(by_page), page, labels, classes, sample_weight=weights)
+    if not use_sites:
+        return pipeline, stage, None
+    min_pages = int(sites.pop("min_site_pages", MIN_SITE_PAGES))
+    repeats = records_repeats(records, labeled_site, min_pages)
+    site = SiteStage.fit(stage.predict_proba(np.vstack(by_page), page), [len(r["lines"]) for r in records],
+                         repeats, labels, classes, sample_weight=weights, min_site_pages=min_pages, **sites)
+    logger.info("site stage fitted on %d pages with a site signal%s", sum(r is not None for r in repeats),
+                "" if site is not None else ": too few labeled lines, no site stage")
+    return pipeline, stage, site
 
 
 def score_records(model: LineModel, records: Sequence[dict]) -> dict:
-    """Per line: gold label, gold keep (None when unlabeled), predicted label, keep score, words."""
+    """Per line: gold label, gold keep (None when unlabeled), predicted label, keep score, words.
+    A model with a site stage reads the records' site repeats, the records being the corpus."""
     pages = [r["lines"] for r in records]
-    score, pred = model.scores_and_labels(model.predict_proba_pages(pages))
+    repeats = None
+    if model.site_stage is not None:
+        repeats = records_repeats(records, labeled_site, model.site_stage.min_site_pages)
+    score, pred = model.scores_and_labels(model.predict_proba_pages(pages, repeats=repeats))
     gold = flat_labels(records)
     return {
         "gold": gold,

@@ -1,0 +1,105 @@
+"""The site stage: lines the site repeats enter the model; pages without a signal score as before."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import TINY_CLASSIFIER, TINY_CONTEXT_STAGE, TINY_FEATURES, tiny_records
+from site_pages import site_records
+
+from boilercut.model import LineModel
+from boilercut.persist import load_model, save_model
+from boilercut.site_repeats import records_repeats
+from boilercut.training import fit_models
+
+SITE_STAGE = {"enabled": True, "min_site_pages": 3, "C": 10.0}  # tiny data: a weak penalty
+
+
+@pytest.fixture(scope="module")
+def site_model() -> LineModel:
+    records = site_records(sites=6, pages=6, seed=1) + tiny_records()
+    pipeline, stage, sites = fit_models(records, TINY_FEATURES, TINY_CLASSIFIER, context_stage=TINY_CONTEXT_STAGE,
+                                        site_stage=SITE_STAGE)
+    assert sites is not None
+    return LineModel(pipeline=pipeline, keep_labels=("content",), threshold=0.5, context_stage=stage,
+                     site_stage=sites, long_line_words=200)
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    """Sites the model never saw, with their repeats (the set is the corpus)."""
+    records = site_records(sites=3, pages=5, seed=7)
+    return records, records_repeats(records)
+
+
+def test_pages_without_a_signal_get_identical_probabilities(site_model, held_out):
+    records, repeats = held_out
+    pages = [r["lines"] for r in records] + [r["lines"] for r in tiny_records(4, seed=3)]
+    plain = site_model.predict_proba_pages(pages)
+    neutral = site_model.predict_proba_pages(pages, repeats=[None] * len(pages))
+    assert np.array_equal(plain, neutral)
+    mixed = site_model.predict_proba_pages(pages, repeats=[*repeats[:2], *([None] * (len(pages) - 2))])
+    first_two = sum(len(p) for p in pages[:2])
+    assert np.array_equal(mixed[first_two:], plain[first_two:])
+    assert not np.allclose(mixed[:first_two], plain[:first_two])
+
+
+def test_repeated_teasers_lose_keep_score_and_unique_content_keeps_it(site_model, held_out):
+    records, repeats = held_out
+    pages = [r["lines"] for r in records]
+    labels = np.asarray([lab for r in records for lab in r["labels"]], dtype=object)
+    plain = np.concatenate(site_model.score_pages(pages))
+    with_sites = np.concatenate(site_model.score_pages(pages, repeats=repeats))
+    other = np.concatenate([rep.other for rep in repeats])
+    teasers = (labels == "clickbait") & (other >= 1)
+    content = labels == "content"
+    assert with_sites[teasers].mean() < plain[teasers].mean() - 0.05
+    assert with_sites[content].mean() > 0.5
+
+
+def test_the_long_line_guard_has_the_last_word(site_model, held_out):
+    records, repeats = held_out
+    long_line = " ".join(["word"] * 250)
+    pages = [[*r["lines"], long_line] for r in records]
+    padded = [rep._replace(other=np.append(rep.other, rep.site_pages - 1)) for rep in repeats]
+    scores = site_model.score_pages(pages, repeats=padded)
+    assert all(s[-1] == pytest.approx(1.0) for s in scores)
+
+
+def test_a_saved_site_stage_loads_and_scores_the_same(site_model, held_out, tmp_path):
+    records, repeats = held_out
+    pages = [r["lines"] for r in records]
+    path = save_model(site_model, tmp_path / "m.joblib")
+    loaded = load_model(path)
+    assert loaded.metadata["site_stage"]["min_site_pages"] == 3
+    assert np.array_equal(loaded.predict_proba_pages(pages, repeats=repeats),
+                          site_model.predict_proba_pages(pages, repeats=repeats))
+
+
+def test_a_model_without_a_site_stage_ignores_repeats(tiny_model, held_out):
+    records, repeats = held_out
+    pages = [r["lines"] for r in records]
+    assert np.array_equal(tiny_model.predict_proba_pages(pages, repeats=repeats), tiny_model.predict_proba_pages(pages))
+
+
+def test_the_site_stage_needs_the_context_stage():
+    with pytest.raises(ValueError, match="needs the context stage"):
+        fit_models(site_records(), TINY_FEATURES, TINY_CLASSIFIER, context_stage={"folds": 0}, site_stage=SITE_STAGE)
+
+
+def test_without_sites_in_the_training_data_there_is_no_site_stage():
+    *_, sites = fit_models(tiny_records(), TINY_FEATURES, TINY_CLASSIFIER, context_stage=TINY_CONTEXT_STAGE,
+                           site_stage=SITE_STAGE)
+    assert sites is None
+
+
+def test_a_damaged_site_stage_in_the_metadata_is_refused_in_one_line(site_model, tmp_path):
+    import json
+
+    from boilercut.persist import ModelFileError, metadata_path
+
+    path = save_model(site_model, tmp_path / "m.joblib")
+    meta = json.loads(metadata_path(path).read_text(encoding="utf-8"))
+    meta["site_stage"]["bias"] = meta["site_stage"]["bias"][:2]
+    metadata_path(path).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelFileError, match="metadata site_stage: weights of shape"):
+        load_model(path)
