@@ -1,5 +1,5 @@
 """A page scores the same, to the last bit, alone (the line API: score_lines, classify_lines,
-filter_page) and among other pages (score_pages, clean_texts, the corpus path's batches).
+filter_page) and among other pages (score_pages, clean_batch, the corpus path's batches).
 
 Running sums over a whole batch and BLAS kernels chosen by the size of a block once made
 the two differ by up to 1e-13 (page_rows.py); these tests compare with max difference 0.0.
@@ -10,7 +10,7 @@ from conftest import TINY_CLASSIFIER, TINY_FEATURES, tiny_records
 from test_fast_scoring import COUNTERS, TRICKY
 
 from boilercut import classify_lines, filter_page, score_lines
-from boilercut.batch import clean_texts
+from boilercut.batch import clean_batch
 from boilercut.model import LineModel
 from boilercut.training import fit_line_model
 
@@ -62,7 +62,7 @@ def test_the_line_api_per_page_gives_the_batched_results(model):
     pages = varied_pages()
     scores = model.score_pages(pages)
     labels = model.label_pages(pages)
-    cleaned = clean_texts(model, ["\n".join(page) for page in pages])
+    cleaned = clean_batch(model, ["\n".join(page) for page in pages])
     for page, page_scores, page_labels, done in zip(pages, scores, labels, cleaned):
         assert score_lines(page, model) == page_scores.tolist()
         assert classify_lines(page, model) == page_labels

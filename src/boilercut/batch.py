@@ -1,12 +1,13 @@
-"""Cleaning many documents at once: kept text plus per-document statistics.
+"""Cleaning one batch of documents: kept text plus per-document statistics.
 
-    from boilercut.batch import clean_texts
-    results = clean_texts(model, ["page one\\n...", "page two\\n..."])
+    from boilercut.batch import clean_batch
+    results = clean_batch(model, ["page one\\n...", "page two\\n..."])
     results[0].text, results[0].lines_removed, results[0].words_removed_share
 
 All documents of a call are scored in one model call (the model is much faster on one
 large batch than on many small ones). Callers that stream a corpus pass batches of about
-BATCH_LINES lines; `batch_by_lines` cuts a stream into such batches.
+BATCH_LINES lines; `batch_by_lines` cuts a stream into such batches. The public API for
+any number of documents is boilercut.clean_texts / filter_pages (batch_api.py).
 """
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def summarise(lines: Sequence[str], keep: Sequence[bool], max_removed_share: flo
     return Cleaned(text, n_kept, len(lines) - n_kept, share, dropped)
 
 
-def clean_texts(model: LineModel, texts: Sequence[str], threshold: float | None = None,
+def clean_batch(model: LineModel, texts: Sequence[str], threshold: float | None = None,
                 mode: str = "lines", max_removed_share: float | None = None,
                 keep: str | None = None) -> list[Cleaned]:
     """Clean each text; one model call for all of them. threshold None: the threshold of

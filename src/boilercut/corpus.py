@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, NamedTuple
 
-from boilercut.batch import BATCH_LINES, STATS_FIELDS, batch_by_lines, clean_texts
+from boilercut.batch import BATCH_LINES, STATS_FIELDS, batch_by_lines, clean_batch
 from boilercut.corpus_io import (
     MAX_RECORD_BYTES,
     MAX_RECORD_LINES,
@@ -121,7 +121,7 @@ def clean_rows(model: LineModel, records: list[Record], text_field: str, options
     Every row keeps all fields of its record; documents dropped by the guard give no row.
     utf8_only (a parquet output): lone surrogates in a row become U+FFFD (utf8_text), and
     each such record gets a Notice, paired with its index in records."""
-    results = clean_texts(model, [r.data[text_field] for r in records], **options)
+    results = clean_batch(model, [r.data[text_field] for r in records], **options)
     rows, notices = [], []
     for i, (record, cleaned) in enumerate(zip(records, results)):
         if cleaned.dropped:
@@ -140,7 +140,7 @@ def clean_rows(model: LineModel, records: list[Record], text_field: str, options
 def clean_items(model: LineModel, items: list[Item], text_field: str, options: dict, encode=None):
     """(clean_rows of a batch's records, or encode(rows), their _Counts, the batch's
     problems in input order: BadRecord, Notice and Unreadable items, and notices about
-    records clean_rows wrote). options: clean_texts' keyword arguments, plus "utf8_only"
+    records clean_rows wrote). options: clean_batch's keyword arguments, plus "utf8_only"
     for clean_rows. items is emptied once read.
 
     Unparsed JSONL lines are parsed here, so in the workers with jobs > 1: the parent then

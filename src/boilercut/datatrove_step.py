@@ -26,7 +26,7 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from boilercut.batch import STATS_FIELDS, check_options, clean_texts
+from boilercut.batch import STATS_FIELDS, check_options, clean_batch
 from boilercut.model import LineModel
 from boilercut.persist import load_model
 
@@ -59,7 +59,7 @@ class BoilercutFilter(BaseFilter):
         return self.filter_batch([doc])[0]
 
     def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
-        results = clean_texts(self.model, [doc.text for doc in batch], self.threshold, self.mode,
+        results = clean_batch(self.model, [doc.text for doc in batch], self.threshold, self.mode,
                               self.max_removed_share, self.keep)
         decisions = []
         for doc, cleaned in zip(batch, results):

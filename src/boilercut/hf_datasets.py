@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from boilercut.batch import STATS_FIELDS, check_options, clean_texts
+from boilercut.batch import STATS_FIELDS, check_options, clean_batch
 from boilercut.model import LineModel
 from boilercut.persist import DEFAULT_MODEL_PATH, load_model
 
@@ -57,7 +57,7 @@ def _check_texts(texts: list, rows: list[int], text_column: str) -> None:
 def _clean_batch(batch: dict, rows: list[int], text_column: str, model, threshold, mode, max_removed_share,
                  keep=None) -> dict:
     _check_texts(batch[text_column], rows, text_column)
-    results = clean_texts(_model(model), batch[text_column], threshold, mode, max_removed_share, keep)
+    results = clean_batch(_model(model), batch[text_column], threshold, mode, max_removed_share, keep)
     keep = [i for i, r in enumerate(results) if not r.dropped]
     out = {name: [values[i] for i in keep] for name, values in batch.items()}
     out[text_column] = [results[i].text for i in keep]
