@@ -75,17 +75,23 @@ Problem = BadRecord | Notice | Unreadable
 
 
 def iter_items(sources: Iterable[tuple[str, str]], text_field: str, id_field: str | None,
-               max_record_bytes: int = MAX_RECORD_BYTES, max_record_lines: int = MAX_RECORD_LINES) -> Iterator[Item]:
+               max_record_bytes: int = MAX_RECORD_BYTES, max_record_lines: int = MAX_RECORD_LINES,
+               reading=None) -> Iterator[Item]:
     """Everything the sources hold, in order: JSONL records as RawRecord (unparsed: they
     are parsed where they are cleaned), other records as Record, records that cannot be
     used as BadRecord, warnings about a source as Notice, and sources that cannot be
-    opened as Unreadable."""
+    opened as Unreadable. reading: a read_progress.ReadProgress told where reading is."""
     for path, fmt in sources:
+        if reading is not None:
+            reading.start(path)
         try:
             yield from read_source(path, fmt, text_field, id_field, parse=False, max_record_bytes=max_record_bytes,
-                                   max_record_lines=max_record_lines)
+                                   max_record_lines=max_record_lines,
+                                   opened=reading.opened if reading is not None else None)
         except InputError as err:
             yield Unreadable(str(err))
+        if reading is not None:
+            reading.finish(path)
 
 
 def _lines_of(item: Item, text_field: str) -> int:
@@ -271,7 +277,7 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
                  max_removed_share: float | None = None, jobs: int = 1, skip_bad: bool = False,
                  batch_lines: int = BATCH_LINES, progress=None, encode=None,
                  max_record_bytes: int = MAX_RECORD_BYTES, max_record_lines: int = MAX_RECORD_LINES,
-                 utf8_only: bool = False,
+                 utf8_only: bool = False, reading=None,
                  warn: Callable[[str], None] = logger.warning) -> Totals:
     """Clean every record of the sources and pass the cleaned rows, in order, to write.
 
@@ -282,12 +288,13 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
     BadRecordError, or with skip_bad are skipped and warned about; unreadable sources and
     notices are warned about; all in input order. utf8_only: the output holds only valid
     UTF-8 (parquet): lone surrogates are written as U+FFFD, with a warning per record.
-    progress: an optional tqdm-like object (update, set_postfix).
+    progress: an optional tqdm-like object (update, set_postfix); reading: an optional
+    read_progress.ReadProgress that the readers tell how far they are.
     """
     totals = Totals()
     options = {"threshold": threshold, "keep": keep, "mode": mode, "max_removed_share": max_removed_share,
                "utf8_only": utf8_only}
-    batches = batch_items(iter_items(sources, text_field, id_field, max_record_bytes, max_record_lines),
+    batches = batch_items(iter_items(sources, text_field, id_field, max_record_bytes, max_record_lines, reading),
                           text_field, batch_lines)
     for rows, counts, problems in map_batches(batches, text_field, options, jobs, model, model_path, encode):
         for problem in problems:
