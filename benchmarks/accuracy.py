@@ -83,9 +83,9 @@ def main(argv=None) -> int:
     for name, records in sets.items():
         print(f"accuracy: scoring {name} ({len(records)} pages)", file=sys.stderr, flush=True)
         pages = [r["lines"] for r in records]
-        proba = model.predict_proba_pages(pages)
-        score, predicted = model.scores_and_labels(proba)
-        keep = score >= model.line_thresholds(pages, score, args.keep, args.threshold)
+        lines_scored = model.score(pages)
+        score, predicted = lines_scored.keep, lines_scored.labels
+        keep = score >= model.line_thresholds(pages, lines_scored, args.keep, args.threshold)
         s = ScoredSet(records, score, model.keep_labels)
         m = {"pages": len(records), "sites": s.n_sites, **s.metrics(keep)}
         if args.rounds:
@@ -105,8 +105,8 @@ def main(argv=None) -> int:
         + f"; macro-F1 {classes['macro_f1']:.3f}")
 
     def keep_lines(lines):
-        score = model.score_pages([lines])[0]
-        return score >= model.line_thresholds([lines], score, args.keep, args.threshold)
+        lines_scored = model.score([lines])
+        return lines_scored.keep >= model.line_thresholds([lines], lines_scored, args.keep, args.threshold)
 
     examples = example_checks(args.shared / "examples", keep_lines)
     for name, e in examples.items():

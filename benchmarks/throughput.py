@@ -9,7 +9,7 @@
 Input: JSONL (.gz) records with a "text" field, or with "lines" (the realweb format).
 Prints, for the same pages: lines/s and pages/s of the per-page API (score_lines,
 classify_lines and filter_page, one call per page, one process), of filter_pages (all
-pages in one call; its output is checked against filter_page's), of score_pages on
+pages in one call; its output is checked against filter_page's), of model.score on
 batches, of `python -m predict --output` end to end (reading, features, model, writing)
 with --jobs 1 and 2, and of jusText; the start-up of `python -m predict` on a one-line
 page (wall and CPU seconds: imports, model load, one page); and the peak memory (RSS) of
@@ -266,11 +266,11 @@ def main(argv=None) -> int:
             batch.append(p["lines"])
             size += len(p["lines"])
             if size >= BATCH_LINES:
-                model.score_pages(batch)
+                model.score(batch)
                 batch, size = [], 0
         if batch:
-            model.score_pages(batch)
-    row(f"score_pages, batches of {BATCH_LINES} lines", timed(batched), peak_rss_mib())
+            model.score(batch)
+    row(f"model.score, batches of {BATCH_LINES} lines", timed(batched), peak_rss_mib())
 
     copies = args.copies
     with tempfile.TemporaryDirectory() as tmp:

@@ -174,8 +174,9 @@ def print_pages(args, names: list[str], model) -> int:
             status = EXIT_INPUT
             continue
         # One model pass gives both; plain output ignores the labels.
-        scores, labels = model.score_and_label_pages([lines])[0] if lines else ([], [])
-        threshold = float(model.page_thresholds([lines], [scores], args.keep, args.threshold)[0])
+        scored = model.score([lines])
+        scores, labels = scored.keep, list(scored.labels)
+        threshold = float(model.page_thresholds([lines], [scores], args.keep, args.threshold, [scored.words])[0])
         keep = keep_decisions(scores, threshold, args.mode)
         if args.max_removed_share is not None and summarise(lines, keep, args.max_removed_share).dropped:
             warn(f"{name}: more than {args.max_removed_share} of its words are boilerplate; page dropped")

@@ -83,10 +83,8 @@ def clean_batch(model: LineModel, texts: Sequence[str], threshold: float | None 
     operating point `keep` (None: the model's default point) for each text."""
     check_options(threshold, mode, max_removed_share)
     pages = [split_lines(text) for text in texts]
-    if any(pages):
-        scores, words = model.score_pages_with_words(pages)
-    else:
-        scores = words = [[] for _ in pages]
+    scored = model.score(pages)
+    scores, words = scored.by_page(scored.keep), scored.by_page(scored.words)
     cuts = model.page_thresholds(pages, scores, keep, threshold, words)
     return [summarise(lines, keep_decisions(s, cut, mode), max_removed_share, w)
             for lines, s, w, cut in zip(pages, scores, words, cuts)]

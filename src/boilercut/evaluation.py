@@ -12,8 +12,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from boilercut.baselines import BASELINES, justext_available, justext_rule
-from boilercut.lines import count_words
 from boilercut.metrics import class_metrics, keep_metrics, removal_at_loss, removal_key, threshold_curve
+from boilercut.line_scores import LineScores
 from boilercut.model import LineModel
 
 logger = logging.getLogger(__name__)
@@ -21,16 +21,14 @@ logger = logging.getLogger(__name__)
 BATCH_LINES = 20_000  # lines scored per model call: bounds memory, feeds the progress bar
 
 
-def score_model(model: LineModel, records: Sequence[dict], progress: bool = True):
-    """Keep scores and predicted labels for every line, page by page, in batches."""
-    scores, preds = [], []
+def score_model(model: LineModel, records: Sequence[dict], progress: bool = True) -> LineScores:
+    """model.score of every line of the records, page by page, in batches (progress bar)."""
+    parts: list[LineScores] = []
     batch: list[list[str]] = []
     bar = tqdm(total=len(records), unit="page", desc="scoring", disable=not progress)
 
     def flush():
-        score, pred = model.scores_and_labels(model.predict_proba_pages(batch))
-        scores.append(score)
-        preds.append(pred)
+        parts.append(model.score(batch))
         bar.update(len(batch))
         batch.clear()
 
@@ -44,9 +42,11 @@ def score_model(model: LineModel, records: Sequence[dict], progress: bool = True
     if batch:
         flush()
     bar.close()
-    if not scores:
-        return np.zeros(0), np.zeros(0, dtype=object)
-    return np.concatenate(scores), np.concatenate(preds)
+    if not parts:
+        return model.score([])
+    return LineScores(np.concatenate([p.proba for p in parts]), np.concatenate([p.keep for p in parts]),
+                      np.concatenate([p.words for p in parts]), model.labels,
+                      [n for p in parts for n in p.page_sizes])
 
 
 def method_decisions(records: Sequence[dict], use_justext: bool) -> dict[str, np.ndarray]:
@@ -72,10 +72,10 @@ def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None 
     gold = [lab for r in records for lab in r["labels"]]
     _warn_unknown_labels(gold, model.labels)
     gold_keep = [None if g is None else g in model.keep_labels for g in gold]
-    words = np.asarray([count_words(line) for r in records for line in r["lines"]])
     page_of = np.repeat(np.arange(len(records)), [len(r["lines"]) for r in records])
-    score, pred = score_model(model, records, progress)
-    cuts = model.line_thresholds([r["lines"] for r in records], score, keep, threshold)
+    scored = score_model(model, records, progress)
+    score, pred, words = scored.keep, scored.labels, scored.words
+    cuts = model.line_thresholds([r["lines"] for r in records], scored, keep, threshold)
     kept = score >= cuts
     decisions = {"boilercut": kept, **method_decisions(records, use_justext)}
 

@@ -46,7 +46,7 @@ def classify_lines(lines: Sequence[str], model: LineModel | None = None) -> list
     lines = _check_lines(lines)
     if not lines:
         return []
-    return _resolve(model).label_pages([lines])[0]
+    return list(_resolve(model).score([lines]).labels)
 
 
 def score_lines(lines: Sequence[str], model: LineModel | None = None) -> list[float]:
@@ -54,7 +54,7 @@ def score_lines(lines: Sequence[str], model: LineModel | None = None) -> list[fl
     lines = _check_lines(lines)
     if not lines:
         return []
-    return [float(s) for s in _resolve(model).score_pages([lines])[0]]
+    return _resolve(model).score([lines]).keep.tolist()
 
 
 def check_threshold(threshold: float, name: str = "threshold") -> float:
@@ -83,8 +83,7 @@ def filter_page(text: str, model: LineModel | None = None, threshold: float | No
     lines = split_lines(text)
     if not lines:
         return ""
-    # The word counts come with the scores (the "auto" point reads them), as in clean_texts.
-    scores, words = model.score_pages_with_words([lines])
-    cut = model.page_thresholds([lines], scores, keep, threshold, words)[0]
-    scores = scores[0]
-    return "\n".join(line for line, s in zip(lines, scores) if s >= cut)
+    # The word counts come with the scores (the "auto" point reads them), as in clean_batch.
+    scored = model.score([lines])
+    cut = model.page_thresholds([lines], [scored.keep], keep, threshold, [scored.words])[0]
+    return "\n".join(line for line, s in zip(lines, scored.keep) if s >= cut)

@@ -208,7 +208,7 @@ def _check_scores(path: Path, model: LineModel) -> None:
     """Score a two-line probe page: a model pickled before the feature code changed loads
     fine and would otherwise fail with a traceback on the first real page."""
     try:
-        model.score_pages([PROBE_PAGE])
+        model.score([PROBE_PAGE])
     except Exception as err:
         raise ModelFileError(f"{path}: does not work with this boilercut's feature code "
                              f"({type(err).__name__}: {err}); retrain with `python -m train`") from None
