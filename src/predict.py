@@ -11,6 +11,7 @@ Corpora (JSONL, .jsonl.gz, parquet; a directory means all .txt pages under it):
     python -m predict crawl.jsonl.gz --output clean.jsonl.gz --jobs 4
     python -m predict shard.parquet --output clean.parquet --max-removed-share 0.5
     python -m predict pages/ --output pages.jsonl          # one record per page: id, text
+    python -m predict crawl.jsonl.gz --output clean.jsonl.gz --audit removed.jsonl.gz  # + each removed line
     zcat crawl.jsonl.gz | python -m predict --input-format jsonl - > clean.jsonl
 
 Every output record keeps all fields of its input record; --text-field (default "text")
@@ -57,6 +58,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 if __name__ == "__main__":
     gc.disable()
 
+from boilercut.audit import check_audit_path, open_audit
 from boilercut.batch import BATCH_LINES, MODES, check_options, keep_decisions, summarise
 from boilercut.commands import handle_sigterm, stopped
 from boilercut.corpus import BadRecordError, clean_corpus, output_schema
@@ -119,6 +121,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     corpus.add_argument("--id-field", default=None,
                         help="field naming a document; for page inputs the field that gets the file name "
                              "(default: id)")
+    corpus.add_argument("--audit", default=None, metavar="PATH",
+                        help="also write, per document, every removed line with its number, label and "
+                             "score, as JSON Lines (.jsonl or .jsonl.gz)")
     corpus.add_argument("--compression-level", type=int, default=None, metavar="L",
                         help="gzip level of a .jsonl.gz output, 0 (fastest) to 3 (smallest), ISA-L's scale "
                              "(default: 1)")
@@ -214,6 +219,8 @@ def expand_sources(args) -> tuple[list[tuple[str, str]], int]:
     for path, _ in sources:
         if args.output and same_file(path, args.output):
             raise UsageError(f"--output {args.output} is also an input; write to another file")
+        if args.audit and same_file(path, args.audit):
+            raise UsageError(f"--audit {args.audit} is also an input; write to another file")
     return sources, status
 
 
@@ -235,7 +242,8 @@ def clean_to_output(args, sources, model) -> int:
     schema = output_schema(parquet_schema(parquet_in[0])) if fmt == "parquet" and len(parquet_in) == len(sources) else None
     bar = ReadProgress(sources, disable=args.quiet or not sys.stderr.isatty())
     try:
-        with CorpusWriter(target, fmt, schema, args.compression_level) as out:
+        with CorpusWriter(target, fmt, schema, args.compression_level) as out, \
+                open_audit(args.audit, args.compression_level) as audit:
             # JSONL is encoded where it is cleaned (in the --jobs workers), so that the
             # parent only reads, compresses and writes.
             write = out.write if out.encode is None else out.write_encoded
@@ -245,10 +253,12 @@ def clean_to_output(args, sources, model) -> int:
                                   jobs=args.jobs, skip_bad=args.skip_bad_records, batch_lines=args.batch_lines,
                                   max_record_bytes=args.max_record_bytes, max_record_lines=args.max_record_lines,
                                   utf8_only=fmt == "parquet",
-                                  progress=bar, reading=bar, warn=warn)
+                                  progress=bar, reading=bar, audit=audit, warn=warn)
             nothing_read = totals.unreadable and not (totals.documents or totals.skipped)
             if nothing_read:
                 out.discard()  # the previous output is better than an empty one
+                if audit is not None:
+                    audit.discard()
     finally:
         bar.close()
     if nothing_read:
@@ -275,6 +285,10 @@ def main(argv=None) -> int:
             raise ValueError(f"--max-record-lines must be at least 1, got {args.max_record_lines}")
         if args.compression_level is not None and args.compression_level not in GZIP_LEVELS:
             raise ValueError(f"--compression-level must be 0..3 (ISA-L's levels), got {args.compression_level}")
+        if args.audit is not None:
+            check_audit_path(args.audit)
+            if args.output is not None and same_file(args.audit, args.output):
+                raise ValueError(f"--audit and --output are the same file, {args.audit}")
         if args.compression_level is not None and not str(args.output or "").endswith(".gz"):
             raise ValueError(f"--compression-level applies to a .jsonl.gz --output, not {args.output or 'stdout'}")
         cpus = usable_cpus()
@@ -293,6 +307,9 @@ def main(argv=None) -> int:
     if corpus_mode and (args.labels or args.json):
         print("predict: error: --labels and --json show pages; they do not apply to corpora or --output",
               file=sys.stderr)
+        return EXIT_USAGE
+    if args.audit is not None and not corpus_mode:
+        print("predict: error: --audit records a corpus run; pass --output", file=sys.stderr)
         return EXIT_USAGE
     try:
         model = load_model(args.model, trust_model_file=args.trust_model_file)

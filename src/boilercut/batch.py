@@ -38,6 +38,9 @@ class Cleaned(NamedTuple):
     lines_removed: int
     words_removed_share: float   # removed words / all words, 0..1 (0 for a document without words)
     dropped: bool                # True when the document guard removed the whole document
+    # With clean_batch(audit=True): (line number from 1, label, keep score, line) of every
+    # line the model removed, in order; else None.
+    removed: tuple[tuple[int, str, float, str], ...] | None = None
 
     def stats(self) -> dict:
         return {name: getattr(self, name) for name in STATS_FIELDS}
@@ -78,16 +81,25 @@ def summarise(lines: Sequence[str], keep: Sequence[bool], max_removed_share: flo
 
 def clean_batch(model: LineModel, texts: Sequence[str], threshold: float | None = None,
                 mode: str = "lines", max_removed_share: float | None = None,
-                keep: str | None = None) -> list[Cleaned]:
+                keep: str | None = None, audit: bool = False) -> list[Cleaned]:
     """Clean each text; one model call for all of them. threshold None: the threshold of
-    operating point `keep` (None: the model's default point) for each text."""
+    operating point `keep` (None: the model's default point) for each text. audit: fill
+    Cleaned.removed with the removed lines, their labels and scores."""
     check_options(threshold, mode, max_removed_share)
     pages = [split_lines(text) for text in texts]
     scored = model.score(pages)
     scores, words = scored.by_page(scored.keep), scored.by_page(scored.words)
     cuts = model.page_thresholds(pages, scores, keep, threshold, words)
-    return [summarise(lines, keep_decisions(s, cut, mode), max_removed_share, w)
-            for lines, s, w, cut in zip(pages, scores, words, cuts)]
+    labels = scored.by_page(scored.labels) if audit else [None] * len(pages)
+    results = []
+    for lines, s, w, cut, page_labels in zip(pages, scores, words, cuts, labels):
+        decisions = keep_decisions(s, cut, mode)
+        cleaned = summarise(lines, decisions, max_removed_share, w)
+        if audit:
+            cleaned = cleaned._replace(removed=tuple(
+                (i + 1, str(page_labels[i]), float(s[i]), lines[i]) for i, k in enumerate(decisions) if not k))
+        results.append(cleaned)
+    return results
 
 
 def batch_by_lines(items: Iterable, lines_of, max_lines: int = BATCH_LINES) -> Iterator[list]:
