@@ -183,7 +183,7 @@ def print_pages(args, names: list[str], model) -> int:
         scores, labels = scored.keep, list(scored.labels)
         threshold = float(model.page_thresholds([lines], [scores], args.keep, args.threshold, [scored.words])[0])
         keep = keep_decisions(scores, threshold, args.mode)
-        if args.max_removed_share is not None and summarise(lines, keep, args.max_removed_share).dropped:
+        if args.max_removed_share is not None and summarise(lines, keep, args.max_removed_share, scored.words).dropped:
             warn(f"{name}: more than {args.max_removed_share} of its words are boilerplate; page dropped")
             keep = [False] * len(lines)
         header = encode_line(f"{'' if i == 0 else chr(10)}==> {name} <==\n") if headers else b""

@@ -14,11 +14,10 @@ from tqdm.auto import tqdm
 from boilercut.baselines import BASELINES, justext_available, justext_rule
 from boilercut.metrics import class_metrics, keep_metrics, removal_at_loss, removal_key, threshold_curve
 from boilercut.line_scores import LineScores
-from boilercut.model import LineModel
+from boilercut.model import CHUNK_LINES, LineModel
 
 logger = logging.getLogger(__name__)
 
-BATCH_LINES = 20_000  # lines scored per model call: bounds memory, feeds the progress bar
 
 
 def score_model(model: LineModel, records: Sequence[dict], progress: bool = True) -> LineScores:
@@ -36,7 +35,7 @@ def score_model(model: LineModel, records: Sequence[dict], progress: bool = True
     for rec in records:
         batch.append(rec["lines"])
         size += len(rec["lines"])
-        if size >= BATCH_LINES:
+        if size >= CHUNK_LINES:  # a model call's worth: memory stays bounded, the bar moves
             flush()
             size = 0
     if batch:
