@@ -91,7 +91,8 @@ def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None 
     # One threshold for every page, or None when the operating point picks one per page.
     single = threshold if threshold is not None else (float(cuts[0]) if len(np.unique(cuts)) == 1 else None)
     result = {"threshold": single, "operating_point": "threshold" if threshold is not None else
-              (keep or model.default_point), "pages": len(records), "methods": table(everything)}
+              (keep or model.default_point), "model": model_name(model), "max_content_loss": max_content_loss,
+              "pages": len(records), "methods": table(everything)}
     thresholds, lost, removed = threshold_curve(gold_keep, score, words)
     result["curve"] = {"threshold": thresholds.tolist(), "content_lost": lost.tolist(),
                        "boilerplate_removed": removed.tolist()}
@@ -110,6 +111,15 @@ def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None 
             for value, idx in sorted(groups.items())}
     result["worst_pages"] = worst_pages(records, gold_keep, kept, score, words, page_of, worst)
     return result
+
+
+def model_name(model: LineModel) -> str:
+    """The model file's name and the head of its SHA-256 ("boilercut.joblib 10910dc9"), or
+    "unsaved" for a model not loaded from a file."""
+    meta = model.metadata or {}
+    if not meta.get("model_file"):
+        return "unsaved"
+    return f"{meta['model_file']} {str(meta.get('model_sha256', ''))[:8]}".strip()
 
 
 def _warn_unknown_labels(gold: Sequence[str | None], labels: Sequence[str]) -> None:
