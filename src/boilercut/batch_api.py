@@ -15,21 +15,9 @@ from __future__ import annotations
 from typing import Iterable
 
 from boilercut.batch import BATCH_LINES, Cleaned, batch_by_lines, check_options, clean_batch
-from boilercut.filter import default_model
+from boilercut.filter import default_model, str_list
 from boilercut.lines import line_count
 from boilercut.model import LineModel
-
-
-def _check_texts(texts: Iterable[str]) -> list[str]:
-    """texts as a list; TypeError for a lone str (a page, not a list of pages) or an item
-    that is not a str, naming its index."""
-    if isinstance(texts, str):
-        raise TypeError("expected a sequence of page texts, got a str; use filter_page for one page")
-    texts = list(texts)
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"texts[{i}] is {type(text).__name__}, not str")
-    return texts
 
 
 def clean_texts(texts: Iterable[str], model: LineModel | None = None, threshold: float | None = None,
@@ -43,7 +31,7 @@ def clean_texts(texts: Iterable[str], model: LineModel | None = None, threshold:
     result has one entry per text in order. threshold, keep: as in filter_page; mode "trim"
     removes boilerplate only before the first and after the last kept line;
     max_removed_share drops a document when more than that share of its words would go."""
-    texts = _check_texts(texts)
+    texts = str_list(texts, "page texts", lambda i: f"texts[{i}]")
     check_options(threshold, mode, max_removed_share)
     model = default_model() if model is None else model
     model.check_point(keep)

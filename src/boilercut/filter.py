@@ -31,14 +31,20 @@ def _resolve(model: LineModel | None) -> LineModel:
     return default_model() if model is None else model
 
 
+def str_list(items, what: str, name_of) -> list[str]:
+    """items as a list; TypeError for a lone str (one page, where a sequence of `what` was
+    expected) or for an item that is not a str, named by name_of(index)."""
+    if isinstance(items, str):
+        raise TypeError(f"expected a sequence of {what}, got a str; use filter_page for one page")
+    items = list(items)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise TypeError(f"{name_of(i)} is {type(item).__name__}, not str")
+    return items
+
+
 def _check_lines(lines: Sequence[str]) -> list[str]:
-    if isinstance(lines, str):
-        raise TypeError("expected a sequence of lines, got a str; use filter_page for a whole page")
-    lines = list(lines)
-    for i, line in enumerate(lines):
-        if not isinstance(line, str):
-            raise TypeError(f"line {i + 1} is {type(line).__name__}, not str")
-    return lines
+    return str_list(lines, "lines", lambda i: f"line {i + 1}")
 
 
 def classify_lines(lines: Sequence[str], model: LineModel | None = None) -> list[str]:
