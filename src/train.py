@@ -5,6 +5,7 @@
     python -m train experiment=no_context             # a named variant from conf/experiment/
     python -m train -m model.C=1,4,16                 # a sweep; each job saves into its own folder
     python -m train 'data.extra_eval_files=[../shared/realweb/dev-raw.jsonl.gz]'
+    python -m train data.adapt=labels.jsonl           # + pages labeled with python -m boilercut.label
 
 Reads the config in conf/, splits pages (never lines) into train/validation/test, fits
 the Pipeline, picks the keep threshold on validation, evaluates once on test, and writes
@@ -24,11 +25,12 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from boilercut.adapt import adapt_pages
 from boilercut.commands import run_command, signals_held
 from boilercut.data import DataError, file_fingerprint, load_records, split_by_page, validate_records
 from boilercut.metrics import THRESHOLD_OBJECTIVES, removal_key
 from boilercut.model import LineModel, check_long_line_words
-from boilercut.persist import save_model
+from boilercut.persist import ModelFileError, load_model, save_model
 from boilercut.tables import class_table, keep_table
 from boilercut.training import (LINE_WEIGHTS, check_split_classes, check_trainable, evaluate_scored,
                                  fit_line_model, fit_operating_points, pick_threshold, score_records)
@@ -57,6 +59,11 @@ def check_config(cfg: DictConfig) -> None:
     split = list(cfg.data.split)
     if len(split) != 3 or any(s < 0 for s in split) or abs(sum(split) - 1) > 1e-6 or split[0] == 0:
         raise ValueError(f"data.split must be three shares >= 0 summing to 1 with a train share > 0, got {split}")
+    if cfg.data.get("adapt") is not None:  # before minutes of training, not after
+        if not float(cfg.data.adapt_weight) > 0:
+            raise ValueError(f"data.adapt_weight must be > 0, got {cfg.data.adapt_weight}")
+        if not 0 <= float(cfg.data.adapt_holdout) < 1:
+            raise ValueError(f"data.adapt_holdout must be in [0, 1), got {cfg.data.adapt_holdout}")
     if not cfg.data.keep_labels:
         raise ValueError("data.keep_labels is empty: nothing would be kept")
     if cfg.data.labels is not None and not set(cfg.data.keep_labels) <= set(cfg.data.labels):
@@ -83,11 +90,40 @@ def load_splits(data: DictConfig) -> tuple[dict[str, list[dict]], list[str]]:
     return splits, files
 
 
+def add_adapt_pages(data: DictConfig, splits: dict[str, list[dict]]) -> list[dict]:
+    """data.adapt: pages labeled for a corpus join the training split, weighted by
+    data.adapt_weight; returns the share held out (data.adapt_holdout) to report on."""
+    if data.get("adapt") is None:
+        return []
+    records = load_records([data.adapt], data.cache_dir)
+    trained, held_out = adapt_pages(records, float(data.adapt_weight), float(data.adapt_holdout), int(data.seed))
+    validate_records(trained + held_out, list(data.labels) if data.labels is not None else None)
+    splits["train"] = splits["train"] + trained
+    logger.info("adapt: %d labeled pages trained (weight %s), %d held out", len(trained), data.adapt_weight,
+                len(held_out))
+    return held_out
+
+
+def adapt_report(held_out: list[dict], old_model_path: Path, model: LineModel, labels, loss: float) -> dict:
+    """The held-out adapt pages scored by the model being replaced (when there is one) and the new one."""
+    if not held_out:
+        return {}
+    out = {}
+    try:
+        old = load_model(old_model_path)
+        out["adapt held-out: before"] = evaluate_scored(score_records(old, held_out), old.threshold, labels, loss)
+    except (ModelFileError, ValueError) as err:
+        logger.warning("adapt: no model to compare with (%s)", err)
+    out["adapt held-out: after"] = evaluate_scored(score_records(model, held_out), model.threshold, labels, loss)
+    return out
+
+
 def train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
     """Train, evaluate and save; returns the metadata written beside the model."""
     check_config(cfg)
     started = time.perf_counter()
     splits, files = load_splits(cfg.data)
+    adapt_held_out = add_adapt_pages(cfg.data, splits)
     keep_labels = tuple(cfg.data.keep_labels)
     present = check_trainable(splits["train"], keep_labels)
     check_split_classes(splits)
@@ -125,16 +161,17 @@ def train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
         metrics[f"extra:{Path(extra).name}"] = evaluate_scored(
             score_records(model, records), model.threshold, None, loss)
 
+    path = Path(model_path or cfg.output.model_path)
+    metrics.update(adapt_report(adapt_held_out, path, model, labels, loss))
     model.metadata = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "config": OmegaConf.to_container(cfg, resolve=True),
         "metrics": metrics,
         "pages": {k: len(v) for k, v in splits.items()},
-        "data": file_fingerprint(files),
+        "data": file_fingerprint(files + ([cfg.data.adapt] if cfg.data.get("adapt") is not None else [])),
         "train_seconds": round(train_seconds, 2),
         "python": platform.python_version(),
     }
-    path = Path(model_path or cfg.output.model_path)
     with signals_held():  # Ctrl-C must not leave a new model beside the old model's metadata
         save_model(model, path)
     meta = dict(model.metadata, threshold=model.threshold, model_path=str(path))

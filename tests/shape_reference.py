@@ -63,7 +63,8 @@ def contains_neighbour(texts: list[str], pages: list[int]) -> list[float]:
         for j in (i - 1, i + 1):
             if 0 <= j < len(texts) and pages[j] == pages[i]:
                 other = texts[j].strip()
-                if len(other) >= 20 and len(text) > len(other) + 3 and other in text:
+                if (len(other) >= 20 and len(text) > len(other) + 3 and 5 * len(other) >= 2 * len(text)
+                        and other in text):
                     out[i] = 1.0
     return out
 

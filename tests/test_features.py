@@ -70,6 +70,18 @@ def test_a_title_bar_repeating_the_next_line_is_flagged():
     assert list(x[:, col]) == [1, 0, 0]
 
 
+def test_a_paragraph_naming_the_heading_below_is_not_a_title_bar():
+    # The heading is a substring of the paragraph, but a small part of it: prose that names
+    # what the next section is about, not a title bar repeating a headline.
+    heading = "Solar Kettle Field Notes"
+    paragraph = (f"Before the trip we packed two spare valves, and the {heading} binder held every "
+                 "reading we took on the plateau, one page per morning.")
+    t = make_line_table([[paragraph, heading, "The first morning was cold."]])
+    x = LineShape().fit(t).transform(t)
+    col = list(SHAPE_NAMES).index("contains_neighbour")
+    assert list(x[:, col]) == [0, 0, 0]
+
+
 def test_named_columns_hold_their_features():
     t = make_line_table([["HomeNewsSport", "Plain words here", "Plain words here"]])
     x = LineShape().fit(t).transform(t)

@@ -44,12 +44,16 @@ LINE_WEIGHTS = ("none", "log", "sqrt", "words")
 def line_weights(records: Sequence[dict], scheme: str) -> np.ndarray:
     """Per-line training weight. The metrics that matter are word-weighted (losing a
     2,000-word table cell costs more than losing a heading), so the loss can be too:
-    log: 1 + log(1 + words); sqrt: sqrt(1 + words); words: 1 + words."""
+    log: 1 + log(1 + words); sqrt: sqrt(1 + words); words: 1 + words; times a page's
+    "_weight" field where it has one (pages added with data.adapt)."""
     if scheme not in LINE_WEIGHTS:
         raise ValueError(f"line_weight must be one of {LINE_WEIGHTS}, got {scheme!r}")
     words = np.asarray([count_words(line) for r in records for line in r["lines"]], dtype=np.float64)
-    return {"none": np.ones_like(words), "log": 1 + np.log1p(words), "sqrt": np.sqrt(1 + words),
-            "words": 1 + words}[scheme]
+    weights = {"none": np.ones_like(words), "log": 1 + np.log1p(words), "sqrt": np.sqrt(1 + words),
+               "words": 1 + words}[scheme]
+    # Pages added with data.adapt carry a factor of their own (adapt.WEIGHT_FIELD).
+    factor = np.repeat([float(r.get("_weight", 1.0)) for r in records], [len(r["lines"]) for r in records])
+    return weights * factor
 
 
 def check_split_classes(splits: dict[str, Sequence[dict]]) -> None:
