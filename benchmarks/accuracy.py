@@ -91,9 +91,9 @@ def main(argv=None) -> int:
         repeats = None
         if args.site_repeats and model.site_stage is not None:
             repeats = records_repeats(records, labeled_site, model.site_stage.min_site_pages)
-        proba = model.predict_proba_pages(pages, repeats=repeats)
-        score, predicted = model.scores_and_labels(proba)
-        keep = score >= model.line_thresholds(pages, score, args.keep, args.threshold)
+        lines_scored = model.score(pages, repeats=repeats)
+        score, predicted = lines_scored.keep, lines_scored.labels
+        keep = score >= model.line_thresholds(pages, lines_scored, args.keep, args.threshold)
         s = ScoredSet(records, score, model.keep_labels)
         m = {"pages": len(records), "sites": s.n_sites, **s.metrics(keep)}
         if args.rounds:
@@ -113,8 +113,8 @@ def main(argv=None) -> int:
         + f"; macro-F1 {classes['macro_f1']:.3f}")
 
     def keep_lines(lines):
-        score = model.score_pages([lines])[0]
-        return score >= model.line_thresholds([lines], score, args.keep, args.threshold)
+        lines_scored = model.score([lines])
+        return lines_scored.keep >= model.line_thresholds([lines], lines_scored, args.keep, args.threshold)
 
     examples = example_checks(args.shared / "examples", keep_lines)
     for name, e in examples.items():

@@ -46,7 +46,7 @@ def annotate(model, pages: list[dict]) -> list[dict]:
     """The pages as the simulated annotator labels them (see the module docstring)."""
     labels = np.asarray(model.labels, dtype=object)
     drop_columns = np.asarray([i for i, x in enumerate(model.labels) if x not in model.keep_labels])
-    proba = model.predict_proba_pages([p["lines"] for p in pages])
+    proba = model.score([p["lines"] for p in pages]).proba
     best_drop = labels[drop_columns[proba[:, drop_columns].argmax(axis=1)]]
     out, row = [], 0
     for page in pages:
@@ -62,7 +62,7 @@ def word_f1(model, pages: list[dict], gold_words) -> dict:
     from boilercut.metrics import keep_metrics
 
     gold, words = gold_words
-    scores = model.scores_and_labels(model.predict_proba_pages([p["lines"] for p in pages]))[0]
+    scores = model.score([p["lines"] for p in pages]).keep
     m = keep_metrics(gold, scores >= model.threshold, words)
     return {"word_f1": m["word_f1"], "content_lost": m["content_words_lost"],
             "removed": m["boilerplate_words_removed"]}

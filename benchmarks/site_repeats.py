@@ -67,15 +67,17 @@ def main(argv=None) -> int:
         other = np.concatenate([rep.other if rep is not None else np.zeros(len(p), dtype=np.int64)
                                 for rep, p in zip(repeats, pages)]) if pages else np.zeros(0)
         signal = np.repeat([rep is not None for rep in repeats], [len(p) for p in pages])
-        score = model.scores_and_labels(model.predict_proba_pages(pages))[0]
-        keep = score >= model.line_thresholds(pages, score)
+        scored = model.score(pages)
+        score = scored.keep
+        keep = score >= model.line_thresholds(pages, scored)
         variants = {"model": (score, keep)}
         for k in ks:
             repeated = signal & (other >= k)
             variants[f"rule k={k}"] = (np.where(repeated, score - 2, score), keep & ~repeated)
         if has_stage:
-            site_score = model.scores_and_labels(model.predict_proba_pages(pages, repeats=repeats))[0]
-            variants["site stage"] = (site_score, site_score >= model.line_thresholds(pages, site_score))
+            site_scored = model.score(pages, repeats=repeats)
+            site_score = site_scored.keep
+            variants["site stage"] = (site_score, site_score >= model.line_thresholds(pages, site_scored))
         scored = ScoredSet(records, score, model.keep_labels)  # counts words once for all rows
         groups = {"sites 3+": signal, "others": ~signal}
         results[name] = {}

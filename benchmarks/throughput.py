@@ -8,7 +8,8 @@
 
 Input: JSONL (.gz) records with a "text" field, or with "lines" (the realweb format).
 Prints, for the same pages: lines/s and pages/s of the per-page API (score_lines,
-classify_lines and filter_page, one call per page, one process), of score_pages on
+classify_lines and filter_page, one call per page, one process), of filter_pages (all
+pages in one call; its output is checked against filter_page's), of model.score on
 batches, of `python -m predict --output` end to end (reading, features, model, writing)
 with --jobs 1 and 2, and of jusText; the start-up of `python -m predict` on a one-line
 page (wall and CPU seconds: imports, model load, one page); and the peak memory (RSS) of
@@ -219,6 +220,7 @@ def main(argv=None) -> int:
 
     from boilercut.baselines import justext_available, justext_rule
     from boilercut.batch import BATCH_LINES
+    from boilercut import filter_pages
     from boilercut.filter import classify_lines, filter_page, score_lines
     from boilercut.persist import load_model
 
@@ -241,16 +243,22 @@ def main(argv=None) -> int:
 
     # The per-page API: what a Python user looping over documents gets. Each function runs
     # over all pages --repeat times, in turns, and keeps its fastest pass.
+    # filter_pages, the batched API, runs in the same turns: its output must be filter_page's.
+    texts = [p["text"] for p in pages]
+    outputs = {}
     per_page = {"score_lines": lambda: [score_lines(p["lines"], model) for p in pages],
                 "classify_lines": lambda: [classify_lines(p["lines"], model) for p in pages],
-                "filter_page": lambda: [filter_page(p["text"], model) for p in pages]}
+                "filter_page": lambda: outputs.__setitem__("filter_page", [filter_page(t, model) for t in texts]),
+                "filter_pages": lambda: outputs.__setitem__("filter_pages", filter_pages(texts, model))}
     passes = {name: [] for name in per_page}
     for _ in range(args.repeat):
         for name, run_pages in per_page.items():
             passes[name].append(timed_cpu(run_pages))
     for name in per_page:
         wall, cpu = min(passes[name])
-        row(f"{name}, one call per page", wall, peak_rss_mib(), cpu=cpu)
+        row(f"{name}, all pages in one call" if name == "filter_pages" else f"{name}, one call per page",
+            wall, peak_rss_mib(), cpu=cpu)
+    same_output = outputs["filter_pages"] == outputs["filter_page"]
 
     def batched():
         batch, size = [], 0
@@ -258,11 +266,11 @@ def main(argv=None) -> int:
             batch.append(p["lines"])
             size += len(p["lines"])
             if size >= BATCH_LINES:
-                model.score_pages(batch)
+                model.score(batch)
                 batch, size = [], 0
         if batch:
-            model.score_pages(batch)
-    row(f"score_pages, batches of {BATCH_LINES} lines", timed(batched), peak_rss_mib())
+            model.score(batch)
+    row(f"model.score, batches of {BATCH_LINES} lines", timed(batched), peak_rss_mib())
 
     copies = args.copies
     with tempfile.TemporaryDirectory() as tmp:
@@ -337,6 +345,9 @@ def main(argv=None) -> int:
           f"classify_lines and filter_page ({slowest[0].split(',')[0]}; target {TARGET_PER_PAGE_LINES_PER_S:,}: "
           f"{'met' if slowest[1] >= TARGET_PER_PAGE_LINES_PER_S else 'NOT met'}), "
           f"{slowest[3] / n_pages * 1000:.2f} ms a page of {n_lines / n_pages:.0f} lines")
+    batched_api, one_by_one = by_name["filter_pages, all pages in one call"], by_name["filter_page, one call per page"]
+    print(f"filter_pages: {batched_api[1]:,.0f} lines/s, {batched_api[1] / one_by_one[1]:.1f}x filter_page per page "
+          f"(target 5x), output {'identical' if same_output else 'DIFFERENT'}")
     startup = next(r for k, r in by_name.items() if k.startswith("start-up"))
     print(f"start-up of python -m predict on a one-line page: {startup[3]:.2f} s wall, {startup[4]:.2f} s CPU "
           f"(target {TARGET_STARTUP_S} s wall: {'met' if startup[3] <= TARGET_STARTUP_S else 'NOT met'})")

@@ -12,6 +12,7 @@ Corpora (JSONL, .jsonl.gz, parquet; a directory means all .txt pages under it):
     python -m predict shard.parquet --output clean.parquet --max-removed-share 0.5
     python -m predict pages/ --output pages.jsonl          # one record per page: id, text
     python -m predict crawl.jsonl.gz --output clean.jsonl.gz --site-repeats   # count per site, then clean
+    python -m predict crawl.jsonl.gz --output clean.jsonl.gz --audit removed.jsonl.gz  # + each removed line
     zcat crawl.jsonl.gz | python -m predict --input-format jsonl - > clean.jsonl
 
 Every output record keeps all fields of its input record; --text-field (default "text")
@@ -58,13 +59,15 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 if __name__ == "__main__":
     gc.disable()
 
+from boilercut.audit import check_audit_path, open_audit
 from boilercut.batch import BATCH_LINES, MODES, SITE_STATS_FIELD, check_options, keep_decisions, summarise
 from boilercut.commands import handle_sigterm, stopped
 from boilercut.corpus import BadRecordError, clean_corpus, output_schema
-from boilercut.corpus_io import (FORMATS, MAX_RECORD_BYTES, MAX_RECORD_LINES, CorpusWriter, expand_input, format_of,
+from boilercut.corpus_io import (FORMATS, GZIP_LEVELS, MAX_RECORD_BYTES, MAX_RECORD_LINES, CorpusWriter, expand_input, format_of,
                                  parquet_schema, same_file)
 from boilercut.lines import split_lines
 from boilercut.persist import ModelFileError, load_model
+from boilercut.read_progress import ReadProgress
 from boilercut.site_pass import check_rereadable
 from boilercut.site_repeats import MIN_SITE_PAGES
 from boilercut.textio import InputError, encode_line, read_page, read_stdin_page
@@ -121,6 +124,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     corpus.add_argument("--id-field", default=None,
                         help="field naming a document; for page inputs the field that gets the file name "
                              "(default: id)")
+    corpus.add_argument("--audit", default=None, metavar="PATH",
+                        help="also write, per document, every removed line with its number, label and "
+                             "score, as JSON Lines (.jsonl or .jsonl.gz)")
+    corpus.add_argument("--compression-level", type=int, default=None, metavar="L",
+                        help="gzip level of a .jsonl.gz output, 0 (fastest) to 3 (smallest), ISA-L's scale "
+                             "(default: 1)")
     corpus.add_argument("--jobs", type=int, default=1, help="worker processes (default: 1)")
     corpus.add_argument("--batch-lines", type=int, default=BATCH_LINES,
                         help=f"lines scored per model call (default: {BATCH_LINES}; memory grows with it)")
@@ -179,10 +188,11 @@ def print_pages(args, names: list[str], model) -> int:
             status = EXIT_INPUT
             continue
         # One model pass gives both; plain output ignores the labels.
-        scores, labels = model.score_and_label_pages([lines])[0] if lines else ([], [])
-        threshold = float(model.page_thresholds([lines], [scores], args.keep, args.threshold)[0])
+        scored = model.score([lines])
+        scores, labels = scored.keep, list(scored.labels)
+        threshold = float(model.page_thresholds([lines], [scores], args.keep, args.threshold, [scored.words])[0])
         keep = keep_decisions(scores, threshold, args.mode)
-        if args.max_removed_share is not None and summarise(lines, keep, args.max_removed_share).dropped:
+        if args.max_removed_share is not None and summarise(lines, keep, args.max_removed_share, scored.words).dropped:
             warn(f"{name}: more than {args.max_removed_share} of its words are boilerplate; page dropped")
             keep = [False] * len(lines)
         header = encode_line(f"{'' if i == 0 else chr(10)}==> {name} <==\n") if headers else b""
@@ -218,6 +228,8 @@ def expand_sources(args) -> tuple[list[tuple[str, str]], int]:
     for path, _ in sources:
         if args.output and same_file(path, args.output):
             raise UsageError(f"--output {args.output} is also an input; write to another file")
+        if args.audit and same_file(path, args.audit):
+            raise UsageError(f"--audit {args.audit} is also an input; write to another file")
     return sources, status
 
 
@@ -231,9 +243,6 @@ def output_format(args, sources) -> str:
 
 def clean_to_output(args, sources, model) -> int:
     """The corpus mode: cleaned records, every field kept, to --output or stdout."""
-    from tqdm import tqdm
-
-    tqdm.monitor_interval = 0  # no monitor thread: --jobs workers are forked (corpus.py)
     target = args.output or "-"
     fmt = output_format(args, sources)
     if target == "-" and fmt != "jsonl":
@@ -242,9 +251,10 @@ def clean_to_output(args, sources, model) -> int:
     schema = (output_schema(parquet_schema(parquet_in[0]), args.site_repeats)
               if fmt == "parquet" and len(parquet_in) == len(sources) else None)
     site_counts = count_site_repeats(args, sources, model) if args.site_repeats else None
-    bar = tqdm(unit=" docs", file=sys.stderr, disable=args.quiet or not sys.stderr.isatty())
+    bar = ReadProgress(sources, disable=args.quiet or not sys.stderr.isatty())
     try:
-        with CorpusWriter(target, fmt, schema) as out:
+        with CorpusWriter(target, fmt, schema, args.compression_level) as out, \
+                open_audit(args.audit, args.compression_level) as audit:
             # JSONL is encoded where it is cleaned (in the --jobs workers), so that the
             # parent only reads, compresses and writes.
             write = out.write if out.encode is None else out.write_encoded
@@ -254,10 +264,12 @@ def clean_to_output(args, sources, model) -> int:
                                   jobs=args.jobs, skip_bad=args.skip_bad_records, batch_lines=args.batch_lines,
                                   max_record_bytes=args.max_record_bytes, max_record_lines=args.max_record_lines,
                                   utf8_only=fmt == "parquet", site_counts=site_counts, site_field=args.site_field,
-                                  progress=bar, warn=warn)
+                                  progress=bar, reading=bar, audit=audit, warn=warn)
             nothing_read = totals.unreadable and not (totals.documents or totals.skipped)
             if nothing_read:
                 out.discard()  # the previous output is better than an empty one
+                if audit is not None:
+                    audit.discard()
     finally:
         bar.close()
     if nothing_read:
@@ -296,6 +308,14 @@ def main(argv=None) -> int:
             raise ValueError(f"--batch-lines must be at least 1, got {args.batch_lines}")
         if args.max_record_lines < 1:
             raise ValueError(f"--max-record-lines must be at least 1, got {args.max_record_lines}")
+        if args.compression_level is not None and args.compression_level not in GZIP_LEVELS:
+            raise ValueError(f"--compression-level must be 0..3 (ISA-L's levels), got {args.compression_level}")
+        if args.audit is not None:
+            check_audit_path(args.audit)
+            if args.output is not None and same_file(args.audit, args.output):
+                raise ValueError(f"--audit and --output are the same file, {args.audit}")
+        if args.compression_level is not None and not str(args.output or "").endswith(".gz"):
+            raise ValueError(f"--compression-level applies to a .jsonl.gz --output, not {args.output or 'stdout'}")
         cpus = usable_cpus()
         if args.jobs > cpus:
             # More workers than CPUs only add start-up time and memory (1000 took 76 s
@@ -319,6 +339,9 @@ def main(argv=None) -> int:
     if corpus_mode and (args.labels or args.json):
         print("predict: error: --labels and --json show pages; they do not apply to corpora or --output",
               file=sys.stderr)
+        return EXIT_USAGE
+    if args.audit is not None and not corpus_mode:
+        print("predict: error: --audit records a corpus run; pass --output", file=sys.stderr)
         return EXIT_USAGE
     try:
         model = load_model(args.model, trust_model_file=args.trust_model_file)

@@ -78,6 +78,6 @@ def test_chunked_scoring_equals_whole_page_scoring(context_stage):
     pages = [r["lines"] for r in tiny_records(12, seed=3)]
     long_page = [line for page in pages for line in page]
     batch = [long_page, pages[0], long_page[:7]]
-    whole = model.predict_proba_pages(batch, chunk_lines=10**6)
+    whole = model.score(batch, chunk_lines=10**6).proba
     for chunk in (2 * model.context_reach() + 1, 25, 100):  # windows smaller than a page, and batches of several pages
-        assert abs(model.predict_proba_pages(batch, chunk_lines=chunk) - whole).max() < 1e-12
+        assert abs(model.score(batch, chunk_lines=chunk).proba - whole).max() < 1e-12

@@ -5,7 +5,7 @@ import zlib
 
 import pytest
 
-from boilercut.batch import clean_texts, keep_decisions
+from boilercut.batch import clean_batch, keep_decisions
 from boilercut.corpus import BadRecordError, clean_corpus
 from boilercut.corpus_io import BadRecord, CorpusWriter, read_source
 from boilercut.lines import count_words
@@ -15,16 +15,16 @@ LINES = TINY_PAGE.split("\n")
 KEPT = LINES[2:4]  # the two news sentences; the tiny model drops menus, teasers, footer
 
 
-def test_clean_texts_keeps_content_and_counts(tiny_model):
-    [doc] = clean_texts(tiny_model, [TINY_PAGE])
+def test_clean_batch_keeps_content_and_counts(tiny_model):
+    [doc] = clean_batch(tiny_model, [TINY_PAGE])
     assert doc.text == "\n".join(KEPT)
     assert (doc.lines_kept, doc.lines_removed, doc.dropped) == (2, 6, False)
     removed = sum(count_words(line) for line in LINES) - sum(count_words(line) for line in KEPT)
     assert doc.words_removed_share == pytest.approx(removed / sum(count_words(line) for line in LINES))
 
 
-def test_clean_texts_empty_document_has_zero_share(tiny_model):
-    assert clean_texts(tiny_model, [""])[0].stats() == {"lines_kept": 0, "lines_removed": 0, "words_removed_share": 0.0}
+def test_clean_batch_empty_document_has_zero_share(tiny_model):
+    assert clean_batch(tiny_model, [""])[0].stats() == {"lines_kept": 0, "lines_removed": 0, "words_removed_share": 0.0}
 
 
 def test_trim_mode_keeps_the_inside_of_a_document():
@@ -34,14 +34,14 @@ def test_trim_mode_keeps_the_inside_of_a_document():
 
 
 def test_guard_drops_a_mostly_boilerplate_document(tiny_model):
-    [doc] = clean_texts(tiny_model, [TINY_PAGE], max_removed_share=0.1)
+    [doc] = clean_batch(tiny_model, [TINY_PAGE], max_removed_share=0.1)
     assert doc.dropped and doc.text == "" and doc.lines_kept == 2
 
 
 @pytest.mark.parametrize("bad", [{"threshold": 2}, {"mode": "middle"}, {"max_removed_share": -0.1}])
 def test_bad_options_are_value_errors(tiny_model, bad):
     with pytest.raises(ValueError):
-        clean_texts(tiny_model, [TINY_PAGE], **bad)
+        clean_batch(tiny_model, [TINY_PAGE], **bad)
 
 
 def test_jsonl_reader_names_bad_records(tmp_path):

@@ -254,3 +254,25 @@ def test_labels_do_not_apply_to_corpora(model_file, tmp_path):
     write_jsonl(tmp_path / "c.jsonl", DOCS)
     out = run(["--model", model_file, "--labels", "c.jsonl"], cwd=tmp_path)
     assert out.returncode == 2 and b"do not apply to corpora" in out.stderr
+
+
+def test_compression_level_sets_the_gzip_level_of_the_output(model_file, tmp_path):
+    src = write_jsonl(tmp_path / "c.jsonl", DOCS * 40)
+    sizes = {}
+    for level in (0, 3):
+        out = run(["--model", model_file, str(src), "--output", f"o{level}.jsonl.gz", "--compression-level",
+                   str(level)], cwd=tmp_path)
+        assert out.returncode == 0, out.stderr.decode()
+        check_cleaned(read_jsonl(tmp_path / f"o{level}.jsonl.gz"), DOCS * 40)
+        sizes[level] = (tmp_path / f"o{level}.jsonl.gz").stat().st_size
+    assert sizes[3] < sizes[0] * 0.8  # ISA-L level 0 only Huffman-codes; 3 also finds the repeats
+
+
+@pytest.mark.parametrize("args, message", [(["--compression-level", "5", "--output", "o.jsonl.gz"], "must be 0..3"),
+                                           (["--compression-level", "2", "--output", "o.parquet"], "applies to a .jsonl.gz"),
+                                           (["--compression-level", "2"], "not stdout")])
+def test_a_bad_compression_level_is_a_usage_error(model_file, tmp_path, args, message):
+    src = write_jsonl(tmp_path / "c.jsonl", DOCS)
+    out = run(["--model", model_file, str(src), *args], cwd=tmp_path)
+    assert out.returncode == 2 and message in out.stderr.decode()
+    assert out.stderr.decode().count("\n") == 1 and not list(tmp_path.glob("o.*"))

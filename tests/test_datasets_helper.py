@@ -2,7 +2,7 @@
 import pytest
 from datasets import Dataset
 
-from boilercut import clean_dataset
+from boilercut import clean_dataset, filter_page
 from boilercut.persist import save_model
 from conftest import TINY_PAGE
 
@@ -38,3 +38,33 @@ def test_clean_dataset_guard_drops_documents(tiny_model):
 def test_clean_dataset_names_a_missing_column(tiny_model):
     with pytest.raises(ValueError, match="'body' is not a column"):
         clean_dataset(tiny_dataset(), text_column="body", model=tiny_model)
+
+
+def test_a_model_retrained_into_the_same_file_is_not_served_from_the_cache(tiny_model, tmp_path):
+    """datasets caches map() by a fingerprint of its arguments; a model file's path alone
+    would hand the old model's results back after a retrain (issue 15)."""
+    from datasets import load_from_disk
+
+    from boilercut.model import LineModel
+    from boilercut.training import fit_line_model
+    from conftest import TINY_CLASSIFIER, TINY_FEATURES, tiny_records
+
+    tiny_dataset(8).save_to_disk(str(tmp_path / "ds"))
+    ds = load_from_disk(str(tmp_path / "ds"))  # backed by files: map() results are cached beside them
+    path = tmp_path / "m.joblib"
+    save_model(tiny_model, path)
+    first = clean_dataset(ds, model=path)
+    assert list(first["text"]) == [KEPT] * 8
+    assert clean_dataset(ds, model=path).cache_files == first.cache_files  # the same model: cached
+    # The same Pipeline file with another threshold in its metadata: everything is kept.
+    save_model(LineModel(tiny_model.pipeline, context_stage=tiny_model.context_stage, threshold=0.0), path)
+    assert list(clean_dataset(ds, model=path)["text"]) == [TINY_PAGE] * 8
+    # A Pipeline retrained on data whose nav and content labels are swapped, saved over the
+    # same file with the same metadata settings: it keeps the menus.
+    swap = {"nav": "content", "content": "nav"}
+    records = [{**r, "labels": [swap.get(label, label) for label in r["labels"]]} for r in tiny_records()]
+    pipeline, _ = fit_line_model(records, TINY_FEATURES, TINY_CLASSIFIER)
+    save_model(LineModel(pipeline, threshold=0.5), path)
+    kept = list(clean_dataset(ds, model=path)["text"])
+    assert kept == [filter_page(TINY_PAGE, model=LineModel(pipeline, threshold=0.5))] * 8
+    assert "Home > News > Story 99" in kept[0] and KEPT not in kept[0]

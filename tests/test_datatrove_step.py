@@ -47,22 +47,11 @@ def test_step_guard_drops_with_its_reason(tiny_model, tmp_path):
     assert out == [] and stats["dropped_too_much_boilerplate"].total == 2
 
 
-class NothingIsContent:
-    threshold = 0.5
-
-    def score_pages_with_words(self, pages):
-        from boilercut.line_shape import word_counts
-        return [[0.0] * len(p) for p in pages], [word_counts(p) for p in pages]
-
-    def page_thresholds(self, pages, scores, keep=None, threshold=None, words=None):
-        return [self.threshold] * len(pages)  # every page at the model's threshold
-
-
-def test_step_drops_a_document_with_nothing_left():
+def test_step_keeps_a_document_with_nothing_left_as_every_front_end_does(tiny_model):
     step = BoilercutFilter()
-    step._model = NothingIsContent()
-    doc = Document(text="Home | News\nLogin", id="x")
-    assert step.filter(doc) == (False, "no_content_left")
+    step._model = tiny_model
+    doc = Document(text="Home | Sport | Weather | Business | News\nPrivacy policy | Terms of use | Cookies", id="x")
+    assert step.filter(doc) is True and doc.text == ""
     assert doc.metadata == {"lines_kept": 0, "lines_removed": 2, "words_removed_share": 1.0}
 
 

@@ -284,7 +284,7 @@ def test_line_model_uses_sklearn_for_a_pipeline_the_scorer_does_not_know(tiny_mo
     model = LineModel(pipeline=pipeline, keep_labels=("content",), context_stage=tiny_model.context_stage)
     pages = [r["lines"] for r in tiny_records(3, seed=5)]
     assert model._linear_scorer() is None
-    assert np.abs(model.predict_proba_pages(pages) - tiny_model.predict_proba_pages(pages)).max() < 1e-9
+    assert np.abs(model.score(pages).proba - tiny_model.score(pages).proba).max() < 1e-9
 
 
 def test_bmp_lower_table_is_str_lower_per_code_point():

@@ -18,7 +18,7 @@ def test_line_table_numbers_pages():
 
 
 def test_shape_features_have_names_and_values():
-    shape = LineShape().fit(table())
+    shape = LineShape(position=True).fit(table())
     x = shape.transform(table())
     names = list(shape.get_feature_names_out())
     assert x.shape == (5, len(SHAPE_NAMES)) == (5, len(names))
@@ -31,7 +31,7 @@ def test_shape_features_have_names_and_values():
 
 
 def test_neighbours_never_cross_pages():
-    n = Neighbours(LineShape(), column=None, window=1).fit(table())
+    n = Neighbours(LineShape(position=True), column=None, window=1).fit(table())
     x = n.transform(table())
     names = list(n.get_feature_names_out())
     assert x.shape[1] == len(names) == 3 * len(SHAPE_NAMES)

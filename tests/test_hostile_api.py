@@ -7,7 +7,7 @@ import pytest
 from conftest import TINY_PAGE, tiny_records
 
 from boilercut import filter_page
-from boilercut.batch import clean_texts
+from boilercut.batch import clean_batch
 from boilercut.corpus_io import read_source
 from boilercut.evaluation import evaluate
 
@@ -20,9 +20,9 @@ def test_filter_page_refuses_a_threshold_that_is_not_a_number(tiny_model, thresh
 
 @pytest.mark.parametrize("option", ["threshold", "max_removed_share"])
 @pytest.mark.parametrize("value", ["0.5", True])
-def test_clean_texts_refuses_options_that_are_not_numbers(tiny_model, option, value):
+def test_clean_batch_refuses_options_that_are_not_numbers(tiny_model, option, value):
     with pytest.raises(TypeError, match=f"{option} must be a number between 0 and 1"):
-        clean_texts(tiny_model, [TINY_PAGE], **{option: value})
+        clean_batch(tiny_model, [TINY_PAGE], **{option: value})
 
 
 def test_numbers_of_every_kind_are_still_thresholds(tiny_model):

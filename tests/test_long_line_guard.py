@@ -21,24 +21,24 @@ def guarded(model, words):
 
 def test_a_long_boilerplate_line_is_kept_only_with_the_guard(tiny_model):
     page = [LINES[0], MENU, *LINES[1:]]
-    plain = tiny_model.score_pages([page])[0]
+    plain = tiny_model.score([page]).keep
     assert plain[1] < 0.5, "the test needs a long line the classifiers drop"
-    kept = guarded(tiny_model, 100).score_pages([page])[0]
+    kept = guarded(tiny_model, 100).score([page]).keep
     assert kept[1] == pytest.approx(1.0)
-    assert guarded(tiny_model, 100).label_pages([page])[0][1] == "content"
+    assert guarded(tiny_model, 100).score([page]).labels[1] == "content"
     # Every other line, and a guard longer than the line, leave the scores as they were.
     np.testing.assert_array_equal(np.delete(kept, 1), np.delete(plain, 1))
-    np.testing.assert_array_equal(guarded(tiny_model, 120).score_pages([page])[0], plain)
+    np.testing.assert_array_equal(guarded(tiny_model, 120).score([page]).keep, plain)
 
 
 def test_probabilities_still_sum_to_one(tiny_model):
-    proba = guarded(tiny_model, 100).predict_proba_pages([[MENU, *LINES]])
+    proba = guarded(tiny_model, 100).score([[MENU, *LINES]]).proba
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
 def test_cjk_characters_count_as_words(tiny_model):
     line = "网站首页新闻体育联系我们" * 10  # 120 characters, 120 words, no spaces
-    assert guarded(tiny_model, 100).score_pages([[line, *LINES]])[0][0] == pytest.approx(1.0)
+    assert guarded(tiny_model, 100).score([[line, *LINES]]).keep[0] == pytest.approx(1.0)
 
 
 def test_the_guard_is_saved_with_the_model(tiny_model, tmp_path):
@@ -60,17 +60,17 @@ def test_bad_guard_values_are_refused(value, tiny_model, tmp_path):
 
 
 def test_word_counts_that_come_with_the_scores_are_count_words(tiny_model):
-    """score_pages_with_words reuses the shape features' counts; a line clipped for the
+    """model.score reuses the shape features' word counts; a line clipped for the
     features (over MAX_FEATURE_CHARS) is counted again in full."""
     from boilercut.features import MAX_FEATURE_CHARS
     from boilercut.lines import count_words
 
     clipped = " ".join(["word"] * (MAX_FEATURE_CHARS // 2))  # 2,000 words; its head and tail have fewer
     pages = [[*LINES, clipped, "网站首页 新闻", "bad \udce9 byte  ", ""], LINES[:2]]
-    scores, words = tiny_model.score_pages_with_words(pages)
-    for page, page_scores, page_words in zip(pages, scores, words):
+    scored = tiny_model.score(pages)
+    for page, page_scores, page_words in zip(pages, scored.by_page(scored.keep), scored.by_page(scored.words)):
         assert list(page_words) == [count_words(line) for line in page]
-        np.testing.assert_allclose(page_scores, tiny_model.score_pages([page])[0], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(page_scores, tiny_model.score([page]).keep, rtol=1e-12, atol=1e-15)
 
 
 def test_word_counts_without_the_fast_scorer(tiny_model):
@@ -79,6 +79,6 @@ def test_word_counts_without_the_fast_scorer(tiny_model):
 
     model = dataclasses.replace(tiny_model)
     model._scorer = None  # as LinearScorer.from_pipeline leaves it for other pipelines
-    scores, words = model.score_pages_with_words([LINES])
-    assert list(words[0]) == [count_words(line) for line in LINES]
-    np.testing.assert_allclose(scores[0], tiny_model.score_pages([LINES])[0], atol=1e-9)
+    scored = model.score([LINES])
+    assert list(scored.words) == [count_words(line) for line in LINES]
+    np.testing.assert_allclose(scored.keep, tiny_model.score([LINES]).keep, atol=1e-9)

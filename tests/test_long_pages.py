@@ -48,8 +48,8 @@ def long_page(n_pages: int = 30) -> list[str]:
 def test_the_model_reads_the_duplicate_feature(model):
     """Guards the other test: a model that ignored the feature could not tell chunked from whole."""
     page = long_page()
-    alone = model.predict_proba_pages([page[:14]])  # one page of the long one: no line recurs
-    within = model.predict_proba_pages([page])[:14]
+    alone = model.score([page[:14]]).proba  # one page of the long one: no line recurs
+    within = model.score([page]).proba[:14]
     assert abs(alone - within).max() > 0.01
 
 
@@ -58,15 +58,15 @@ def test_a_page_scored_in_windows_scores_as_the_whole_page(model, chunk):
     page = long_page()
     assert len(page) > 3 * chunk
     batch = [page, page[:9], page[20:31]]  # windows, then short pages batched with the last one
-    whole = model.predict_proba_pages(batch, chunk_lines=10**6)
-    windowed = model.predict_proba_pages(batch, chunk_lines=chunk)
+    whole = model.score(batch, chunk_lines=10**6).proba
+    windowed = model.score(batch, chunk_lines=chunk).proba
     # Equal up to the rounding of running sums over differently sized tables (~1e-16).
     assert abs(windowed - whole).max() < 1e-12
 
 
 def test_keep_decisions_of_a_long_page_do_not_depend_on_the_window(model):
     page = long_page()
-    whole = model.scores_and_labels(model.predict_proba_pages([page], chunk_lines=10**6))
-    windowed = model.scores_and_labels(model.predict_proba_pages([page], chunk_lines=40))
-    assert np.array_equal(whole[1], windowed[1])
-    assert np.array_equal(whole[0] >= 0.5, windowed[0] >= 0.5)
+    whole = model.score([page], chunk_lines=10**6)
+    windowed = model.score([page], chunk_lines=40)
+    assert np.array_equal(whole.labels, windowed.labels)
+    assert np.array_equal(whole.keep >= 0.5, windowed.keep >= 0.5)

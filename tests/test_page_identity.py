@@ -1,5 +1,5 @@
 """A page scores the same, to the last bit, alone (the line API: score_lines, classify_lines,
-filter_page) and among other pages (score_pages, clean_texts, the corpus path's batches).
+filter_page) and among other pages (model.score, clean_batch, the corpus path's batches).
 
 Running sums over a whole batch and BLAS kernels chosen by the size of a block once made
 the two differ by up to 1e-13 (page_rows.py); these tests compare with max difference 0.0.
@@ -10,7 +10,7 @@ from conftest import TINY_CLASSIFIER, TINY_FEATURES, tiny_records
 from test_fast_scoring import COUNTERS, TRICKY
 
 from boilercut import classify_lines, filter_page, score_lines
-from boilercut.batch import clean_texts
+from boilercut.batch import clean_batch
 from boilercut.model import LineModel
 from boilercut.training import fit_line_model
 
@@ -51,18 +51,18 @@ def varied_pages() -> list[list[str]]:
 def test_probabilities_of_a_page_alone_are_those_of_the_batch(model):
     pages = varied_pages()
     assert sum(map(len, pages)) >= 300
-    alone = np.concatenate([model.predict_proba_pages([page]) for page in pages])
-    together = model.predict_proba_pages(pages)
-    in_chunks = model.predict_proba_pages(pages, chunk_lines=40)  # several tables, long pages in windows
+    alone = np.concatenate([model.score([page]).proba for page in pages])
+    together = model.score(pages).proba
+    in_chunks = model.score(pages, chunk_lines=40).proba  # several tables, long pages in windows
     assert np.abs(alone - together).max() == 0.0
     assert np.abs(alone - in_chunks).max() == 0.0
 
 
 def test_the_line_api_per_page_gives_the_batched_results(model):
     pages = varied_pages()
-    scores = model.score_pages(pages)
-    labels = model.label_pages(pages)
-    cleaned = clean_texts(model, ["\n".join(page) for page in pages])
+    scored = model.score(pages)
+    scores, labels = scored.by_page(scored.keep), [list(part) for part in scored.by_page(scored.labels)]
+    cleaned = clean_batch(model, ["\n".join(page) for page in pages])
     for page, page_scores, page_labels, done in zip(pages, scores, labels, cleaned):
         assert score_lines(page, model) == page_scores.tolist()
         assert classify_lines(page, model) == page_labels

@@ -34,10 +34,10 @@ def held_out():
 def test_pages_without_a_signal_get_identical_probabilities(site_model, held_out):
     records, repeats = held_out
     pages = [r["lines"] for r in records] + [r["lines"] for r in tiny_records(4, seed=3)]
-    plain = site_model.predict_proba_pages(pages)
-    neutral = site_model.predict_proba_pages(pages, repeats=[None] * len(pages))
+    plain = site_model.score(pages).proba
+    neutral = site_model.score(pages, repeats=[None] * len(pages)).proba
     assert np.array_equal(plain, neutral)
-    mixed = site_model.predict_proba_pages(pages, repeats=[*repeats[:2], *([None] * (len(pages) - 2))])
+    mixed = site_model.score(pages, repeats=[*repeats[:2], *([None] * (len(pages) - 2))]).proba
     first_two = sum(len(p) for p in pages[:2])
     assert np.array_equal(mixed[first_two:], plain[first_two:])
     assert not np.allclose(mixed[:first_two], plain[:first_two])
@@ -47,8 +47,8 @@ def test_repeated_teasers_lose_keep_score_and_unique_content_keeps_it(site_model
     records, repeats = held_out
     pages = [r["lines"] for r in records]
     labels = np.asarray([lab for r in records for lab in r["labels"]], dtype=object)
-    plain = np.concatenate(site_model.score_pages(pages))
-    with_sites = np.concatenate(site_model.score_pages(pages, repeats=repeats))
+    plain = site_model.score(pages).keep
+    with_sites = site_model.score(pages, repeats=repeats).keep
     other = np.concatenate([rep.other for rep in repeats])
     teasers = (labels == "clickbait") & (other >= 1)
     content = labels == "content"
@@ -61,7 +61,8 @@ def test_the_long_line_guard_has_the_last_word(site_model, held_out):
     long_line = " ".join(["word"] * 250)
     pages = [[*r["lines"], long_line] for r in records]
     padded = [rep._replace(other=np.append(rep.other, rep.site_pages - 1)) for rep in repeats]
-    scores = site_model.score_pages(pages, repeats=padded)
+    scored = site_model.score(pages, repeats=padded)
+    scores = scored.by_page(scored.keep)
     assert all(s[-1] == pytest.approx(1.0) for s in scores)
 
 
@@ -71,14 +72,14 @@ def test_a_saved_site_stage_loads_and_scores_the_same(site_model, held_out, tmp_
     path = save_model(site_model, tmp_path / "m.joblib")
     loaded = load_model(path)
     assert loaded.metadata["site_stage"]["min_site_pages"] == 3
-    assert np.array_equal(loaded.predict_proba_pages(pages, repeats=repeats),
-                          site_model.predict_proba_pages(pages, repeats=repeats))
+    assert np.array_equal(loaded.score(pages, repeats=repeats).proba,
+                          site_model.score(pages, repeats=repeats).proba)
 
 
 def test_a_model_without_a_site_stage_ignores_repeats(tiny_model, held_out):
     records, repeats = held_out
     pages = [r["lines"] for r in records]
-    assert np.array_equal(tiny_model.predict_proba_pages(pages, repeats=repeats), tiny_model.predict_proba_pages(pages))
+    assert np.array_equal(tiny_model.score(pages, repeats=repeats).proba, tiny_model.score(pages).proba)
 
 
 def test_the_site_stage_needs_the_context_stage():

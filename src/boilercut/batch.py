@@ -1,12 +1,13 @@
-"""Cleaning many documents at once: kept text plus per-document statistics.
+"""Cleaning one batch of documents: kept text plus per-document statistics.
 
-    from boilercut.batch import clean_texts
-    results = clean_texts(model, ["page one\\n...", "page two\\n..."])
+    from boilercut.batch import clean_batch
+    results = clean_batch(model, ["page one\\n...", "page two\\n..."])
     results[0].text, results[0].lines_removed, results[0].words_removed_share
 
 All documents of a call are scored in one model call (the model is much faster on one
 large batch than on many small ones). Callers that stream a corpus pass batches of about
-BATCH_LINES lines; `batch_by_lines` cuts a stream into such batches.
+BATCH_LINES lines; `batch_by_lines` cuts a stream into such batches. The public API for
+any number of documents is boilercut.clean_texts / filter_pages (batch_api.py).
 """
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ class Cleaned(NamedTuple):
     words_removed_share: float   # removed words / all words, 0..1 (0 for a document without words)
     dropped: bool                # True when the document guard removed the whole document
     site_repeated_removed: int | None = None  # with site counts: SITE_STATS_FIELD
+    # With clean_batch(audit=True): (line number from 1, label, keep score, line) of every
+    # line the model removed, in order; else None.
+    removed: tuple[tuple[int, str, float, str], ...] | None = None
 
     def stats(self) -> dict:
         stats = {name: getattr(self, name) for name in STATS_FIELDS}
@@ -82,40 +86,45 @@ def summarise(lines: Sequence[str], keep: Sequence[bool], max_removed_share: flo
     return Cleaned(text, n_kept, len(lines) - n_kept, share, dropped)
 
 
-def clean_texts(model: LineModel, texts: Sequence[str], threshold: float | None = None,
+def clean_batch(model: LineModel, texts: Sequence[str], threshold: float | None = None,
                 mode: str = "lines", max_removed_share: float | None = None,
-                keep: str | None = None, sites: Sequence[str | None] | None = None,
+                keep: str | None = None, audit: bool = False, sites: Sequence[str | None] | None = None,
                 site_counts: SiteCounts | None = None) -> list[Cleaned]:
     """Clean each text; one model call for all of them. threshold None: the threshold of
-    operating point `keep` (None: the model's default point) for each text.
+    operating point `keep` (None: the model's default point) for each text. audit: fill
+    Cleaned.removed with the removed lines, their labels and scores.
 
     site_counts (with sites, the site of each text, None where unknown): the counts of a
     first pass over the corpus (site_repeats.SiteCounts), read by the model's site stage;
     each result then counts the removed lines that other pages of its site hold."""
     check_options(threshold, mode, max_removed_share)
     pages = [split_lines(text) for text in texts]
-    repeats, site_options = None, {}
+    repeats = None
     if site_counts is not None:
         repeats = [site_counts.page_repeats(site, lines) for site, lines in zip(sites, pages)]
-        site_options["repeats"] = repeats
-    if any(pages):
-        scores, words = model.score_pages_with_words(pages, **site_options)
-    else:
-        scores = words = [[] for _ in pages]
+    scored = model.score(pages, repeats=repeats)
+    scores, words = scored.by_page(scored.keep), scored.by_page(scored.words)
     cuts = model.page_thresholds(pages, scores, keep, threshold, words)
-    results = [summarise(lines, keep_decisions(s, cut, mode), max_removed_share, w)
-               for lines, s, w, cut in zip(pages, scores, words, cuts)]
-    if repeats is None:
-        return results
-    return [cleaned._replace(site_repeated_removed=_repeated_removed(rep, s, cut, mode))
-            for cleaned, rep, s, cut in zip(results, repeats, scores, cuts)]
+    labels = scored.by_page(scored.labels) if audit else [None] * len(pages)
+    page_repeats = repeats if repeats is not None else [None] * len(pages)
+    results = []
+    for lines, s, w, cut, page_labels, rep in zip(pages, scores, words, cuts, labels, page_repeats):
+        decisions = keep_decisions(s, cut, mode)
+        cleaned = summarise(lines, decisions, max_removed_share, w)
+        if audit:
+            cleaned = cleaned._replace(removed=tuple(
+                (i + 1, str(page_labels[i]), float(s[i]), lines[i]) for i, k in enumerate(decisions) if not k))
+        if repeats is not None:
+            cleaned = cleaned._replace(site_repeated_removed=_repeated_removed(rep, decisions))
+        results.append(cleaned)
+    return results
 
 
-def _repeated_removed(repeats: RepeatCounts | None, scores, threshold: float, mode: str) -> int:
+def _repeated_removed(repeats: RepeatCounts | None, decisions: Sequence[bool]) -> int:
     """Removed lines of a page that other pages of its site hold (0 without a signal)."""
     if repeats is None:
         return 0
-    removed = ~np.asarray(keep_decisions(scores, threshold, mode), dtype=bool)
+    removed = ~np.asarray(decisions, dtype=bool)
     return int((removed & (repeats.other >= 1)).sum())
 
 

@@ -25,7 +25,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, NamedTuple
 
-from boilercut.batch import BATCH_LINES, SITE_STATS_FIELD, STATS_FIELDS, batch_by_lines, clean_texts
+from boilercut.audit import audit_row
+from boilercut.batch import BATCH_LINES, SITE_STATS_FIELD, STATS_FIELDS, batch_by_lines, clean_batch
 from boilercut.corpus_io import (
     MAX_RECORD_BYTES,
     MAX_RECORD_LINES,
@@ -76,17 +77,23 @@ Problem = BadRecord | Notice | Unreadable
 
 
 def iter_items(sources: Iterable[tuple[str, str]], text_field: str, id_field: str | None,
-               max_record_bytes: int = MAX_RECORD_BYTES, max_record_lines: int = MAX_RECORD_LINES) -> Iterator[Item]:
+               max_record_bytes: int = MAX_RECORD_BYTES, max_record_lines: int = MAX_RECORD_LINES,
+               reading=None) -> Iterator[Item]:
     """Everything the sources hold, in order: JSONL records as RawRecord (unparsed: they
     are parsed where they are cleaned), other records as Record, records that cannot be
     used as BadRecord, warnings about a source as Notice, and sources that cannot be
-    opened as Unreadable."""
+    opened as Unreadable. reading: a read_progress.ReadProgress told where reading is."""
     for path, fmt in sources:
+        if reading is not None:
+            reading.start(path)
         try:
             yield from read_source(path, fmt, text_field, id_field, parse=False, max_record_bytes=max_record_bytes,
-                                   max_record_lines=max_record_lines)
+                                   max_record_lines=max_record_lines,
+                                   opened=reading.opened if reading is not None else None)
         except InputError as err:
             yield Unreadable(str(err))
+        if reading is not None:
+            reading.finish(path)
 
 
 def _lines_of(item: Item, text_field: str) -> int:
@@ -116,9 +123,11 @@ class _Counts(NamedTuple):
 
 
 def clean_rows(model: LineModel, records: list[Record], text_field: str, options: dict,
-               utf8_only: bool = False, site_counts: SiteCounts | None = None,
-               ) -> tuple[list[dict], _Counts, list[tuple[int, Notice]]]:
-    """(the cleaned rows of a batch of records, their _Counts, notices about them).
+               utf8_only: bool = False, audit_id_field: str | None = None, audit: bool = False,
+               site_counts: SiteCounts | None = None,
+               ) -> tuple[list[dict], _Counts, list[tuple[int, Notice]], list[dict]]:
+    """(the cleaned rows of a batch of records, their _Counts, notices about them, and with
+    audit their audit.audit_row lines, else []).
 
     Every row keeps all fields of its record; documents dropped by the guard give no row.
     utf8_only (a parquet output): lone surrogates in a row become U+FFFD (utf8_text), and
@@ -129,7 +138,8 @@ def clean_rows(model: LineModel, records: list[Record], text_field: str, options
     site_field = options.pop("site_field", None)
     if site_counts is not None:
         options.update(site_counts=site_counts, sites=[record_site(r.data, site_field) for r in records])
-    results = clean_texts(model, [r.data[text_field] for r in records], **options)
+    results = clean_batch(model, [r.data[text_field] for r in records], **options, audit=audit)
+    audited = [row for r, c in zip(records, results) if (row := audit_row(r, c, audit_id_field))] if audit else []
     rows, notices = [], []
     for i, (record, cleaned) in enumerate(zip(records, results)):
         if cleaned.dropped:
@@ -142,15 +152,16 @@ def clean_rows(model: LineModel, records: list[Record], text_field: str, options
         rows.append(row)
     lines = sum(c.lines_kept + c.lines_removed for c in results)
     counts = _Counts(len(records), len(rows), len(records) - len(rows), lines, sum(c.lines_removed for c in results))
-    return rows, counts, notices
+    return rows, counts, notices, audited
 
 
 def clean_items(model: LineModel, items: list[Item], text_field: str, options: dict, encode=None,
                 site_counts: SiteCounts | None = None):
     """(clean_rows of a batch's records, or encode(rows), their _Counts, the batch's
     problems in input order: BadRecord, Notice and Unreadable items, and notices about
-    records clean_rows wrote). options: clean_texts' keyword arguments, plus "utf8_only"
-    for clean_rows. items is emptied once read.
+    records clean_rows wrote, and the batch's audit lines encoded by options["audit_encode"],
+    or None without it). options: clean_batch's keyword arguments, plus "utf8_only",
+    "audit_encode" and "id_field" for clean_rows. items is emptied once read.
 
     Unparsed JSONL lines are parsed here, so in the workers with jobs > 1: the parent then
     neither parses JSON nor pickles str. Measured with the output gzipped in the workers
@@ -159,6 +170,7 @@ def clean_items(model: LineModel, items: list[Item], text_field: str, options: d
     less (median; best 3.01 -> 2.96 s, --jobs 1 taking 5.6-5.7 s)."""
     options = dict(options)
     utf8_only = options.pop("utf8_only", False)
+    audit_encode, id_field = options.pop("audit_encode", None), options.pop("id_field", None)
     records, positions, problems = [], [], []
     for position, item in enumerate(items):
         if isinstance(item, RawRecord):
@@ -171,10 +183,12 @@ def clean_items(model: LineModel, items: list[Item], text_field: str, options: d
     # Let the raw JSONL lines go before cleaning: the caller is done with the batch, and a
     # record of 100 MB was otherwise held once more while it was cleaned.
     items.clear()
-    rows, counts, notices = clean_rows(model, records, text_field, options, utf8_only, site_counts)
+    rows, counts, notices, audited = clean_rows(model, records, text_field, options, utf8_only, id_field,
+                                                audit=audit_encode is not None, site_counts=site_counts)
     problems += [(positions[i], notice) for i, notice in notices]
     problems.sort(key=lambda pair: pair[0])  # stable: a record's problems stay in order
-    return (rows if encode is None else encode(rows)), counts, [problem for _, problem in problems]
+    return ((rows if encode is None else encode(rows)), counts, [problem for _, problem in problems],
+            audit_encode(audited) if audit_encode is not None else None)
 
 
 def _report(problem: Problem, skip_bad: bool, totals: Totals, warn: Callable[[str], None]) -> None:
@@ -284,7 +298,8 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
                  max_removed_share: float | None = None, jobs: int = 1, skip_bad: bool = False,
                  batch_lines: int = BATCH_LINES, progress=None, encode=None,
                  max_record_bytes: int = MAX_RECORD_BYTES, max_record_lines: int = MAX_RECORD_LINES,
-                 utf8_only: bool = False, site_counts: SiteCounts | None = None, site_field: str | None = None,
+                 utf8_only: bool = False, reading=None, audit=None, site_counts: SiteCounts | None = None,
+                 site_field: str | None = None,
                  warn: Callable[[str], None] = logger.warning) -> Totals:
     """Clean every record of the sources and pass the cleaned rows, in order, to write.
 
@@ -295,20 +310,27 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
     BadRecordError, or with skip_bad are skipped and warned about; unreadable sources and
     notices are warned about; all in input order. utf8_only: the output holds only valid
     UTF-8 (parquet): lone surrogates are written as U+FFFD, with a warning per record.
-    progress: an optional tqdm-like object (update, set_postfix). site_counts: the counts
-    of a first pass over the same sources (site_pass.count_sites), each record's site
-    being its site_field or its url's host; rows then get SITE_STATS_FIELD too.
+    progress: an optional tqdm-like object (update, set_postfix); reading: an optional
+    read_progress.ReadProgress that the readers tell how far they are. audit: an optional
+    CorpusWriter that gets every batch's audit lines (audit.py), encoded where cleaned.
+    site_counts: the counts of a first pass over the same sources (site_pass.count_sites),
+    each record's site being its site_field or its url's host; rows then get
+    SITE_STATS_FIELD too.
     """
     totals = Totals()
     options = {"threshold": threshold, "keep": keep, "mode": mode, "max_removed_share": max_removed_share,
                "utf8_only": utf8_only, "site_field": site_field}
-    batches = batch_items(iter_items(sources, text_field, id_field, max_record_bytes, max_record_lines),
+    if audit is not None:
+        options.update(audit_encode=audit.encode, id_field=id_field)
+    batches = batch_items(iter_items(sources, text_field, id_field, max_record_bytes, max_record_lines, reading),
                           text_field, batch_lines)
-    for rows, counts, problems in map_batches(batches, text_field, options, jobs, model, model_path, encode,
-                                              site_counts):
+    for rows, counts, problems, audited in map_batches(batches, text_field, options, jobs, model, model_path, encode,
+                                                       site_counts):
         for problem in problems:
             _report(problem, skip_bad, totals, warn)
         write(rows)
+        if audit is not None:
+            audit.write_encoded(audited)
         totals.add(counts)
         if progress is not None:
             progress.update(counts.documents)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
@@ -40,6 +41,7 @@ PARQUET_ROWS = 1000
 # once the largest single cost of `predict --output x.jsonl.gz`. Reading: ISA-L
 # decompresses a 45 MB corpus in 0.08 s, zlib in 0.22 s.
 GZIP_LEVEL = 1
+GZIP_LEVELS = range(0, 4)  # ISA-L's levels: 0 fastest, 3 smallest (`predict --compression-level`)
 # The largest record read (bytes: a JSONL line without its newline, the string and binary
 # columns of a parquet row, a page file). A larger one is a bad record: a record is held in
 # memory several times over while it is cleaned (its text, its lines, their scores, the
@@ -109,18 +111,19 @@ def expand_input(name: str, input_format: str | None = None) -> list[tuple[str, 
 
 def read_source(path: str, fmt: str, text_field: str = "text", id_field: str | None = None,
                 parse: bool = True, max_record_bytes: int = MAX_RECORD_BYTES,
-                max_record_lines: int = MAX_RECORD_LINES):
+                max_record_lines: int = MAX_RECORD_LINES, opened=None):
     """Records of one source; InputError when it cannot be opened. parse False: JSONL
     records come as RawRecord, to be parsed by the caller (RawRecord.parse). A record
     over max_record_bytes, or whose text has more than max_record_lines lines, is a
-    BadRecord (a page file over either, an InputError)."""
+    BadRecord (a page file over either, an InputError). opened: called with a JSONL
+    file's raw handle once it is open (its tell() is how far the file has been read)."""
     for name, value in (("max_record_bytes", max_record_bytes), ("max_record_lines", max_record_lines)):
         if value < 1:
             raise ValueError(f"{name} must be at least 1, got {value}")
     if fmt == "txt":
         return _read_txt(path, text_field, id_field or "id", max_record_bytes, max_record_lines)
     if fmt == "jsonl":
-        lines = _read_jsonl_lines(path, max_record_bytes, max_record_lines)
+        lines = _read_jsonl_lines(path, max_record_bytes, max_record_lines, opened)
         return _parsed(lines, text_field) if parse else lines
     if fmt == "parquet":
         return _read_parquet(path, text_field, max_record_bytes, max_record_lines)
@@ -143,9 +146,11 @@ def _gunzipped(f):
     return igzip.GzipFile(fileobj=f, mode="rb") if f.peek(2)[:2] == b"\x1f\x8b" else f
 
 
-def _read_jsonl_lines(path: str, max_bytes: int, max_lines: int) -> Iterator[RawRecord | BadRecord]:
+def _read_jsonl_lines(path: str, max_bytes: int, max_lines: int, opened=None) -> Iterator[RawRecord | BadRecord]:
     source = "<stdin>" if path == "-" else path
     handle = sys.stdin.buffer if path == "-" else open_binary(path)
+    if opened is not None and path != "-":
+        opened(handle)
     f = _gunzipped(handle)
     number = 0
     try:
@@ -283,14 +288,14 @@ def parquet_schema(path: str):
     return pq.read_schema(path)
 
 
-def jsonl_gzip_member(rows: list[dict]) -> bytes:
+def jsonl_gzip_member(rows: list[dict], level: int = GZIP_LEVEL) -> bytes:
     """Rows as JSON Lines in one complete gzip member (mtime 0, so equal rows give equal bytes).
 
     A .jsonl.gz output is these members one after the other: a multi-member gzip file,
     which gzip, zcat and Python's gzip module (so pandas and HF datasets) read as one
     stream. Each member is compressed where its rows are encoded, in the --jobs workers:
     gzip in the parent took 0.45 s of its 0.83 s of CPU on 194,605 lines (--jobs 2)."""
-    return igzip.compress(jsonl_bytes(rows), compresslevel=GZIP_LEVEL, mtime=0)
+    return igzip.compress(jsonl_bytes(rows), compresslevel=level, mtime=0)
 
 
 class CorpusWriter:
@@ -302,13 +307,18 @@ class CorpusWriter:
     A .gz output is a series of gzip members, one per write (see jsonl_gzip_member).
     """
 
-    def __init__(self, path: str, fmt: str, schema=None):
+    def __init__(self, path: str, fmt: str, schema=None, compression_level: int | None = None):
         if fmt not in ("jsonl", "parquet"):
             raise ValueError(f"output format must be jsonl or parquet, got {fmt!r}")
         if path == "-" and fmt != "jsonl":
             raise ValueError("only jsonl can be written to standard output")
         self.path, self.fmt, self.schema = path, fmt, schema
         self.gzip = fmt == "jsonl" and path != "-" and str(path).endswith(".gz")
+        if compression_level is not None and not self.gzip:
+            raise ValueError(f"a compression level applies to a .jsonl.gz output, not {path}")
+        if compression_level is not None and compression_level not in GZIP_LEVELS:
+            raise ValueError(f"compression level must be 0..3 (ISA-L's levels), got {compression_level}")
+        self.level = GZIP_LEVEL if compression_level is None else compression_level
         self._out = self._f = self._parquet = None
         self._empty = True  # nothing written yet
         self._discarded = False
@@ -332,7 +342,9 @@ class CorpusWriter:
         only write here."""
         if self.fmt != "jsonl":
             return None
-        return jsonl_gzip_member if self.gzip else jsonl_bytes
+        if not self.gzip:
+            return jsonl_bytes
+        return jsonl_gzip_member if self.level == GZIP_LEVEL else partial(jsonl_gzip_member, level=self.level)
 
     def write(self, rows: list[dict]) -> None:
         if self.fmt == "jsonl":

@@ -17,6 +17,12 @@ Like datatrove's C4 filter it rewrites doc.text (to the kept lines) and returns 
 a named reason to drop a document; it records lines_kept, lines_removed and
 words_removed_share in doc.metadata. The model is loaded on first use, in the task that
 runs the step, so the step pickles small for Slurm and Ray.
+
+A document is dropped only by the guard (max_removed_share, reason too_much_boilerplate).
+One with no line left is passed on with text "" and lines_kept 0, as predict,
+clean_dataset and clean_texts keep it: the front ends give the same documents, and a
+pipeline that wants such documents gone says so with max_removed_share (any value below
+1 drops every document that lost all its words).
 """
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from boilercut.batch import STATS_FIELDS, check_options, clean_texts
+from boilercut.batch import STATS_FIELDS, check_options, clean_batch
 from boilercut.model import LineModel
 from boilercut.persist import load_model
 
@@ -63,7 +69,7 @@ class BoilercutFilter(BaseFilter):
         return self._clean_texts(batch)
 
     def _clean_texts(self, batch: list[Document], **site_options) -> list:
-        return clean_texts(self.model, [doc.text for doc in batch], self.threshold, self.mode,
+        return clean_batch(self.model, [doc.text for doc in batch], self.threshold, self.mode,
                            self.max_removed_share, self.keep, **site_options)
 
     def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
@@ -76,10 +82,7 @@ class BoilercutFilter(BaseFilter):
             if cleaned.dropped:
                 decisions.append((False, "too_much_boilerplate"))
                 continue
-            if not cleaned.text:
-                decisions.append((False, "no_content_left"))
-                continue
-            doc.text = cleaned.text
+            doc.text = cleaned.text  # "" when no line is left: kept, as every front end keeps it
             decisions.append(True)
         return decisions
 

@@ -12,25 +12,22 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from boilercut.baselines import BASELINES, justext_available, justext_rule
-from boilercut.lines import count_words
 from boilercut.metrics import class_metrics, keep_metrics, removal_at_loss, removal_key, threshold_curve
-from boilercut.model import LineModel
+from boilercut.line_scores import LineScores
+from boilercut.model import CHUNK_LINES, LineModel
 
 logger = logging.getLogger(__name__)
 
-BATCH_LINES = 20_000  # lines scored per model call: bounds memory, feeds the progress bar
 
 
-def score_model(model: LineModel, records: Sequence[dict], progress: bool = True):
-    """Keep scores and predicted labels for every line, page by page, in batches."""
-    scores, preds = [], []
+def score_model(model: LineModel, records: Sequence[dict], progress: bool = True) -> LineScores:
+    """model.score of every line of the records, page by page, in batches (progress bar)."""
+    parts: list[LineScores] = []
     batch: list[list[str]] = []
     bar = tqdm(total=len(records), unit="page", desc="scoring", disable=not progress)
 
     def flush():
-        score, pred = model.scores_and_labels(model.predict_proba_pages(batch))
-        scores.append(score)
-        preds.append(pred)
+        parts.append(model.score(batch))
         bar.update(len(batch))
         batch.clear()
 
@@ -38,15 +35,17 @@ def score_model(model: LineModel, records: Sequence[dict], progress: bool = True
     for rec in records:
         batch.append(rec["lines"])
         size += len(rec["lines"])
-        if size >= BATCH_LINES:
+        if size >= CHUNK_LINES:  # a model call's worth: memory stays bounded, the bar moves
             flush()
             size = 0
     if batch:
         flush()
     bar.close()
-    if not scores:
-        return np.zeros(0), np.zeros(0, dtype=object)
-    return np.concatenate(scores), np.concatenate(preds)
+    if not parts:
+        return model.score([])
+    return LineScores(np.concatenate([p.proba for p in parts]), np.concatenate([p.keep for p in parts]),
+                      np.concatenate([p.words for p in parts]), model.labels,
+                      [n for p in parts for n in p.page_sizes])
 
 
 def method_decisions(records: Sequence[dict], use_justext: bool) -> dict[str, np.ndarray]:
@@ -72,10 +71,10 @@ def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None 
     gold = [lab for r in records for lab in r["labels"]]
     _warn_unknown_labels(gold, model.labels)
     gold_keep = [None if g is None else g in model.keep_labels for g in gold]
-    words = np.asarray([count_words(line) for r in records for line in r["lines"]])
     page_of = np.repeat(np.arange(len(records)), [len(r["lines"]) for r in records])
-    score, pred = score_model(model, records, progress)
-    cuts = model.line_thresholds([r["lines"] for r in records], score, keep, threshold)
+    scored = score_model(model, records, progress)
+    score, pred, words = scored.keep, scored.labels, scored.words
+    cuts = model.line_thresholds([r["lines"] for r in records], scored, keep, threshold)
     kept = score >= cuts
     decisions = {"boilercut": kept, **method_decisions(records, use_justext)}
 
@@ -92,7 +91,8 @@ def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None 
     # One threshold for every page, or None when the operating point picks one per page.
     single = threshold if threshold is not None else (float(cuts[0]) if len(np.unique(cuts)) == 1 else None)
     result = {"threshold": single, "operating_point": "threshold" if threshold is not None else
-              (keep or model.default_point), "pages": len(records), "methods": table(everything)}
+              (keep or model.default_point), "model": model_name(model), "max_content_loss": max_content_loss,
+              "pages": len(records), "methods": table(everything)}
     thresholds, lost, removed = threshold_curve(gold_keep, score, words)
     result["curve"] = {"threshold": thresholds.tolist(), "content_lost": lost.tolist(),
                        "boilerplate_removed": removed.tolist()}
@@ -111,6 +111,15 @@ def evaluate(model: LineModel, records: Sequence[dict], threshold: float | None 
             for value, idx in sorted(groups.items())}
     result["worst_pages"] = worst_pages(records, gold_keep, kept, score, words, page_of, worst)
     return result
+
+
+def model_name(model: LineModel) -> str:
+    """The model file's name and the head of its SHA-256 ("boilercut.joblib 10910dc9"), or
+    "unsaved" for a model not loaded from a file."""
+    meta = model.metadata or {}
+    if not meta.get("model_file"):
+        return "unsaved"
+    return f"{meta['model_file']} {str(meta.get('model_sha256', ''))[:8]}".strip()
 
 
 def _warn_unknown_labels(gold: Sequence[str | None], labels: Sequence[str]) -> None:

@@ -62,7 +62,7 @@ class LineShape(TransformerMixin, BaseEstimator):
         can lean on position harder than real pages justify; this switch measures that.
     """
 
-    def __init__(self, position=True):
+    def __init__(self, position=False):  # as build_features and conf/features/default.yaml
         self.position = position
 
     def fit(self, X, y=None):

@@ -31,14 +31,20 @@ def _resolve(model: LineModel | None) -> LineModel:
     return default_model() if model is None else model
 
 
+def str_list(items, what: str, name_of) -> list[str]:
+    """items as a list; TypeError for a lone str (one page, where a sequence of `what` was
+    expected) or for an item that is not a str, named by name_of(index)."""
+    if isinstance(items, str):
+        raise TypeError(f"expected a sequence of {what}, got a str; use filter_page for one page")
+    items = list(items)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise TypeError(f"{name_of(i)} is {type(item).__name__}, not str")
+    return items
+
+
 def _check_lines(lines: Sequence[str]) -> list[str]:
-    if isinstance(lines, str):
-        raise TypeError("expected a sequence of lines, got a str; use filter_page for a whole page")
-    lines = list(lines)
-    for i, line in enumerate(lines):
-        if not isinstance(line, str):
-            raise TypeError(f"line {i + 1} is {type(line).__name__}, not str")
-    return lines
+    return str_list(lines, "lines", lambda i: f"line {i + 1}")
 
 
 def classify_lines(lines: Sequence[str], model: LineModel | None = None) -> list[str]:
@@ -46,7 +52,7 @@ def classify_lines(lines: Sequence[str], model: LineModel | None = None) -> list
     lines = _check_lines(lines)
     if not lines:
         return []
-    return _resolve(model).label_pages([lines])[0]
+    return list(_resolve(model).score([lines]).labels)
 
 
 def score_lines(lines: Sequence[str], model: LineModel | None = None) -> list[float]:
@@ -54,7 +60,7 @@ def score_lines(lines: Sequence[str], model: LineModel | None = None) -> list[fl
     lines = _check_lines(lines)
     if not lines:
         return []
-    return [float(s) for s in _resolve(model).score_pages([lines])[0]]
+    return _resolve(model).score([lines]).keep.tolist()
 
 
 def check_threshold(threshold: float, name: str = "threshold") -> float:
@@ -83,8 +89,7 @@ def filter_page(text: str, model: LineModel | None = None, threshold: float | No
     lines = split_lines(text)
     if not lines:
         return ""
-    # The word counts come with the scores (the "auto" point reads them), as in clean_texts.
-    scores, words = model.score_pages_with_words([lines])
-    cut = model.page_thresholds([lines], scores, keep, threshold, words)[0]
-    scores = scores[0]
-    return "\n".join(line for line, s in zip(lines, scores) if s >= cut)
+    # The word counts come with the scores (the "auto" point reads them), as in clean_batch.
+    scored = model.score([lines])
+    cut = model.page_thresholds([lines], [scored.keep], keep, threshold, [scored.words])[0]
+    return "\n".join(line for line, s in zip(lines, scored.keep) if s >= cut)

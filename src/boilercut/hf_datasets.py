@@ -8,30 +8,48 @@
 The text column is replaced by the kept lines; the columns lines_kept, lines_removed and
 words_removed_share are added. With max_removed_share the documents the guard drops are
 left out of the result. With num_proc, each worker process loads the model once.
+
+datasets caches the result of map() under a fingerprint of the function and its
+arguments. For a model file those would be its path only, and a model retrained into the
+same path would silently get the old model's cached results: the fingerprint includes
+the SHA-256 of the model's metadata file, which holds the model file's own SHA-256 (checked
+on every load) and the thresholds.
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
-from boilercut.batch import SITE_STATS_FIELD, STATS_FIELDS, check_options, clean_texts
+from boilercut.batch import SITE_STATS_FIELD, STATS_FIELDS, check_options, clean_batch
 from boilercut.lines import split_lines
 from boilercut.model import LineModel
-from boilercut.persist import DEFAULT_MODEL_PATH, load_model
+from boilercut.persist import DEFAULT_MODEL_PATH, ModelFileError, load_model, metadata_path, read_metadata
 from boilercut.site_repeats import MIN_SITE_PAGES, SiteCounts, record_site, url_host
 
 # Documents per map() call; each call scores all its documents in one model call.
 BATCH_SIZE = 1000
 
-_loaded: dict[str, LineModel] = {}
+_loaded: dict[tuple[str, str], LineModel] = {}
 
 
-def _model(model: LineModel | str) -> LineModel:
-    """A model object as is; a path loaded once per process (map workers get the path only)."""
+def model_key(path: str | Path) -> str:
+    """The SHA-256 of a model's metadata file: it names the model file's SHA-256, which
+    load_model checks, and the thresholds, so it changes whenever the model does."""
+    read_metadata(path)  # a ModelFileError saying what is missing or broken
+    return hashlib.sha256(metadata_path(Path(path)).read_bytes()).hexdigest()
+
+
+def _model(model: LineModel | str, key: str | None = None) -> LineModel:
+    """A model object as is; a path loaded once per process and model_key (map workers get
+    the path and key only), refused when the file is no longer the model of that key."""
     if isinstance(model, LineModel):
         return model
-    if model not in _loaded:
-        _loaded[model] = load_model(model)
-    return _loaded[model]
+    if (model, key) not in _loaded:
+        loaded = load_model(model)
+        if model_key(model) != key:
+            raise ModelFileError(f"{model}: the model file changed while the dataset was being cleaned")
+        _loaded[model, key] = loaded
+    return _loaded[model, key]
 
 
 def _check_text_column(ds, text_column: str) -> None:
@@ -57,12 +75,14 @@ def _check_texts(texts: list, rows: list[int], text_column: str) -> None:
 
 
 def _clean_batch(batch: dict, rows: list[int], text_column: str, model, threshold, mode, max_removed_share,
-                 keep=None, site_counts: SiteCounts | None = None, site_column: str | None = None) -> dict:
+                 keep=None, model_key=None, site_counts: SiteCounts | None = None,
+                 site_column: str | None = None) -> dict:
     _check_texts(batch[text_column], rows, text_column)
     site_options = {}
     if site_counts is not None:
         site_options = {"site_counts": site_counts, "sites": _sites(batch, site_column)}
-    results = clean_texts(_model(model), batch[text_column], threshold, mode, max_removed_share, keep, **site_options)
+    results = clean_batch(_model(model, model_key), batch[text_column], threshold, mode, max_removed_share, keep,
+                          **site_options)
     keep = [i for i, r in enumerate(results) if not r.dropped]
     out = {name: [values[i] for i in keep] for name, values in batch.items()}
     out[text_column] = [results[i].text for i in keep]
@@ -112,16 +132,18 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
 
     check_options(threshold, mode, max_removed_share)
     _check_text_column(ds, text_column)
+    key = None
     if not isinstance(model, LineModel):
         model = str(model if model is not None else DEFAULT_MODEL_PATH)
-        _model(model)  # fail here, with a clear ModelFileError, rather than inside a worker
+        key = model_key(model)  # part of map()'s fingerprint: a retrained model is not the cached one
+        _model(model, key)  # fail here, with a clear ModelFileError, rather than inside a worker
     features = Features({**ds.features, "lines_kept": Value("int64"), "lines_removed": Value("int64"),
                          "words_removed_share": Value("float64")})
     site_counts = None
     if site_repeats:
         if site_column is not None and site_column not in ds.column_names:
             raise ValueError(f"site_column {site_column!r} is not a column of the dataset {ds.column_names}")
-        stage = _model(model).site_stage
+        stage = _model(model, key).site_stage
         site_counts = count_dataset_sites(ds, text_column, site_column,
                                           stage.min_site_pages if stage is not None else MIN_SITE_PAGES, batch_size)
         features[SITE_STATS_FIELD] = Value("int64")
@@ -133,5 +155,5 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
                   remove_columns=ds.column_names, features=features,
                   fn_kwargs={"text_column": text_column, "model": model, "threshold": threshold,
                              "mode": mode, "max_removed_share": max_removed_share, "keep": keep,
-                             "site_counts": site_counts, "site_column": site_column},
+                             "model_key": key, "site_counts": site_counts, "site_column": site_column},
                   desc="boilercut", **map_kwargs)

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from boilercut.lines import count_words
+from boilercut.lines import CJK_RANGES, count_words
 
 TERMINAL = ".!?。！？…\"'”’»"
 # Separators that flattened menus and breadcrumbs put between items: a space, one of these
@@ -57,7 +57,6 @@ LINE_SHAPE_NAMES = (
 # \d in a str pattern (str.isalnum() or "_", and str.isdecimal()); DIGIT is str.isdigit(),
 # which also holds for superscripts and circled digits.
 ALPHA, DIGIT, UPPER, ALNUM, SPACE, CJK, WORD, DECIMAL = 1, 2, 4, 8, 16, 32, 64, 128
-_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
 
 
 def _classes_of(codes: np.ndarray) -> np.ndarray:
@@ -71,7 +70,7 @@ def _classes_of(codes: np.ndarray) -> np.ndarray:
     bits = (ALPHA * where(str.isalpha) | DIGIT * where(str.isdigit) | UPPER * where(str.isupper)
             | ALNUM * alnum | SPACE * where(str.isspace) | DECIMAL * where(str.isdecimal)
             | WORD * (alnum | (codes == ord("_"))))
-    for lo, hi in _CJK_RANGES:
+    for lo, hi in CJK_RANGES:
         bits |= CJK * ((codes >= lo) & (codes <= hi))
     return bits.astype(np.uint8)
 

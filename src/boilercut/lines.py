@@ -11,8 +11,11 @@ import re
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # CJK scripts have no spaces: each Han/Kana/Hangul character counts as one word, so a
-# Chinese paragraph weighs about as much as its English translation does.
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# Chinese paragraph weighs about as much as its English translation does. The code point
+# ranges (inclusive) of Kana, CJK extension A, CJK unified ideographs, Hangul syllables
+# and CJK compatibility ideographs; line_shape's batch word counts read the same ranges.
+CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
+_CJK = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES) + "]")
 # A line longer than this (characters) is counted in pieces this long, about 5 MB of word
 # strings at a time: str.split of a 50 MB line built its 8 million words as strings
 # (about 0.5 GB) only to count them.

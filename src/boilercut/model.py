@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from boilercut.context_features import stage_proba
+from boilercut.line_scores import LineScores
 from boilercut.line_shape import word_counts
 from boilercut.operating_points import BALANCED, OperatingPoints
 from boilercut.page_lines import MAX_FEATURE_CHARS, line_batch, whole_page_columns
@@ -203,46 +204,47 @@ class LineModel:
             return reach
         return reach + (max([stage.shift, *stage.radii]) if isinstance(stage, Stored) else stage.reach)
 
-    def predict_proba_pages(self, pages: Sequence[Sequence[str]], chunk_lines: int = CHUNK_LINES,
-                            repeats: Sequence[RepeatCounts | None] | None = None) -> np.ndarray:
-        """Class probabilities for every line of every page, rows in page order.
+    def score(self, pages: Sequence[Sequence[str]], chunk_lines: int = CHUNK_LINES,
+              repeats: Sequence[RepeatCounts | None] | None = None) -> LineScores:
+        """What the model says about every line of the pages (line_scores.LineScores: class
+        probabilities, keep scores, labels, word counts), rows in page order, from one pass.
 
         Lines are scored chunk_lines at a time, so memory stays bounded whatever the
         input: small pages are grouped, and a page longer than a chunk is cut into
         windows that carry context_reach() extra lines on each side and the page-level
         values of the whole page (features.PAGE_COLUMNS: repeated lines, positions),
-        which makes the result the same as scoring the page whole.
+        which makes the result the same as scoring the page whole. A page scores the same,
+        to the last bit, alone and among other pages (page_rows.py).
 
         repeats: per page, how many other pages of its site hold each line
         (site_repeats.SiteCounts.page_repeats; None for a page without a signal), read by
         the model's site stage when it has one. Pages without a signal, and every page of
         a model without a site stage, get the probabilities they get without repeats.
         """
-        return self._predict_pages(pages, chunk_lines, repeats=repeats)[0]
-
-    def _predict_pages(self, pages: Sequence[Sequence[str]], chunk_lines: int = CHUNK_LINES,
-                       with_words: bool = False,
-                       repeats: Sequence[RepeatCounts | None] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-        """(predict_proba_pages, the word count of every line when with_words, else None)."""
+        proba, words = self._predict_pages(pages, chunk_lines)
         if repeats is not None and self.site_stage is not None and any(r is not None for r in repeats):
             # The site stage, then the long-line guard again (it must have the last word).
-            proba, words = self._predict_pages(pages, chunk_lines, with_words or self.long_line_words is not None)
             proba = self.site_stage.apply(proba, [len(p) for p in pages], repeats)
             if self.long_line_words is not None:
                 proba = self._keep_long_lines(proba, words)
-            return proba, (words if with_words else None)
+        keep = proba[:, self._keep_columns()].sum(axis=1) if len(proba) else np.zeros(0)
+        return LineScores(proba, keep, words, self.labels, [len(page) for page in pages])
+
+    def _predict_pages(self, pages: Sequence[Sequence[str]],
+                       chunk_lines: int = CHUNK_LINES) -> tuple[np.ndarray, np.ndarray]:
+        """(class probabilities, word counts) of every line, rows in page order (score)."""
         if len(pages) == 1 and 0 < len(pages[0]) <= chunk_lines:  # one page (the line API): no chunking
-            return self._predict(pages, None, with_words)
+            return self._predict(pages, None)
         out, words = [np.zeros((0, len(self.labels)))], [np.zeros(0, dtype=np.int64)]
         batch, keep_rows, size = [], [], 0
         for piece, rows, whole_page in _pieces(pages, chunk_lines, self.context_reach()):
             if size and (whole_page is not None or size + len(piece) > chunk_lines):
-                proba, counts = self._predict(batch, keep_rows, with_words)
+                proba, counts = self._predict(batch, keep_rows)
                 out.append(proba)
                 words.append(counts)
                 batch, keep_rows, size = [], [], 0
             if whole_page is not None:  # a window of a long page: a table of its own
-                proba, counts = self._predict([piece], [rows], with_words, whole_page)
+                proba, counts = self._predict([piece], [rows], whole_page)
                 out.append(proba)
                 words.append(counts)
                 continue
@@ -250,14 +252,14 @@ class LineModel:
             batch.append(piece)
             size += len(piece)
         if batch:
-            proba, counts = self._predict(batch, keep_rows, with_words)
+            proba, counts = self._predict(batch, keep_rows)
             out.append(proba)
             words.append(counts)
-        return np.concatenate(out), (np.concatenate(words) if with_words else None)
+        return np.concatenate(out), np.concatenate(words)
 
     def _predict(self, batch: list[Sequence[str]], keep_rows: list[np.ndarray] | None,
-                 with_words: bool = False, whole_page: dict | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-        """Probabilities (and word counts) of the rows keep_rows (None: all) of the lines of
+                 whole_page: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and word counts of the rows keep_rows (None: all) of the lines of
         the pages of batch, scored as one table."""
         lines = line_batch(batch, whole_page)
         rows = PageRows.one_page(len(lines.page)) if len(batch) == 1 else PageRows(lines.page)
@@ -271,14 +273,13 @@ class LineModel:
         stage = self._stored("context_stage")
         if stage is not None:  # a stand-in's numbers, or the real stage's own method
             proba = stage_proba(stage, proba, rows) if isinstance(stage, Stored) else stage.predict_proba(proba, rows)
-        if self.long_line_words is not None or with_words:
-            words = _words_of_lines([line for piece in batch for line in piece], words)
+        words = _words_of_lines([line for piece in batch for line in piece], words)
         if self.long_line_words is not None:
             proba = self._keep_long_lines(proba, words)
         if keep_rows is None:
-            return proba, (words if with_words else None)
+            return proba, words
         kept = np.concatenate(keep_rows)
-        return proba[kept], (words[kept] if with_words else None)
+        return proba[kept], words[kept]
 
     def _keep_long_lines(self, proba: np.ndarray, words: np.ndarray) -> np.ndarray:
         """Move the probability of lines of long_line_words words or more onto the keep
@@ -309,7 +310,7 @@ class LineModel:
     def page_thresholds(self, pages: Sequence[Sequence[str]], scores: Sequence[Sequence[float]],
                         keep: str | None = None, threshold: float | None = None,
                         words: Sequence[Sequence[int]] | None = None) -> np.ndarray:
-        """The keep threshold of each page (scores: its lines' keep scores, as score_pages
+        """The keep threshold of each page (scores: its lines' keep scores, as score(pages).keep
         gives them; words: their word counts when already counted): `threshold` for all
         when given, else that of operating point `keep` (None: the model's default point;
         see operating_points.py). A model without operating points has only its own
@@ -321,12 +322,12 @@ class LineModel:
         self.check_point(keep)
         return np.full(len(pages), float(self.threshold))
 
-    def line_thresholds(self, pages: Sequence[Sequence[str]], scores: np.ndarray,
+    def line_thresholds(self, pages: Sequence[Sequence[str]], scored: LineScores,
                         keep: str | None = None, threshold: float | None = None) -> np.ndarray:
-        """page_thresholds for the scores of all lines of the pages in one array (as
-        predict_proba_pages gives them), repeated for every line of each page."""
-        cuts = self.page_thresholds(pages, _split_by_page(np.asarray(scores), pages), keep, threshold)
-        return np.repeat(cuts, [len(p) for p in pages])
+        """page_thresholds of the pages as score(pages) scored them, repeated for every
+        line of each page (one array, as scored.keep)."""
+        cuts = self.page_thresholds(pages, scored.by_page(scored.keep), keep, threshold, scored.by_page(scored.words))
+        return np.repeat(cuts, scored.page_sizes)
 
     def check_point(self, keep: str | None) -> None:
         """ValueError unless keep is None or one of the model's operating points."""
@@ -334,37 +335,6 @@ class LineModel:
             self.points.check(keep)
         elif keep not in (None, BALANCED):
             raise ValueError(f"unknown operating point {keep!r}; this model has only {BALANCED!r}")
-
-    def scores_and_labels(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """From class probabilities: the keep score (sum over keep_labels) and the best label."""
-        if not len(proba):
-            return np.zeros(0), np.zeros(0, dtype=object)
-        labels = np.asarray(self.labels, dtype=object)
-        return proba[:, self._keep_columns()].sum(axis=1), labels[proba.argmax(axis=1)]
-
-    def score_and_label_pages(self, pages: Sequence[Sequence[str]],
-                              repeats: Sequence[RepeatCounts | None] | None = None) -> list[tuple[np.ndarray, list[str]]]:
-        """Per page, (keep scores, labels) from one model pass (repeats: as predict_proba_pages)."""
-        scores, labels = self.scores_and_labels(self.predict_proba_pages(pages, repeats=repeats))
-        return [(s, list(lab)) for s, lab in zip(_split_by_page(scores, pages), _split_by_page(labels, pages))]
-
-    def score_pages(self, pages: Sequence[Sequence[str]],
-                    repeats: Sequence[RepeatCounts | None] | None = None) -> list[np.ndarray]:
-        """Per page, the probability that each line is kept (sum over keep_labels)."""
-        return _split_by_page(self.scores_and_labels(self.predict_proba_pages(pages, repeats=repeats))[0], pages)
-
-    def score_pages_with_words(self, pages: Sequence[Sequence[str]],
-                               repeats: Sequence[RepeatCounts | None] | None = None,
-                               ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """(score_pages(pages), per page the word count of each line, as lines.count_words
-        counts): the counts come with the features, so a caller needing both (cleaning
-        statistics) does not count again."""
-        proba, words = self._predict_pages(pages, with_words=True, repeats=repeats)
-        return _split_by_page(self.scores_and_labels(proba)[0], pages), _split_by_page(words, pages)
-
-    def label_pages(self, pages: Sequence[Sequence[str]]) -> list[list[str]]:
-        labels = self.scores_and_labels(self.predict_proba_pages(pages))[1]
-        return [list(part) for part in _split_by_page(labels, pages)]
 
 
 def pipeline_classes(pipeline) -> list:
@@ -405,8 +375,3 @@ def _words_of_lines(lines: Sequence[str], clipped_words: np.ndarray | None) -> n
     if clipped:
         words[clipped] = word_counts([lines[i] for i in clipped])
     return words
-
-
-def _split_by_page(values: np.ndarray, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
-    bounds = np.cumsum([len(p) for p in pages])[:-1]
-    return np.split(values, bounds) if len(pages) else []

@@ -25,7 +25,10 @@ from pathlib import Path
 import joblib
 
 from boilercut.model import LineModel, check_long_line_words, pipeline_classes
+from boilercut.model_errors import ModelFileError
 from boilercut.operating_points import OperatingPoints
+from boilercut.safe_format import dumps_skops, loads_skops
+from boilercut.safe_joblib import RefusedGlobal, load_stored
 from boilercut.scorer import LOGISTIC_REGRESSION, PIPELINE, pipeline_steps
 from boilercut.site_stage import SiteStage
 from boilercut.stored import Stored, class_name, is_a
@@ -43,10 +46,6 @@ DEFAULT_MODEL_PATH = REPO_ROOT / "models" / "boilercut.joblib"
 FORMAT_VERSION = 3
 READABLE_FORMATS = (2, 3)
 PROBE_PAGE = ["Home | News | Contact", "The council met on Tuesday to discuss the new bus routes."]
-
-
-class ModelFileError(ValueError):
-    """A model file that is missing, corrupted, or incompatible; the message says what to do."""
 
 
 def metadata_path(model_path: Path) -> Path:
@@ -104,7 +103,6 @@ def save_model(model: LineModel, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     stored = stored_form(model)
     if path.suffix == ".skops":
-        from boilercut.safe_format import dumps_skops
         data = dumps_skops(stored)
         _atomic_write(path, lambda tmp: tmp.write_bytes(data))
     else:
@@ -210,7 +208,7 @@ def _check_scores(path: Path, model: LineModel) -> None:
     """Score a two-line probe page: a model pickled before the feature code changed loads
     fine and would otherwise fail with a traceback on the first real page."""
     try:
-        model.score_pages([PROBE_PAGE])
+        model.score([PROBE_PAGE])
     except Exception as err:
         raise ModelFileError(f"{path}: does not work with this boilercut's feature code "
                              f"({type(err).__name__}: {err}); retrain with `python -m train`") from None
@@ -278,11 +276,7 @@ def _check_versions(path: Path, saved: dict) -> None:
 
 def _load_pipeline(path: Path, data: bytes, trust_model_file: bool = False):
     if path.suffix == ".skops":
-        from boilercut.safe_format import loads_skops
         return loads_skops(data, str(path))
-    # Imported here: safe_joblib imports safe_format, which imports this module.
-    from boilercut.safe_joblib import RefusedGlobal, load_stored
-
     try:
         # Stand-ins (stored.py): scoring reads them as they are; LineModel builds the real
         # objects when they are asked for.

@@ -22,7 +22,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from boilercut.persist import ModelFileError
+from boilercut.model_errors import ModelFileError
 
 # The project's own types: skops does not know them and refuses them unless listed.
 PROJECT_TYPES = (

@@ -93,7 +93,7 @@ def _fold_proba(records: Sequence[dict], held_out: Sequence[dict], features: dic
     """Probabilities of the held-out pages' lines from a Pipeline fitted on `records`, in
     `classes` order (a class absent from this fold's training pages gets probability 0)."""
     pipeline = fit_pipeline(records, features, classifier, line_weight)
-    proba = LineModel(pipeline=pipeline).predict_proba_pages([r["lines"] for r in held_out])
+    proba = LineModel(pipeline=pipeline).score([r["lines"] for r in held_out]).proba
     out = np.zeros((len(proba), len(classes)))
     out[:, [list(classes).index(str(c)) for c in pipeline.classes_]] = proba
     return out
@@ -172,14 +172,14 @@ def score_records(model: LineModel, records: Sequence[dict]) -> dict:
     repeats = None
     if model.site_stage is not None:
         repeats = records_repeats(records, labeled_site, model.site_stage.min_site_pages)
-    score, pred = model.scores_and_labels(model.predict_proba_pages(pages, repeats=repeats))
+    scored = model.score(pages, repeats=repeats)
     gold = flat_labels(records)
     return {
         "gold": gold,
         "gold_keep": [None if g is None else g in model.keep_labels for g in gold],
-        "pred": list(pred),
-        "score": score,
-        "words": [count_words(line) for page in pages for line in page],
+        "pred": list(scored.labels),
+        "score": scored.keep,
+        "words": scored.words.tolist(),
         "page": np.repeat(np.arange(len(pages)), [len(p) for p in pages]),
     }
 

@@ -50,14 +50,12 @@ def score_pages(model: LineModel, pages: Sequence[Page],
                 progress: Callable[[int], None] | None = None) -> None:
     """Fill in each page's model labels, keep scores, label strengths and uncertainty;
     progress(n) after every n pages scored."""
-    labels = np.asarray(model.labels, dtype=object)
     for start in range(0, len(pages), SCORE_PAGES):
         chunk = pages[start:start + SCORE_PAGES]
-        proba = model.predict_proba_pages([p.lines for p in chunk])
-        keep, best = model.scores_and_labels(proba)
-        bounds = np.cumsum([len(p.lines) for p in chunk])[:-1]
-        for page, p, k in zip(chunk, np.split(proba, bounds), np.split(keep, bounds)):
-            page.labels = list(labels[p.argmax(axis=1)])
+        scored = model.score([p.lines for p in chunk])
+        for page, p, k, best in zip(chunk, scored.by_page(scored.proba), scored.by_page(scored.keep),
+                                    scored.by_page(scored.labels)):
+            page.labels = list(best)
             page.scores = [round(float(x), 4) for x in k]
             page.strength = [round(float(x), 4) for x in p.max(axis=1)]
             page.uncertainty = page_uncertainty(page.lines, k, model.threshold)
