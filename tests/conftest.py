@@ -112,7 +112,7 @@ def compose_train(overrides: list[str]):
     """Compose conf/train.yaml the way `python -m train` does, without running Hydra's main."""
     from hydra import compose, initialize_config_dir
 
-    import train  # noqa: F401  registers the repo_root resolver
+    import boilercut.configs  # noqa: F401  registers the ${boilercut:...} resolver
 
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
         return compose(config_name="train", overrides=overrides)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from boilercut.batch import STATS_FIELDS, check_options, clean_texts
 from boilercut.model import LineModel
-from boilercut.persist import DEFAULT_MODEL_PATH, load_model
+from boilercut.persist import load_model
 
 # Documents per map() call; each call scores all its documents in one model call.
 BATCH_SIZE = 1000
@@ -82,7 +82,11 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
     check_options(threshold, mode, max_removed_share)
     _check_text_column(ds, text_column)
     if not isinstance(model, LineModel):
-        model = str(model if model is not None else DEFAULT_MODEL_PATH)
+        if model is None:
+            from boilercut.first_model import default_model_file  # trained here if absent, not in each worker
+
+            model = default_model_file()
+        model = str(model)
         _model(model)  # fail here, with a clear ModelFileError, rather than inside a worker
     features = Features({**ds.features, "lines_kept": Value("int64"), "lines_removed": Value("int64"),
                          "words_removed_share": Value("float64")})
