@@ -8,7 +8,9 @@ value is shown as written, interpolations included.
 """
 from __future__ import annotations
 
+import os
 import re
+import sys
 import textwrap
 from pathlib import Path
 
@@ -21,6 +23,14 @@ _WIDTH = 100
 
 def asks_for_help(args: list[str]) -> bool:
     return any(arg in ("-h", "--help") for arg in args)
+
+
+def print_help(text: str) -> None:
+    """Print a help text; a reader that stops early (`| head`) is not an error."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that exit's flush is quiet
 
 
 def yaml_keys(text: str) -> list[tuple[str, str, str]]:

@@ -21,7 +21,7 @@ import hydra
 from omegaconf import DictConfig
 
 from boilercut.commands import run_command
-from boilercut.config_help import asks_for_help, describe_config
+from boilercut.config_help import asks_for_help, describe_config, print_help
 from boilercut.configs import CONF_DIR
 from boilercut.data import DataError, load_records, test_split_of, validate_records
 from boilercut.evaluation import evaluate
@@ -74,7 +74,7 @@ def main(cfg: DictConfig) -> None:
 def command(prog: str) -> None:
     """Run `evaluate` as a program with the arguments in sys.argv; prog: how it was called."""
     if asks_for_help(sys.argv[1:]):
-        print(describe_config("evaluate", prog, __doc__))
+        print_help(describe_config("evaluate", prog, __doc__))
         return
     run_command("evaluate", main)  # one-line config errors; Ctrl-C: exit 130, SIGTERM: 143
 
