@@ -54,6 +54,9 @@ class NothingIsContent:
         from boilercut.line_shape import word_counts
         return [[0.0] * len(p) for p in pages], [word_counts(p) for p in pages]
 
+    def page_thresholds(self, pages, scores, keep=None, threshold=None, words=None):
+        return [self.threshold if threshold is None else threshold] * len(pages)
+
 
 def test_step_drops_a_document_with_nothing_left():
     step = BoilercutFilter()
