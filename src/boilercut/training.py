@@ -1,6 +1,6 @@
 """Fit the Pipeline on labeled pages, and score a LineModel on labeled pages.
 
-Plain functions with plain arguments: src/train.py and src/evaluate.py call them with
+Plain functions with plain arguments: boilercut/train.py and boilercut/evaluate.py call them with
 values from the Hydra config; tests call them directly.
 """
 from __future__ import annotations
