@@ -1,5 +1,6 @@
 """`boilercut train --help` and `boilercut evaluate --help`: the config groups a command
-composes and every key it sets, each with the comment written beside it in its YAML file.
+composes and every key it sets, each with the comment written beside it in its YAML file;
+run_hydra_command runs such a command.
 
 Hydra's own --help prints the composed config without the comments, which is where this
 project says what a key means and its range; `--cfg job` still prints that raw dump.
@@ -14,6 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from boilercut.commands import run_command
 from boilercut.locations import CONF_DIR
 
 _KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z_][\w-]*):(?P<value>[^#]*?)\s*(?:#\s?(?P<comment>.*))?$")
@@ -23,6 +25,16 @@ _WIDTH = 100
 
 def asks_for_help(args: list[str]) -> bool:
     return any(arg in ("-h", "--help") for arg in args)
+
+
+def run_hydra_command(name: str, main, prog: str, doc: str | None) -> None:
+    """Run the @hydra.main function `main` as the command `name` with the arguments in
+    sys.argv: --help prints describe_config, the rest goes to Hydra (commands.run_command:
+    one-line config errors; Ctrl-C: exit 130, SIGTERM: 143). prog: how it was called."""
+    if asks_for_help(sys.argv[1:]):
+        print_help(describe_config(name, prog, doc))
+        return
+    run_command(name, main)
 
 
 def print_help(text: str) -> None:

@@ -20,8 +20,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from boilercut.commands import run_command
-from boilercut.config_help import asks_for_help, describe_config, print_help
+from boilercut.config_help import run_hydra_command
 from boilercut.configs import CONF_DIR
 from boilercut.data import DataError, load_records, test_split_of, validate_records
 from boilercut.evaluation import evaluate
@@ -73,10 +72,7 @@ def main(cfg: DictConfig) -> None:
 
 def command(prog: str) -> None:
     """Run `evaluate` as a program with the arguments in sys.argv; prog: how it was called."""
-    if asks_for_help(sys.argv[1:]):
-        print_help(describe_config("evaluate", prog, __doc__))
-        return
-    run_command("evaluate", main)  # one-line config errors; Ctrl-C: exit 130, SIGTERM: 143
+    run_hydra_command("evaluate", main, prog, __doc__)
 
 
 if __name__ == "__main__":

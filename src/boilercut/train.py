@@ -26,8 +26,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from boilercut.commands import run_command, signals_held
-from boilercut.config_help import asks_for_help, describe_config, print_help
+from boilercut.commands import signals_held
+from boilercut.config_help import run_hydra_command
 from boilercut.configs import CONF_DIR
 from boilercut.data import DataError, file_fingerprint, load_records, split_by_page, validate_records
 from boilercut.metrics import THRESHOLD_OBJECTIVES, removal_key
@@ -174,10 +174,7 @@ def main(cfg: DictConfig) -> float | None:
 
 def command(prog: str) -> None:
     """Run `train` as a program with the arguments in sys.argv; prog: how it was called."""
-    if asks_for_help(sys.argv[1:]):
-        print_help(describe_config("train", prog, __doc__))
-        return
-    run_command("train", main)  # one-line config errors; Ctrl-C: exit 130, SIGTERM: 143
+    run_hydra_command("train", main, prog, __doc__)
 
 
 if __name__ == "__main__":
