@@ -2,6 +2,6 @@ import gc
 
 gc.disable()  # while the libraries import and the model loads: see boilercut/predict.py
 
-from boilercut.predict import command  # noqa: E402
+from boilercut.predict import command
 
 command("python -m predict")
