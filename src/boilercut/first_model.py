@@ -89,7 +89,7 @@ def train_into(path: Path, overrides: Sequence[str] = ()) -> None:
         child = subprocess.Popen(command, cwd=run_dir, env=env, stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
         try:
-            for line in child.stdout:
+            for line in filter(str.strip, child.stdout):
                 print(f"  [{time.perf_counter() - started:5.0f} s] {line.rstrip()}", file=sys.stderr, flush=True)
             code = child.wait()
         except BaseException:  # Ctrl-C reached us (the child got it too), or stderr broke
