@@ -108,6 +108,17 @@ def model_file(tiny_model, tmp_path_factory):
     return str(save_model(tiny_model, tmp_path_factory.mktemp("model") / "m.joblib"))
 
 
+@pytest.fixture(scope="session")
+def bundled_model_file(tmp_path_factory):
+    """The model `boilercut train` builds from the bundled pages, trained once per session
+    (minutes: for slow tests only) into a temporary folder; models/ is never touched."""
+    from boilercut.train import train
+
+    path = tmp_path_factory.mktemp("bundled") / "bundled.joblib"
+    train(compose_train([f"output.model_path={path}", "output.report=false"]))
+    return path
+
+
 def compose_train(overrides: list[str]):
     """Compose conf/train.yaml the way `python -m train` does, without running Hydra's main."""
     from hydra import compose, initialize_config_dir
