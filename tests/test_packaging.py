@@ -46,7 +46,7 @@ def test_top_level_names_are_the_package_and_the_two_command_shims():
 
 def test_the_version_is_said_once_in_the_same_words():
     assert PYPROJECT["project"]["version"] == boilercut.__version__
-    out = subprocess.run([sys.executable, "-m", "boilercut.cli", "--version"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "boilercut", "--version"], capture_output=True, text=True,
                          check=False)
     assert out.stdout == f"boilercut {boilercut.__version__}\n"
 

@@ -3,7 +3,7 @@
     boilercut train [KEY=VALUE ...]       # boilercut train --help: every config key, with its comment
     boilercut predict page.txt            # boilercut predict --help
     boilercut evaluate [KEY=VALUE ...]
-    boilercut --version
+    boilercut --version                   # python -m boilercut ... where the script is not on PATH
 
 Each subcommand is a module with a `command(prog)` function that runs it from sys.argv;
 adding one is a line in COMMANDS. Modules are imported only when their command runs, so
