@@ -90,6 +90,19 @@ def test_a_failed_first_training_leaves_no_model_and_says_why(tiny_file, tmp_pat
     assert not path.exists() and not metadata_path(path).exists()
 
 
+def test_a_default_model_that_cannot_be_written_is_one_clear_error(tmp_path, monkeypatch):
+    (tmp_path / "a file").write_text("")
+    path = tmp_path / "a file" / "models" / "boilercut.joblib"  # under a file: no folder can be made there
+    with pytest.raises(ModelFileError, match=r"boilercut\.joblib: no model there, and none can be trained "
+                                             r"there \(Not a directory\); set BOILERCUT_MODEL"):
+        ensure_model(path)
+    monkeypatch.setenv("BOILERCUT_MODEL", str(path))
+    out = subprocess.run([sys.executable, "-m", "predict", "-"], input="Home | News\n", capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert out.returncode == 4
+    assert out.stderr.startswith(f"predict: error: {path}: no model there") and out.stderr.count("\n") == 1
+
+
 RACER = """
 import sys
 from pathlib import Path

@@ -48,13 +48,18 @@ def ensure_model(path: Path, overrides: Sequence[str] = ()) -> Path:
     path = Path(path)
     if path.is_file() and metadata_path(path).is_file():  # the metadata is written last
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(f"{path}.lock")
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        say(f"waiting for another process that is training the default model into {path}")
-        lock.acquire()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            say(f"waiting for another process that is training the default model into {path}")
+            lock.acquire()
+    except OSError as err:  # a read-only place, or a file where a folder should be
+        raise ModelFileError(f"{path}: no model there, and none can be trained there "
+                             f"({err.strerror or err}); set BOILERCUT_MODEL to a writable path "
+                             "or pass a model file") from None
     try:
         if path.exists():  # trained while we waited, or a model whose metadata is lost: load_model says
             say(f"using the model another process trained: {path}")
