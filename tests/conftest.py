@@ -108,11 +108,22 @@ def model_file(tiny_model, tmp_path_factory):
     return str(save_model(tiny_model, tmp_path_factory.mktemp("model") / "m.joblib"))
 
 
+@pytest.fixture(scope="session")
+def bundled_model_file(tmp_path_factory):
+    """The model `boilercut train` builds from the bundled pages, trained once per session
+    (minutes: for slow tests only) into a temporary folder; models/ is never touched."""
+    from boilercut.train import train
+
+    path = tmp_path_factory.mktemp("bundled") / "bundled.joblib"
+    train(compose_train([f"output.model_path={path}", "output.report=false"]))
+    return path
+
+
 def compose_train(overrides: list[str]):
     """Compose conf/train.yaml the way `python -m train` does, without running Hydra's main."""
     from hydra import compose, initialize_config_dir
 
-    import train  # noqa: F401  registers the repo_root resolver
+    import boilercut.configs  # noqa: F401  registers the ${boilercut:...} resolver
 
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
         return compose(config_name="train", overrides=overrides)

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from boilercut import classify_lines, filter_page, load_model, split_lines
-from conftest import REPO, SHARED, compose_train
+from conftest import REPO, SHARED
 
 pytestmark = pytest.mark.slow
 
@@ -19,12 +19,8 @@ ARTICLE_LINES = [2, 5, 6, 7, 8, 9, 10, 11]
 
 
 @pytest.fixture(scope="module")
-def bundled_model(tmp_path_factory):
-    import train
-
-    path = tmp_path_factory.mktemp("model") / "bundled.joblib"
-    train.train(compose_train([f"output.model_path={path}", "output.report=false"]))
-    return load_model(path)
+def bundled_model(bundled_model_file):
+    return load_model(bundled_model_file)
 
 
 def test_mirror_example_keeps_article_and_drops_everything_else(bundled_model):

@@ -82,7 +82,7 @@ def test_train_refuses_a_deeply_nested_record_naming_its_line(tmp_path):
 def test_evaluate_reports_a_deeply_nested_record_on_one_line(model_file, tmp_path):
     data = tmp_path / "deep.jsonl"
     data.write_text(json.dumps(tiny_records(1)[0]) + "\n" + '{"id": "x", "lines": ' + "[" * 5000 + "]" * 5000 + "}\n")
-    out = subprocess.run([sys.executable, "-m", "evaluate", f"eval.model_path={model_file}",
+    out = subprocess.run([sys.executable, "-m", "boilercut.evaluate", f"eval.model_path={model_file}",
                           f"eval.files=[{data}]", f"eval.report_dir={tmp_path / 'report'}"],
                          cwd=tmp_path, capture_output=True, timeout=300, check=False)
     assert out.returncode == 2

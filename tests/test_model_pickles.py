@@ -224,14 +224,14 @@ def test_predict_trust_model_file_loads_an_unlisted_class(tiny_model, model_path
 def compose_evaluate(overrides: list[str]):
     from hydra import compose, initialize_config_dir
 
-    import evaluate  # noqa: F401  registers the repo_root resolver
+    import boilercut.configs  # noqa: F401  registers the ${boilercut:...} resolver
 
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
         return compose(config_name="evaluate", overrides=overrides)
 
 
 def test_evaluate_refuses_the_file_unless_the_config_trusts_it(tiny_model, model_path, tmp_path):
-    import evaluate
+    from boilercut import evaluate
 
     stage = QuietStage(**tiny_model.context_stage.get_params())
     stage.classifier_ = tiny_model.context_stage.classifier_

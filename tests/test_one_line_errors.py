@@ -49,7 +49,7 @@ def test_train_on_an_empty_data_file(empty_file, tmp_path):
 
 
 def test_evaluate_on_an_empty_data_file(model_file, empty_file, tmp_path):
-    out = run(["evaluate", f"eval.files=[{empty_file}]", f"eval.model_path={model_file}",
+    out = run(["boilercut.evaluate", f"eval.files=[{empty_file}]", f"eval.model_path={model_file}",
                f"eval.report_dir={tmp_path / 'report'}"], cwd=tmp_path)
     assert out.returncode == 2
     assert only_line(out) == f"evaluate: error: {empty_file}: no pages in this file"
@@ -67,15 +67,16 @@ def unwritable_folder(tmp_path):
 
 def test_evaluate_with_a_report_folder_that_cannot_be_made(model_file, tiny_file, tmp_path):
     folder = unwritable_folder(tmp_path)
-    out = run(["evaluate", f"eval.files=[{tiny_file}]", f"eval.model_path={model_file}",
+    out = run(["boilercut.evaluate", f"eval.files=[{tiny_file}]", f"eval.model_path={model_file}",
                f"eval.report_dir={folder}"], cwd=tmp_path)
     assert out.returncode == 2
     assert only_line(out).startswith("evaluate: error: ") and str(folder) in only_line(out)
 
 
-@pytest.mark.parametrize("command, key", [("train", "modle.C"), ("evaluate", "eval.treshold")])
-def test_unknown_config_key(tmp_path, command, key):
-    out = run([command, f"{key}=1", f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
+@pytest.mark.parametrize("module, command, key", [("train", "train", "modle.C"),
+                                                  ("boilercut.evaluate", "evaluate", "eval.treshold")])
+def test_unknown_config_key(tmp_path, module, command, key):
+    out = run([module, f"{key}=1", f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
     assert out.returncode == 2
     line = only_line(out)
     assert line.startswith(f"{command}: error: Could not override '{key}'.")  # Hydra's own words

@@ -10,6 +10,7 @@ workers stopped) runs for it too. A second SIGTERM kills at once.
 """
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -91,6 +92,7 @@ def run_command(prog: str, main: Callable[[], object]) -> None:
     and a configuration error Hydra raises before the task runs (an unknown key, a bad
     override, a run folder that cannot be made) with one line on stderr and exit 2.
     HYDRA_FULL_ERROR=1 in the environment keeps Hydra's full report."""
+    gc.enable()  # the console script turns it off while the command's module imports (cli.py)
     full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     # Set, Hydra raises its errors instead of printing them over several lines and exiting.
     os.environ["HYDRA_FULL_ERROR"] = "1"

@@ -1,7 +1,8 @@
 """The public line-level API: classify_lines, score_lines, filter_page.
 
-model=None uses the default trained model (models/boilercut.joblib), loaded on first
-use and then reused, so calling these functions in a loop does not reload it.
+model=None uses the default model (locations.py says where; trained from the bundled
+pages on the first call if absent), loaded on first use and then reused, so calling
+these functions in a loop does not reload it.
 """
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from boilercut.batch import SITE_STATS_FIELD, STATS_FIELDS, check_options, clean_batch
 from boilercut.lines import split_lines
 from boilercut.model import LineModel
-from boilercut.persist import DEFAULT_MODEL_PATH, ModelFileError, load_model, metadata_path, read_metadata
+from boilercut.persist import ModelFileError, load_model, metadata_path, read_metadata
 from boilercut.site_repeats import MIN_SITE_PAGES, SiteCounts, record_site, url_host
 
 # Documents per map() call; each call scores all its documents in one model call.
@@ -134,7 +134,11 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
     _check_text_column(ds, text_column)
     key = None
     if not isinstance(model, LineModel):
-        model = str(model if model is not None else DEFAULT_MODEL_PATH)
+        if model is None:
+            from boilercut.first_model import default_model_file  # trained here if absent, not in each worker
+
+            model = default_model_file()
+        model = str(model)
         key = model_key(model)  # part of map()'s fingerprint: a retrained model is not the cached one
         _model(model, key)  # fail here, with a clear ModelFileError, rather than inside a worker
     features = Features({**ds.features, "lines_kept": Value("int64"), "lines_removed": Value("int64"),

@@ -37,8 +37,6 @@ CONTEXT_STAGE = "boilercut.context_stage.ContextStage"
 
 logger = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MODEL_PATH = REPO_ROOT / "models" / "boilercut.joblib"
 # Bumped whenever a saved Pipeline would compute different features under this code:
 # 2 = line-shape marks read the first 300 characters (line_shape.py);
 # 3 = the file holds {"pipeline", "context_stage"}; a format-2 file is the bare Pipeline,
@@ -81,10 +79,20 @@ def scikit_learn_version() -> str:
         return sklearn.__version__
 
 
+def _umask() -> int:
+    """The process's umask. Reading it means setting it (as pip does): there is no getter."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, write) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        # mkstemp makes the file 0600, unreadable by the other users of a shared model
+        # folder: give it the mode open() would, 0666 less the umask (0644 for umask 022).
+        os.chmod(tmp, 0o666 & ~_umask())
         write(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
@@ -143,12 +151,19 @@ def read_metadata(path: str | Path) -> dict:
 def load_model(path: str | Path | None = None, trust_model_file: bool = False) -> LineModel:
     """Load and verify a model: metadata, checksum, versions and labels, then unpickle.
 
+    path None: the default model (locations.py says where), which the first call trains
+    from the bundled pages when it does not exist yet (first_model.py).
+
     The file is read once and the checked bytes are the ones loaded, so it cannot be
     swapped between the check and the load. A .joblib file is unpickled with only the
     globals a boilercut model holds (safe_joblib); trust_model_file=True unpickles it with
     joblib.load, which runs whatever the file says: only for files you trust.
     """
-    path = Path(path) if path is not None else DEFAULT_MODEL_PATH
+    if path is None:  # the default model, trained on this first call if it does not exist
+        from boilercut.first_model import default_model_file  # imports this module
+
+        path = default_model_file()
+    path = Path(path)
     meta = read_metadata(path)
     if meta.get("format_version") not in READABLE_FORMATS:
         raise ModelFileError(f"{path}: model format {meta.get('format_version')!r}, "

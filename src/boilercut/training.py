@@ -1,6 +1,6 @@
 """Fit the Pipeline on labeled pages, and score a LineModel on labeled pages.
 
-Plain functions with plain arguments: src/train.py and src/evaluate.py call them with
+Plain functions with plain arguments: boilercut/train.py and boilercut/evaluate.py call them with
 values from the Hydra config; tests call them directly.
 """
 from __future__ import annotations
@@ -144,7 +144,13 @@ def fit_models(records: Sequence[dict], features: dict, classifier: dict, line_w
     workers = min(effective_n_jobs(n_jobs), len(tasks))  # n_jobs as joblib reads it: -1 = every core
     start = time.perf_counter()
     logger.info("fitting %d fold Pipelines and the final one in %d process(es)", folds, workers)
-    *fold_probas, pipeline = Parallel(n_jobs=workers)(tasks)
+    results = []
+    # As each fit ends, in order: the progress report of the longest part of training.
+    for result in Parallel(n_jobs=workers, return_as="generator")(tasks):
+        results.append(result)
+        logger.info("first stage: %d of %d fits done (%.0f s)", len(results), len(tasks),
+                    time.perf_counter() - start)
+    *fold_probas, pipeline = results
     logger.info("first stage fitted in %.1fs", time.perf_counter() - start)
     by_page = [None] * len(records)  # back to page order
     for indices, proba in zip(members, fold_probas):

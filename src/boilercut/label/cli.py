@@ -62,18 +62,17 @@ def main(argv=None) -> int:
         model = load_model(args.model, trust_model_file=args.trust_model_file)
     except ModelFileError as err:
         return _error(str(err), EXIT_MODEL)
+    # The corpus first: a run that cannot start must not leave a new, empty output file.
+    try:
+        pages = read_pages(args.inputs, args.text_field, args.input_format, args.limit)
+    except ValueError as err:
+        return _error(str(err), EXIT_INPUT)
+    if not pages:
+        return _error(f"no page with text in {' '.join(args.inputs)}", EXIT_INPUT)
     try:
         store = LabelFile(args.out, model.labels)
     except LabelFileError as err:
         return _error(str(err), EXIT_USAGE)
-    try:
-        pages = read_pages(args.inputs, args.text_field, args.input_format, args.limit)
-    except ValueError as err:
-        store.close()
-        return _error(str(err), EXIT_INPUT)
-    if not pages:
-        store.close()
-        return _error(f"no page with text in {' '.join(args.inputs)}", EXIT_INPUT)
     adapt = f"python -m train data.adapt={shlex.quote(str(store.path.resolve()))}"
     session = LabelSession(model, pages, store, args.order, args.seed, args.annotator, adapt)
     try:
@@ -112,3 +111,11 @@ def _progress_bar(total: int, quiet: bool):
 def _error(message: str, code: int) -> int:
     print(f"{PROG}: error: {message}", file=sys.stderr)
     return code
+
+
+def command(prog: str) -> None:
+    """Run `label` with the arguments in sys.argv (the `boilercut label` console command)."""
+    import gc
+
+    gc.enable()  # the console script turns it off while imports run; a server runs for hours
+    sys.exit(main(sys.argv[1:]))

@@ -1,8 +1,12 @@
 """Score a trained model and baseline rules on labeled pages; write a report folder.
 
-    python -m evaluate                                            # test split of data/
-    python -m evaluate 'eval.files=[../shared/realweb/dev-raw.jsonl.gz]'
-    python -m evaluate eval.threshold=0.3 eval.justext=false
+    boilercut evaluate                                            # test split of the model's data
+    boilercut evaluate 'eval.files=[../shared/realweb/dev-raw.jsonl.gz]'
+    boilercut evaluate eval.threshold=0.3 eval.justext=false
+    boilercut evaluate --help                                     # every key, with its comment
+
+`python -m boilercut.evaluate` runs the same command. (There is no top-level `evaluate`
+module: that name belongs to HuggingFace's evaluate package, which most ML environments have.)
 
 Prints the side-by-side table (boilercut, keep-all, C4 rule, RefinedWeb-style rule,
 jusText) and writes metrics.json, report.md, tradeoff.png and confusion.png to
@@ -14,17 +18,15 @@ import sys
 from pathlib import Path
 
 import hydra
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from boilercut.commands import run_command
+from boilercut.config_help import run_hydra_command
+from boilercut.configs import CONF_DIR
 from boilercut.data import DataError, load_records, test_split_of, validate_records
 from boilercut.evaluation import evaluate
 from boilercut.persist import ModelFileError, load_model
 from boilercut.report import setting, write_report
 from boilercut.tables import class_table, keep_table
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-OmegaConf.register_new_resolver("repo_root", lambda: str(REPO_ROOT), replace=True)
 
 
 def eval_records(cfg: DictConfig, model) -> tuple[list[dict], str]:
@@ -56,7 +58,7 @@ def run(cfg: DictConfig) -> dict:
     return result
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="evaluate")  # absolute: see train.py
 def main(cfg: DictConfig) -> None:
     try:
         run(cfg)
@@ -68,5 +70,10 @@ def main(cfg: DictConfig) -> None:
         sys.exit(2)
 
 
+def command(prog: str) -> None:
+    """Run `evaluate` as a program with the arguments in sys.argv; prog: how it was called."""
+    run_hydra_command("evaluate", main, prog, __doc__)
+
+
 if __name__ == "__main__":
-    run_command("evaluate", main)  # one-line config errors; Ctrl-C: exit 130, SIGTERM: 143
+    command("python -m boilercut.evaluate")

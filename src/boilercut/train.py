@@ -1,15 +1,17 @@
-"""Train the boilercut line classifier on labeled pages and save it to models/.
+"""Train the boilercut line classifier on labeled pages and save it as the default model.
 
-    python -m train                                   # bundled data/ -> models/boilercut.joblib
-    python -m train model.C=2 features.context_window=1
-    python -m train experiment=no_context             # a named variant from conf/experiment/
-    python -m train -m model.C=1,4,16                 # a sweep; each job saves into its own folder
-    python -m train 'data.extra_eval_files=[../shared/realweb/dev-raw.jsonl.gz]'
-    python -m train data.adapt=labels.jsonl           # + pages labeled with python -m boilercut.label
+    boilercut train                                   # bundled pages -> the default model
+    boilercut train model.C=2 features.context_window=1
+    boilercut train experiment=no_context             # a named variant from conf/experiment/
+    boilercut train -m model.C=1,4,16                 # a sweep; each job saves into its own folder
+    boilercut train 'data.extra_eval_files=[../shared/realweb/dev-raw.jsonl.gz]'
+    boilercut train data.adapt=labels.jsonl           # + pages labeled with boilercut label
+    boilercut train --help                            # every config group and key, with its comment
 
-Reads the config in conf/, splits pages (never lines) into train/validation/test, fits
-the Pipeline, picks the keep threshold on validation, evaluates once on test, and writes
-the model plus a metadata JSON. The previous model is replaced only on success.
+`python -m train` and `python -m boilercut.train` run the same command. Reads the config
+in conf/, splits pages (never lines) into train/validation/test, fits the Pipeline, picks
+the keep threshold on validation, evaluates once on test, and writes the model plus a
+metadata JSON. The previous model is replaced only on success.
 """
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from boilercut.adapt import adapt_pages
-from boilercut.commands import run_command, signals_held
+from boilercut.commands import signals_held
+from boilercut.config_help import run_hydra_command
+from boilercut.configs import CONF_DIR
 from boilercut.data import DataError, file_fingerprint, load_records, split_by_page, validate_records
 from boilercut.metrics import THRESHOLD_OBJECTIVES, removal_key
 from boilercut.model import LineModel, check_long_line_words
@@ -35,8 +39,6 @@ from boilercut.tables import class_table, keep_table
 from boilercut.training import (LINE_WEIGHTS, check_split_classes, check_trainable, evaluate_scored,
                                  fit_models, fit_operating_points, pick_threshold, score_records)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-OmegaConf.register_new_resolver("repo_root", lambda: str(REPO_ROOT), replace=True)
 logger = logging.getLogger("train")
 
 
@@ -191,7 +193,9 @@ def print_report(meta: dict) -> None:
             print(f"\n{split}:\n" + class_table(metrics[split]["classes"]))
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+# An absolute config path: Hydra reads it the same whether this module runs as __main__
+# or is imported by the console script (boilercut.cli).
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
 def main(cfg: DictConfig) -> float | None:
     model_path = None
     if HydraConfig.get().mode == RunMode.MULTIRUN:
@@ -206,5 +210,10 @@ def main(cfg: DictConfig) -> float | None:
     return val.get(removal_key(float(cfg.output.removal_budget)))  # what a sweeper maximises
 
 
+def command(prog: str) -> None:
+    """Run `train` as a program with the arguments in sys.argv; prog: how it was called."""
+    run_hydra_command("train", main, prog, __doc__)
+
+
 if __name__ == "__main__":
-    run_command("train", main)  # one-line config errors; Ctrl-C: exit 130, SIGTERM: 143
+    command("python -m boilercut.train")

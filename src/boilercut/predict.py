@@ -1,19 +1,23 @@
 """Print pages with their boilerplate lines removed, or clean a whole corpus.
 
-    python -m predict page.txt [more.txt ...]    # kept lines, byte for byte, in order
-    cat page.txt | python -m predict -            # "-" reads standard input
-    python -m predict --labels page.txt           # every line with its label and content score
-    python -m predict --json page.txt             # one JSON record per page
-    python -m predict --threshold 0.3 --model models/other.joblib page.txt
-    python -m predict --mode trim page.txt        # cut boilerplate only at the start and end
+    boilercut predict page.txt [more.txt ...]    # kept lines, byte for byte, in order
+    cat page.txt | boilercut predict -            # "-" reads standard input
+    boilercut predict --labels page.txt           # every line with its label and content score
+    boilercut predict --json page.txt             # one JSON record per page
+    boilercut predict --threshold 0.3 --model models/other.joblib page.txt
+    boilercut predict --mode trim page.txt        # cut boilerplate only at the start and end
 
 Corpora (JSONL, .jsonl.gz, parquet; a directory means all .txt pages under it):
-    python -m predict crawl.jsonl.gz --output clean.jsonl.gz --jobs 4
-    python -m predict shard.parquet --output clean.parquet --max-removed-share 0.5
-    python -m predict pages/ --output pages.jsonl          # one record per page: id, text
-    python -m predict crawl.jsonl.gz --output clean.jsonl.gz --site-repeats   # count per site, then clean
-    python -m predict crawl.jsonl.gz --output clean.jsonl.gz --audit removed.jsonl.gz  # + each removed line
-    zcat crawl.jsonl.gz | python -m predict --input-format jsonl - > clean.jsonl
+    boilercut predict crawl.jsonl.gz --output clean.jsonl.gz --jobs 4
+    boilercut predict shard.parquet --output clean.parquet --max-removed-share 0.5
+    boilercut predict pages/ --output pages.jsonl          # one record per page: id, text
+    boilercut predict crawl.jsonl.gz --output clean.jsonl.gz --site-repeats   # count per site, then clean
+    boilercut predict crawl.jsonl.gz --output clean.jsonl.gz --audit removed.jsonl.gz  # + each removed line
+    zcat crawl.jsonl.gz | boilercut predict --input-format jsonl - > clean.jsonl
+
+`python -m predict` and `python -m boilercut.predict` run the same command. Without
+--model the default model is used (boilercut/locations.py says where it is), trained
+from the bundled pages on the first call when it does not exist yet.
 
 Every output record keeps all fields of its input record; --text-field (default "text")
 holds the kept lines joined by "\n", and lines_kept, lines_removed, words_removed_share
@@ -55,7 +59,8 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 # No garbage collection while the libraries import and the model loads: both only build
 # objects that live as long as the process (hundreds of thousands of them, which the
 # collector would scan again and again); main() turns it back on once they are frozen.
-# Only when run as a command: importing this module must not change the importer's gc.
+# Only when run as a command: importing this module must not change the importer's gc
+# (the console script and the `python -m predict` shim turn it off before importing it).
 if __name__ == "__main__":
     gc.disable()
 
@@ -92,8 +97,8 @@ def byte_size(text: str) -> int:
     return int(number) * _SIZE_UNITS[unit]
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m predict", description="Remove boilerplate lines from pages.")
+def parse_args(argv=None, prog: str = "boilercut predict") -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog=prog, description="Remove boilerplate lines from pages.")
     ap.add_argument("inputs", nargs="+", help="page text files, directories of .txt pages, JSONL (.gz) or "
                                               "parquet corpora, or - for standard input")
     mode = ap.add_mutually_exclusive_group()
@@ -104,7 +109,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--keep", default=None, metavar="POINT",
                     help="operating point: conservative, balanced, aggressive, or auto (each page by its "
                          "style: raw scraper text or extractor output); default: the model's, auto")
-    ap.add_argument("--model", default=None, help="model file (default: models/boilercut.joblib)")
+    ap.add_argument("--model", default=None,
+                    help="model file (default: $BOILERCUT_MODEL, else models/boilercut.joblib in a source "
+                         "checkout, else the user cache; trained on the first call if absent)")
     ap.add_argument("--trust-model-file", action="store_true",
                     help="load a .joblib model with plain joblib.load, which runs any code the file holds "
                          "(default: only what a boilercut model holds is built)")
@@ -298,8 +305,8 @@ def count_site_repeats(args, sources, model):
                            args.max_record_bytes, args.max_record_lines, progress=bar)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def main(argv=None, prog: str = "boilercut predict") -> int:
+    args = parse_args(argv, prog)
     try:
         check_options(args.threshold, args.mode, args.max_removed_share)
         if args.jobs < 1:
@@ -373,11 +380,16 @@ def main(argv=None) -> int:
         return EXIT_OUTPUT
 
 
-if __name__ == "__main__":
+def command(prog: str) -> None:
+    """Run `predict` as a program with the arguments in sys.argv; prog: how it was called."""
     handle_sigterm()
     try:
-        sys.exit(main())
+        sys.exit(main(prog=prog))
     except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM (commands.Terminated)
         sys.exit(stopped("predict", err))
-    except BrokenPipeError:  # e.g. `python -m predict page.txt | head`
+    except BrokenPipeError:  # e.g. `boilercut predict page.txt | head`
         sys.exit(0)
+
+
+if __name__ == "__main__":
+    command("python -m boilercut.predict")

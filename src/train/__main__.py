@@ -1,0 +1,3 @@
+from boilercut.train import command
+
+command("python -m train")
