@@ -10,7 +10,8 @@ from boilercut import clean_texts, filter_page, filter_pages, load_model
 from boilercut.batch import BATCH_LINES
 from boilercut.lines import count_words
 from boilercut.model import CHUNK_LINES
-from boilercut.persist import DEFAULT_MODEL_PATH, metadata_path
+from boilercut.locations import default_model_path
+from boilercut.persist import metadata_path
 
 CJK_PAGE = "首页 | 新闻 | 体育\n市议会周二开会讨论了穿过老城区的新公交线路。\n相关阅读\n© 2024 示例传媒"
 
@@ -94,11 +95,11 @@ DEV_FINEWEB = SHARED / "realweb" / "dev-fineweb.jsonl.gz"
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not DEV_FINEWEB.is_file() or not metadata_path(DEFAULT_MODEL_PATH).is_file(),
+@pytest.mark.skipif(not DEV_FINEWEB.is_file() or not metadata_path(default_model_path()).is_file(),
                     reason="needs ../shared/realweb and a trained models/boilercut.joblib")
 def test_filter_pages_on_real_pages_equals_filter_page_with_the_trained_model():
     """On real FineWeb pages with the trained model (operating point auto, long-line guard)."""
-    model = load_model(DEFAULT_MODEL_PATH)
+    model = load_model(default_model_path())
     with gzip.open(DEV_FINEWEB, "rt", encoding="utf-8") as f:
         pages = ["\n".join(json.loads(line)["lines"]) for line in f][:400]
     assert filter_pages(pages, model=model) == [filter_page(p, model=model) for p in pages]

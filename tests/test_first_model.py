@@ -140,7 +140,7 @@ def test_two_trainings_give_identical_probabilities(tiny_file, tmp_path):
     for run in ("a", "b"):
         path = tmp_path / run / "m.joblib"
         train(compose_train(tiny_train_overrides(tiny_file, path)))
-        probabilities.append(load_model(path).predict_proba_pages(pages))
+        probabilities.append(load_model(path).score(pages).proba)
     assert probabilities[0].shape[0] == sum(map(len, pages))
     np.testing.assert_array_equal(probabilities[0], probabilities[1])
 
@@ -164,5 +164,5 @@ def test_the_bundled_default_model_is_the_same_on_every_training(bundled_model_f
     path = tmp_path / "boilercut.joblib"
     train(compose_train([f"output.model_path={path}", "output.report=false"]))
     pages = [TINY_PAGE.split("\n"), (REPO / "data" / "examples" / "mirror-page.txt").read_text().split("\n")]
-    np.testing.assert_array_equal(load_model(path).predict_proba_pages(pages),
-                                  load_model(bundled_model_file).predict_proba_pages(pages))
+    np.testing.assert_array_equal(load_model(path).score(pages).proba,
+                                  load_model(bundled_model_file).score(pages).proba)

@@ -29,8 +29,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from boilercut.locations import PACKAGE_DIR, default_model_path
-from boilercut.persist import ModelFileError, metadata_path
+from boilercut.locations import PACKAGE_DIR, default_model_path, metadata_path
+from boilercut.model_errors import ModelFileError
 
 # Measured: 2.5 min on a quiet 2-core machine, 5 min while other jobs share the cores.
 TRAINING_TIME = "about 3 to 5 minutes on 2 cores"

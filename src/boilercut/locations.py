@@ -63,3 +63,9 @@ def default_model_path() -> Path:
         return Path(from_env).expanduser()
     root = source_checkout()
     return (root / "models" if root is not None else user_cache_dir()) / MODEL_NAME
+
+
+def metadata_path(model_path: Path) -> Path:
+    """The metadata JSON written beside a model file (written last: a model file without
+    it is not a finished model)."""
+    return model_path.with_name(model_path.name + ".json")

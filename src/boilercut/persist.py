@@ -24,6 +24,7 @@ from pathlib import Path
 
 import joblib
 
+from boilercut.locations import metadata_path
 from boilercut.model import LineModel, check_long_line_words, pipeline_classes
 from boilercut.model_errors import ModelFileError
 from boilercut.operating_points import OperatingPoints
@@ -44,10 +45,6 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 3
 READABLE_FORMATS = (2, 3)
 PROBE_PAGE = ["Home | News | Contact", "The council met on Tuesday to discuss the new bus routes."]
-
-
-def metadata_path(model_path: Path) -> Path:
-    return model_path.with_name(model_path.name + ".json")
 
 
 def sha256_file(path: Path) -> str:
