@@ -58,17 +58,18 @@ def main(argv=None) -> int:
         return _error(f"--limit must be at least 1, got {args.limit}", EXIT_USAGE)
     if not 0 <= args.port <= 65535:
         return _error(f"--port must be in 0..65535, got {args.port}", EXIT_USAGE)
-    try:
-        model = load_model(args.model, trust_model_file=args.trust_model_file)
-    except ModelFileError as err:
-        return _error(str(err), EXIT_MODEL)
-    # The corpus first: a run that cannot start must not leave a new, empty output file.
+    # The corpus first: a run that cannot start must not leave a new, empty output file,
+    # nor wait for a model (the first call trains the default one, minutes) to say so.
     try:
         pages = read_pages(args.inputs, args.text_field, args.input_format, args.limit)
     except ValueError as err:
         return _error(str(err), EXIT_INPUT)
     if not pages:
         return _error(f"no page with text in {' '.join(args.inputs)}", EXIT_INPUT)
+    try:
+        model = load_model(args.model, trust_model_file=args.trust_model_file)
+    except ModelFileError as err:
+        return _error(str(err), EXIT_MODEL)
     try:
         store = LabelFile(args.out, model.labels)
     except LabelFileError as err:
