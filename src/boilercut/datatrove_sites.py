@@ -156,4 +156,4 @@ class SiteRepeatsFilter(BoilercutFilter):
             self._counts = ShardedCounts(self.counts_folder, self.shards,
                                          stage.min_site_pages if stage is not None else MIN_SITE_PAGES)
         sites = [record_site(doc.metadata, self.site_field) for doc in batch]
-        return self._clean_texts(batch, sites=sites, site_counts=self._counts)
+        return self._clean_batch(batch, sites=sites, site_counts=self._counts)

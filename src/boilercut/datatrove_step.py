@@ -66,9 +66,9 @@ class BoilercutFilter(BaseFilter):
 
     def clean(self, batch: list[Document]) -> list:
         """The batch.Cleaned of each document (datatrove_sites.SiteRepeatsFilter adds site counts)."""
-        return self._clean_texts(batch)
+        return self._clean_batch(batch)
 
-    def _clean_texts(self, batch: list[Document], **site_options) -> list:
+    def _clean_batch(self, batch: list[Document], **site_options) -> list:
         return clean_batch(self.model, [doc.text for doc in batch], self.threshold, self.mode,
                            self.max_removed_share, self.keep, **site_options)
 
