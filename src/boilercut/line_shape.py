@@ -483,7 +483,7 @@ def _separators(b: _Batch, literals: _Literals) -> _Separators:
 
 
 def _unit_in_head(b: _Batch) -> np.ndarray:
-    """Per line, whether _COUNTER_SUFFIX (\d[\d.,]*\s*[kKmM]\b) could match its head: only
+    r"""Per line, whether _COUNTER_SUFFIX (\d[\d.,]*\s*[kKmM]\b) could match its head: only
     at a k/K/m/M that follows a decimal digit, "." "," or whitespace and ends a word (or
     the head)."""
     units = np.flatnonzero(b.has(UNIT))
