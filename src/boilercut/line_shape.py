@@ -7,8 +7,8 @@ per-line counts from cumulative sums, literal patterns from shifted comparisons.
 only handles the few lines that need a regex (counters, years, numbered items) or that
 hold separators (segment lengths).
 
-tests/shape_reference.py computes the same values line by line, in plain Python, and a
-test checks that both agree.
+boilercut.shape_reference is the specification: it computes the same values line by line,
+in plain Python, and the tests check that both agree.
 """
 from __future__ import annotations
 
