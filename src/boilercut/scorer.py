@@ -68,11 +68,14 @@ def neighbour_offsets(part) -> list[int]:
 
 @dataclass
 class _Part:
-    # lines -> ((n_lines, d) features, word count of each line or None)
-    features: Callable[[LineBatch], tuple[object, np.ndarray | None]]
+    # lines -> (n_lines, d) features
+    features: Callable[[LineBatch], object]
     weights: np.ndarray  # (d, n_classes * n_blocks): the line's block, then each offset's, then the mean's
     offsets: list[int]
     smooth: int
+    # lines -> ((n_lines, d) features, word count of each line): set for a part that counts
+    # the words of its lines on the way (the shape part, _shape_part), None for the others.
+    features_and_words: Callable[[LineBatch], tuple[object, np.ndarray]] | None = None
 
 
 class LinearScorer:
@@ -107,23 +110,28 @@ class LinearScorer:
             start += width * blocks
             # (k, blocks * width) -> (width, blocks * k): one column per block and class.
             stacked = block_weights.reshape(len(coef), blocks, width).transpose(2, 1, 0).reshape(width, -1)
-            parts.append(_Part(_feature_function(part), np.ascontiguousarray(stacked), offsets, part.smooth))
+            shape = _shape_part(part)
+            features = _feature_function(part) if shape is None else (lambda batch, shape=shape: shape(batch)[0])
+            parts.append(_Part(features, np.ascontiguousarray(stacked), offsets, part.smooth, shape))
         if start != coef.shape[1]:
             return None
         return cls(parts, classifier.intercept_, len(classifier.classes_))
 
     def decision_and_words(self, table, rows: PageRows | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """(the Pipeline's decision_function(table), the word count of each line of
-        table["text"] when a part counted them on the way, else None). table: a LineBatch
-        or a line table; rows: PageRows of its pages, when the caller has them."""
+        table["text"] when a part counted them on the way (features_and_words), else
+        None). table: a LineBatch or a line table; rows: PageRows of its pages, when the
+        caller has them."""
         batch = as_line_batch(table)
         rows = PageRows(batch.page) if rows is None else rows
         k = len(self.intercept)
         total = np.tile(self.intercept, (len(batch.text), 1)).astype(np.float64)
         words = None
         for part in self.parts:
-            features, part_words = part.features(batch)
-            words = part_words if part_words is not None else words
+            if part.features_and_words is not None:
+                features, words = part.features_and_words(batch)
+            else:
+                features = part.features(batch)
             products = features @ part.weights if sp.issparse(features) else rows.dot(features, part.weights)
             scores = np.asarray(products, dtype=np.float64)
             total += scores[:, :k]
@@ -159,36 +167,44 @@ def _width(transformer) -> int:
     return len(materialize(transformer).get_feature_names_out())
 
 
-def _feature_function(part) -> Callable[[LineBatch], tuple[object, np.ndarray | None]]:
-    """The features of one Neighbours part for a LineBatch, before any neighbour shifting,
-    and the word count of each line when the part counts words anyway (LineShape)."""
+def _shape_part(part) -> Callable[[LineBatch], tuple[np.ndarray, np.ndarray]] | None:
+    """For the model's shape part (a Neighbours part of the whole table whose transformer
+    is LineShape, then a scaler), its features and the word count of each line, which
+    LineShape computes on the way; None for any other part. The word counts are the ones
+    the callers of the model need for the long-line guard and for statistics, which
+    would otherwise count them again (a cost worth avoiding: benchmarks/NOTES.md,
+    "Timing figures from the code")."""
+    inner = part.transformer_
+    steps = pipeline_steps(inner) if is_a(inner, PIPELINE) else [inner]
+    if part.column is not None or class_name(steps[0]) != LINE_SHAPE:
+        return None
+    position = steps[0].position
+    rest = _standardise(steps[1:])
+    if rest is None:  # other steps after LineShape: scikit-learn applies them
+        rest = materialize(inner)[1:].transform if len(steps) > 1 else (lambda features: features)
+
+    def features_and_words(batch: LineBatch) -> tuple[np.ndarray, np.ndarray]:
+        features, words = shape_features(batch, position)
+        return rest(features), words
+    return features_and_words
+
+
+def _feature_function(part) -> Callable[[LineBatch], object]:
+    """The features of one Neighbours part other than the shape part (_shape_part) for a
+    LineBatch, before any neighbour shifting."""
     inner = part.transformer_
     fast = fast_transform(inner) if part.column in ("text", HEAD_COLUMN) else None
     if fast is not None and part.column == HEAD_COLUMN:
-        return lambda batch: (fast([line_head(line) for line in batch.text]), None)
+        return lambda batch: fast([line_head(line) for line in batch.text])
     if fast is not None:
-        return lambda batch: (fast(batch.text), None)
-    steps = pipeline_steps(inner) if is_a(inner, PIPELINE) else [inner]
-    if part.column is None and class_name(steps[0]) == LINE_SHAPE:
-        # The model's shape part: LineShape then a scaler. Its word counts are the ones
-        # the callers of the model need for the long-line guard and for statistics:
-        # counting them again cost 0.07 s per 39,000 lines of dev-fineweb, 7% of cleaning.
-        position = steps[0].position
-        rest = _standardise(steps[1:])
-        if rest is None:  # other steps after LineShape: scikit-learn applies them
-            rest = materialize(inner)[1:].transform if len(steps) > 1 else (lambda features: features)
-
-        def shape_part(batch):
-            features, words = shape_features(batch, position)
-            return rest(features), words
-        return shape_part
+        return lambda batch: fast(batch.text)
     # Any other part: its fitted transformer, which scikit-learn applies to a DataFrame.
     from boilercut.features import batch_table
 
     real = materialize(inner)
     if part.column is None:
-        return lambda batch: (real.transform(batch_table(batch)), None)
-    return lambda batch: (real.transform(batch_table(batch)[part.column]), None)
+        return lambda batch: real.transform(batch_table(batch))
+    return lambda batch: real.transform(batch_table(batch)[part.column])
 
 
 def _standardise(steps: list) -> Callable[[np.ndarray], np.ndarray] | None:
