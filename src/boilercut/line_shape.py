@@ -207,28 +207,30 @@ class _Batch:
             return np.zeros(len(self.starts), dtype=np.intp)
         return np.diff(np.searchsorted(positions, self.bounds(head)))[0::2]
 
-    def words(self, space: np.ndarray, cjk: np.ndarray) -> np.ndarray:
-        """lines.count_words of every line: runs of characters that are neither space nor
-        CJK, plus the CJK characters. The "\\n" between lines is a space, so no run
-        crosses a line end. Counted from the positions where runs begin (one word in
-        six characters), 1.4x faster than two sums over the batch."""
-        return self.count_words(*self.word_positions(space, cjk))
+    @cached_property
+    def space(self) -> np.ndarray:
+        """Where the whitespace characters are (the "\\n" between lines is one)."""
+        return self.has(SPACE)
 
-    def count_words(self, begins: np.ndarray, cjk_at: np.ndarray) -> np.ndarray:
-        """Per line, the words of word_positions' (begins, cjk_at)."""
-        return self.count_at(begins) + self.count_at(cjk_at) if len(cjk_at) else self.count_at(begins)
-
-    def word_positions(self, space: np.ndarray, cjk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(where the runs of characters that are neither space nor CJK begin, where the
-        CJK characters are), both sorted."""
+    def word_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """The words of every line as lines.count_words counts them: (where the runs of
+        characters that are neither space nor CJK begin, where the CJK characters are),
+        both sorted. The "\\n" between lines is a space, so no run crosses a line end.
+        Counted from the positions where runs begin (one word in six characters), not by
+        sums over the batch."""
+        cjk = self.has(CJK)
         if not cjk.any():
-            inside, cjk_at = ~space, np.zeros(0, dtype=np.intp)
+            inside, cjk_at = ~self.space, np.zeros(0, dtype=np.intp)
         else:
-            inside, cjk_at = ~(space | cjk), np.flatnonzero(cjk)
+            inside, cjk_at = ~(self.space | cjk), np.flatnonzero(cjk)
         begins = np.flatnonzero(inside[1:] & ~inside[:-1]) + 1
         if len(inside) and inside[0]:
             begins = np.concatenate(([0], begins))
         return begins, cjk_at
+
+    def count_words(self, begins: np.ndarray, cjk_at: np.ndarray) -> np.ndarray:
+        """Per line, the words of word_positions' (begins, cjk_at): lines.count_words."""
+        return self.count_at(begins) + self.count_at(cjk_at) if len(cjk_at) else self.count_at(begins)
 
     def within(self, positions: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The (sorted) positions that fall inside the given lines (sorted line numbers),
@@ -274,7 +276,7 @@ def word_counts(lines: list[str]) -> np.ndarray:
     short = np.flatnonzero(lengths <= LONG_LINE_CHARS)
     if len(short):
         b = _Batch([lines[i] for i in short] if len(short) < len(lines) else lines)
-        counts[short] = b.words(b.has(SPACE) | (b.codes == 10), b.has(CJK))
+        counts[short] = b.count_words(*b.word_positions())
     for i in np.flatnonzero(lengths > LONG_LINE_CHARS):
         counts[i] = count_words(lines[i])
     return counts
@@ -313,12 +315,8 @@ def _pipe_segments(b: _Batch, lines: np.ndarray, begins: np.ndarray, cjk_at: np.
 
 
 def _segment_words(line: str) -> list[int]:
-    """count_words of each non-blank segment of a menu or table row (SEGMENTS splits them);
-    an ASCII line has no CJK characters, so its counts need no regex."""
-    segments = [seg for seg in SEGMENTS.split(line) if seg and not seg.isspace()]
-    if line.isascii():
-        return [len(seg.split()) for seg in segments]
-    return [count_words(seg) for seg in segments]
+    """count_words of each non-blank segment of a menu or table row (SEGMENTS splits them)."""
+    return [count_words(seg) for seg in SEGMENTS.split(line) if seg and not seg.isspace()]
 
 
 def _regex_marks(stripped: list[str], digits_in_head: np.ndarray,
@@ -438,13 +436,11 @@ def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 def _words(b: _Batch) -> _Words:
     """Words as lines.count_words counts them (whitespace tokens, each CJK character one
     word), and str.split() tokens."""
-    space = b.has(SPACE)  # the "\n" between lines is whitespace too
-    cjk = b.has(CJK)
-    begins, cjk_at = b.word_positions(space, cjk)
+    begins, cjk_at = b.word_positions()
     n_words = b.count_words(begins, cjk_at)
-    token_starts = b.run_starts(~space)
+    token_starts = b.run_starts(~b.space)
     # Without CJK characters in the batch every str.split() token is one word.
-    n_tokens = b.sums(token_starts) if cjk.any() else n_words
+    n_tokens = b.sums(token_starts) if len(cjk_at) else n_words
     return _Words(n_words, n_tokens, token_starts, begins, cjk_at)
 
 
