@@ -1,7 +1,7 @@
 """The shape of every line of a batch, computed with numpy on the batch's code points.
 
-A Python function per line cost about 40 us per line (five str-method passes over up to
-300 characters, plus regexes), a quarter of all scoring time. Here the stripped lines
+A Python function per line was a large share of all scoring time (five str-method passes
+over up to 300 characters, plus regexes). Here the stripped lines
 are joined into one array of code points; character classes come from lookup tables,
 per-line counts from cumulative sums, literal patterns from shifted comparisons. Python
 only handles the few lines that need a regex (counters, years, numbered items) or that
@@ -29,8 +29,8 @@ QUOTES = "\"“”«»„「"
 NUMBERED = re.compile(r"\(?\d{1,3}[.)]\s")
 COUNTER = re.compile(r"\(\s*[\d.,]+\s*[kKmM]?\s*\)|^\s*[\d.,]+\s*[kKmM]?\s*$|\d[\d.,]*\s*[kKmM]\b")
 # COUNTER's three alternatives apart: COUNTER.search(h) finds a match exactly when one of
-# them does, and apart they are 1.8x faster (the first needs a "(", the second is anchored
-# at the start instead of being tried at every position).
+# them does, and apart they are faster (the first needs a "(", the second is anchored at
+# the start instead of being tried at every position).
 _COUNTER_PAREN = re.compile(r"\(\s*[\d.,]+\s*[kKmM]?\s*\)")
 _COUNTER_ALONE = re.compile(r"\s*[\d.,]+\s*[kKmM]?\s*$")
 _COUNTER_SUFFIX = re.compile(r"\d[\d.,]*\s*[kKmM]\b")
@@ -43,7 +43,8 @@ MAX_CHARS, MAX_WORDS = 2000, 400
 # Character ratios and marks (year, link, counter, quote, ...) look at the first HEAD_CHARS
 # characters: as telling as the whole line, and bounded work for giant lines.
 HEAD_CHARS = 300
-# word_counts counts longer lines with str.split (a 50 MB line: 1.3 GB and 1 s more in numpy).
+# word_counts counts longer lines with str.split: for a giant line the batch's arrays would
+# cost far more memory and time.
 LONG_LINE_CHARS = 20_000
 
 LINE_SHAPE_NAMES = (
@@ -78,7 +79,7 @@ def _classes_of(codes: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _bmp_table() -> np.ndarray:
-    """Class bits of every code point below U+10000 (built once per process, ~15 ms)."""
+    """Class bits of every code point below U+10000 (built once per process)."""
     return _classes_of(np.arange(0x10000))
 
 
@@ -95,8 +96,8 @@ def char_classes(codes: np.ndarray) -> np.ndarray:
 
 # Mark bits, in the high byte of the classes of a _Batch built with marks=True: the
 # characters that shape_matrix's patterns look for. One uint16 lookup over the batch costs
-# 6 ms more per 39,000 lines than the uint8 class lookup alone, and replaces two lookups
-# of their own (quotes, separator marks) and about twenty comparisons of the uint32 codes.
+# a little more than the uint8 class lookup alone, and replaces two lookups of their own
+# (quotes, separator marks) and about twenty comparisons of the uint32 codes.
 LOWER_AZ, LATIN_LOWER, GLUED_UPPER, QUOTE_MARK = 1 << 8, 1 << 9, 1 << 10, 1 << 11
 SEPARATOR_MARK, LITERAL_START, UNIT, NUMBER_PUNCT = 1 << 12, 1 << 13, 1 << 14, 1 << 15
 # The first characters of the literal patterns (links, copyright marks, " :: "), and the
@@ -162,8 +163,8 @@ class _Batch:
         ends = self.head_ends if head else self.ends
         if not len(self.lengths):
             return np.zeros(0, dtype=np.int32)
-        # One np.add.reduceat over the (start, end) bounds of every line: 4x faster than a
-        # cumulative sum and two gathers (measured on 2,000-line batches). The padding lets
+        # One np.add.reduceat over the (start, end) bounds of every line: faster than a
+        # cumulative sum and two gathers. The padding lets
         # the last line end at the end of the codes; reduceat gives a[start] for an empty
         # segment instead of 0, hence the where.
         bounds = self.bounds(head)
@@ -175,10 +176,10 @@ class _Batch:
 
     def sums_of(self, masks: list[np.ndarray], head: bool = False) -> list[np.ndarray]:
         """[sums(mask, head) for mask in masks], for a page in one np.add.reduceat over the
-        masks laid out as the rows of one array (a reduceat call costs a few microseconds
-        whatever its size, and a page's shape features summed six masks over the heads).
-        A large batch sums mask by mask: copying its masks into one array cost more (8% of
-        shape_matrix on 2,000-line batches) than the calls it saved."""
+        masks laid out as the rows of one array (a reduceat call has a fixed cost whatever
+        its size, and a page's shape features summed six masks over the heads). A large
+        batch sums mask by mask: copying its masks into one array cost more than the calls
+        it saved."""
         if not len(self.lengths) or len(masks) < 2 or len(masks[0]) > _SUMS_TOGETHER_MAX_CODES:
             return [self.sums(mask, head) for mask in masks]
         n = len(masks[0])
@@ -287,8 +288,7 @@ def _pipe_segments(b: _Batch, lines: np.ndarray, begins: np.ndarray, cjk_at: np.
     """(words of the longest segment, non-blank segments) of the given lines, where only
     "|" splits a line (no SEGMENTS match of a mark between whitespace): what
     _segment_words gives, from the word positions of the batch. 95% of the lines with a
-    separator or a "|" are table rows like that; in Python they cost about 40 ms per
-    39,000 lines."""
+    separator or a "|" are table rows like that, and splitting them in Python was slow."""
     codes, classes, n = b.codes, b.classes, len(lines)
     words, word_line = b.within(begins, lines)
     keep = codes[words] != ord("|")  # a run that begins with "|" begins after it
@@ -327,8 +327,8 @@ def _regex_marks(stripped: list[str], digits_in_head: np.ndarray,
     and NUMBERED only after a plain string test their match implies ("19" or "20"; a
     first character "(" or a decimal digit), which costs a tenth of a regex call.
     _COUNTER_SUFFIX runs only on lines where unit_in_head says a k/K/m/M could end a
-    match (see shape_matrix): searched in every line with a digit it cost 19 ms per
-    39,000 lines, half of all the regex time."""
+    match (see _unit_in_head): searched in every line with a digit it was half of all the
+    regex time."""
     n = len(stripped)
     rows = np.flatnonzero(digits_in_head)
     heads = [stripped[i][:HEAD_CHARS] for i in rows.tolist()]

@@ -21,16 +21,8 @@ window means go page by page (page_rows.PageRows), so a page scores the same alo
 a batch. It reads only the fitted steps' attributes, which the stand-ins of a model file
 (stored.py) have as well: scoring a model file's Pipeline imports no scikit-learn.
 
-Where a page's time goes (score_lines on the dev-fineweb pages of 20-28 lines, CPU ms per
-page on a shared 2-core VM, in turns, each step timed): before issue 18, 7.3-7.9 ms:
-shape features 1.9-2.0, character n-gram counts 1.1-1.2, word n-gram counts
-1.0-1.1, context stage (scikit-learn's predict_proba) 0.7-0.8, the shape part's
-StandardScaler and ClipValues through scikit-learn 0.6, the pandas line table 0.4-0.5,
-neighbour shifts and window means 0.4, the rest (weighting, products, softmax, chunking)
-1.1-1.2. After: 3.7-3.9 ms: shape features 1.1-1.2, character n-grams 0.8-0.9, words
-0.7, context stage 0.2, shifts and window means 0.2, line batch 0.04, the rest 0.8. What
-is left is numpy's cost per call (a few microseconds each, some 2,500 Python calls per
-page), spread over the three feature parts.
+What is left of a page's time is mostly numpy's fixed cost per call, spread over the three
+feature parts (where the time goes, step by step: benchmarks/NOTES.md).
 """
 from __future__ import annotations
 
@@ -154,7 +146,7 @@ class LinearScorer:
 
 def _width(transformer) -> int:
     """Number of features a fitted transformer gives. A vectorizer's is the size of its
-    vocabulary: its get_feature_names_out sorts the vocabulary (35 ms of start-up)."""
+    vocabulary: its get_feature_names_out sorts the vocabulary (a cost at every start-up)."""
     vocabulary = getattr(transformer, "vocabulary_", None)
     if vocabulary is not None:
         return len(vocabulary)
@@ -210,7 +202,7 @@ def _feature_function(part) -> Callable[[LineBatch], object]:
 def _standardise(steps: list) -> Callable[[np.ndarray], np.ndarray] | None:
     """StandardScaler, optionally then ClipValues, as the fitted steps' transform computes
     them (the same operations in the same order: a copy, minus the means, divided by the
-    scales, clipped), without their input validation: 0.4 ms per call, more than the
+    scales, clipped), without their input validation, which costs more than the
     arithmetic on a page. None for any other steps."""
     names = [class_name(step) for step in steps]
     if names not in ([STANDARD_SCALER], [STANDARD_SCALER, CLIP_VALUES]):
