@@ -1,5 +1,5 @@
 """One rule for a document with no line left, in every front end: it stays, with text ""
-and its statistics (README, "Documents left empty"); only the max_removed_share guard
+and its statistics (docs/corpus.md, "Documents left empty"); only the max_removed_share guard
 drops documents."""
 import json
 

@@ -1,5 +1,5 @@
 """The batch implementations used for scoring give the same numbers as the reference ones:
-line_shape.shape_matrix vs tests/shape_reference.py, fast_tfidf vs scikit-learn's
+line_shape.shape_matrix vs boilercut.shape_reference, fast_tfidf vs scikit-learn's
 vectorizers, LinearScorer vs Pipeline.predict_proba."""
 import copy
 import re
@@ -20,9 +20,9 @@ from boilercut.lines import count_words
 from boilercut.model import LineModel
 from boilercut.normalise import normalise_head, normalise_text
 from boilercut.scorer import LinearScorer
+from boilercut.shape_reference import contains_neighbour, differences
 from boilercut.training import fit_pipeline
 from conftest import TINY_CLASSIFIER, TINY_FEATURES, tiny_records
-from shape_reference import assert_shape_matrix_matches, contains_neighbour
 
 # Lines where a batch implementation could part from the per-line one: empty and blank
 # lines, Unicode case rules (final sigma, dotted I), non-ASCII digits and spaces, CJK,
@@ -59,14 +59,28 @@ WITHOUT_CJK = [line for line in TRICKY if not re.search("[\u3040-\u30ff\u4e00-\u
 @pytest.mark.parametrize("lines", [TRICKY, TRICKY + COUNTERS, WITHOUT_CJK + COUNTERS, COUNTERS[-1:]],
                          ids=["tricky", "counters", "no-cjk", "mark-at-end"])
 def test_shape_matrix_matches_the_reference_on_tricky_lines(lines):
-    assert_shape_matrix_matches(lines)
+    assert not differences(lines)
+
+
+def test_the_reference_check_reports_a_feature_that_differs(monkeypatch):
+    import boilercut.shape_reference as reference
+
+    shape_matrix = reference.shape_matrix
+
+    def one_feature_off(lines):
+        features, words = shape_matrix(lines)
+        features[:, 2] += 1e-9
+        return features, words
+    monkeypatch.setattr(reference, "shape_matrix", one_feature_off)
+    found = differences(["Ends here.", "no end"])
+    assert len(found) == 2 and all(d.startswith("ends_terminal ") for d in found)
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"),
                         max_size=80), min_size=1, max_size=8))
 def test_shape_matrix_matches_the_reference_on_any_text(lines):
-    assert_shape_matrix_matches(lines)
+    assert not differences(lines)
 
 
 def _fitted(texts=None, **kwargs) -> TfidfVectorizer:

@@ -82,3 +82,18 @@ def test_word_counts_without_the_fast_scorer(tiny_model):
     scored = model.score([LINES])
     assert list(scored.words) == [count_words(line) for line in LINES]
     np.testing.assert_allclose(scored.keep, tiny_model.score([LINES]).keep, atol=1e-9)
+
+
+def test_only_the_shape_part_gives_word_counts(tiny_model):
+    """The scorer takes word counts from the part that provides them (features_and_words:
+    the LineShape part), and they are the shape features' counts of the lines."""
+    from boilercut.lines import count_words
+    from boilercut.page_lines import line_batch
+    from boilercut.scorer import LinearScorer
+
+    scorer = LinearScorer.from_pipeline(tiny_model.pipeline)
+    shape_parts = [part for part in scorer.parts if part.features_and_words is not None]
+    assert len(shape_parts) == 1
+    features, words = shape_parts[0].features_and_words(line_batch([LINES]))
+    assert list(words) == [count_words(line) for line in LINES]
+    np.testing.assert_array_equal(features, shape_parts[0].features(line_batch([LINES])))

@@ -1,4 +1,4 @@
-"""Errors where the README promises one line on stderr and got a traceback or Hydra's
+"""Errors where the docs (docs/errors.md) promise one line on stderr and got a traceback or Hydra's
 multi-line report: a full disk under page mode, an empty data file, a report folder that
 cannot be made, an unknown config key, Ctrl-C or SIGTERM during training."""
 import os

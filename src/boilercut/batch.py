@@ -20,10 +20,8 @@ from boilercut.lines import count_words, split_lines
 from boilercut.model import LineModel
 from boilercut.site_repeats import RepeatCounts, SiteCounts
 
-# Lines per model call when streaming. Measured with predict --jobs 1 on dev-fineweb (CPU s
-# of the whole run, start-up included): 3.43, 3.20, 3.07, 3.27, 3.44 at 500, 1,000, 2,000,
-# 5,000 and 20,000 lines per call, peak RSS 275, 277, 290, 331, 500 MiB: past 2,000 the
-# batch's arrays outgrow the CPU caches and memory grows.
+# Lines per model call when streaming: the fastest size measured (benchmarks/NOTES.md);
+# past it the batch's arrays outgrow the CPU caches and memory grows.
 BATCH_LINES = 2_000
 # "lines": drop every boilerplate line; "trim": drop boilerplate only before the first
 # and after the last kept line, so a document's inside is never cut.

@@ -90,7 +90,7 @@ class ContextStage(BaseEstimator):
 
     def predict_proba(self, proba: np.ndarray, page: np.ndarray | PageRows) -> np.ndarray:
         """The classifier's predict_proba of the features, computed from its fitted numbers as
-        LogisticRegression computes it (logistic.py), without its input validation (0.3 ms a
-        call), and page by page, so that a page's probabilities do not depend on the pages
+        LogisticRegression computes it (logistic.py), without its input validation (a fixed
+        cost per call), and page by page, so that a page's probabilities do not depend on the pages
         scored with it."""
         return stage_proba(self, proba, PageRows.of(page))

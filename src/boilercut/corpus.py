@@ -164,10 +164,7 @@ def clean_items(model: LineModel, items: list[Item], text_field: str, options: d
     "audit_encode" and "id_field" for clean_rows. items is emptied once read.
 
     Unparsed JSONL lines are parsed here, so in the workers with jobs > 1: the parent then
-    neither parses JSON nor pickles str. Measured with the output gzipped in the workers
-    too (194,605 lines, --jobs 2, 20 runs in turns with the previous version): parent CPU
-    0.81-1.05 s -> 0.23-0.30 s, all processes' CPU 0.2 s less (median), wall time 0.07 s
-    less (median; best 3.01 -> 2.96 s, --jobs 1 taking 5.6-5.7 s)."""
+    neither parses JSON nor pickles str, which takes most of the parent's CPU off it."""
     options = dict(options)
     utf8_only = options.pop("utf8_only", False)
     audit_encode, id_field = options.pop("audit_encode", None), options.pop("id_field", None)
@@ -233,7 +230,7 @@ def _start_pool(jobs: int, model: LineModel | None, model_path,
 
     Where fork exists (Linux) and the model is loaded, the workers are forked: they
     inherit the model instead of importing scikit-learn and loading the model again
-    (measured: 1.5 s of start-up per worker, on top of the parent's own). They are
+    (a start-up per worker, on top of the parent's own). They are
     started here, before any input is opened or output written, so that no reader thread
     (pyarrow, tqdm) and no unwritten output buffer is copied into them. Elsewhere, or
     without a loaded model, workers are spawned and each loads the model."""

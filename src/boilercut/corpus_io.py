@@ -35,11 +35,10 @@ FORMATS = ("txt", "jsonl", "parquet")
 # Rows per parquet read and write (memory per batch, not a tuning knob for speed).
 PARQUET_ROWS = 1000
 # gzip is read and written with ISA-L (the isal package; the files are ordinary gzip).
-# Level of .jsonl.gz outputs, on ISA-L's scale of 0 to 3. Measured on the cleaned
-# dev-fineweb (8.8 MB of JSONL, CPU s): ISA-L level 1 0.025 s for 3.81 MB, zlib level 1
-# 0.090 s for 3.88 MB, zlib level 6 (gzip's default) 0.46 s for 38% of the size. Compression was
-# once the largest single cost of `predict --output x.jsonl.gz`. Reading: ISA-L
-# decompresses a 45 MB corpus in 0.08 s, zlib in 0.22 s.
+# Level of .jsonl.gz outputs, on ISA-L's scale of 0 to 3. ISA-L level 1 compresses several
+# times faster than zlib at about the same size (zlib's default level 6 is much slower for
+# a somewhat smaller file); compression was once the largest single cost of
+# `predict --output x.jsonl.gz`. ISA-L also decompresses faster than zlib.
 GZIP_LEVEL = 1
 GZIP_LEVELS = range(0, 4)  # ISA-L's levels: 0 fastest, 3 smallest (`predict --compression-level`)
 # The largest record read (bytes: a JSONL line without its newline, the string and binary
@@ -294,7 +293,7 @@ def jsonl_gzip_member(rows: list[dict], level: int = GZIP_LEVEL) -> bytes:
     A .jsonl.gz output is these members one after the other: a multi-member gzip file,
     which gzip, zcat and Python's gzip module (so pandas and HF datasets) read as one
     stream. Each member is compressed where its rows are encoded, in the --jobs workers:
-    gzip in the parent took 0.45 s of its 0.83 s of CPU on 194,605 lines (--jobs 2)."""
+    gzip in the parent took about half of its CPU."""
     return igzip.compress(jsonl_bytes(rows), compresslevel=level, mtime=0)
 
 

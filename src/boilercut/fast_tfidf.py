@@ -64,9 +64,9 @@ _LOWER_EXCEPTIONS = (0x130, 0x3A3)
 def _bmp_lower() -> np.ndarray:
     """ord(chr(c).lower()) for every code point c of the BMP, or _NOT_ONE_TO_ONE.
 
-    One lower() of all of them (2 ms): the exceptions are left out, so every code point
-    keeps its place. Should this Python's Unicode data lower another one to several
-    characters, each is lowered alone instead (20 ms) and marked."""
+    One lower() of all of them: the exceptions are left out, so every code point keeps its
+    place. Should this Python's Unicode data lower another one to several characters, each
+    is lowered alone instead (slower) and marked."""
     chars = list(map(chr, range(0x10000)))
     for c in _LOWER_EXCEPTIONS:
         chars[c] = "a"
@@ -88,8 +88,8 @@ def _lower_codes(text: str) -> np.ndarray:
     """The code points of text.lower() (writable).
 
     Looked up per code point in _bmp_lower() when that is exact for the batch (every code
-    point lowers to one, regardless of its neighbours): with the encoding, 2.6 times
-    faster on a dev-fineweb batch than str.lower(), which lowers a string holding any
+    point lowers to one, regardless of its neighbours): with the encoding, faster than
+    str.lower(), which lowers a string holding any
     non-ASCII character one code point at a time through Unicode's full case mapping.
     Otherwise text.lower() itself."""
     codes = _codes(text)
@@ -140,7 +140,7 @@ def _powers(base: int, n: int) -> np.ndarray:
 
 
 # Powers are kept per process (8 bytes per code point and base) instead of computed per
-# batch (a cumprod over the batch: 7% of the word features' time). The table grows to the
+# batch (a cumprod over the batch was a share of the word features' time worth saving). The table grows to the
 # next power of two a batch needs, up to 2^20 code points: a 2,000-line batch of
 # dev-fineweb has 100,000 to 800,000 (a quarter of them more than 2^19, the old fixed size).
 # Longer batches (one very long document) compute theirs and do not grow the table.
@@ -167,7 +167,7 @@ def _token_hashes(codes: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, n
     B^start times its hash, and B^-start undoes that."""
     # Token edges: where the \w flag differs from the one before it (padded with False at
     # both ends). Compared as booleans, whose nonzero() numpy counts and fills without
-    # branching: 20 times faster than nonzero() of an int8 np.diff on text-like data.
+    # branching: much faster than nonzero() of an int8 np.diff on text-like data.
     word = np.zeros(len(codes) + 2, dtype=bool)
     np.not_equal(classes & WORD, 0, out=word[1:-1])
     edges = np.flatnonzero(word[1:] != word[:-1])
@@ -182,17 +182,14 @@ def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int)
     """Occurrence counts as CountVectorizer leaves them: float32, duplicates summed, sorted.
 
     Built by way of CSC: COO -> CSC -> CSR are two linear bucket passes, and the second
-    one leaves every row's columns in order, with repeats side by side. That is 40% faster
-    than COO -> CSR, which must then sort every row (measured on dev-fineweb batches).
-    The passes are scipy's own C routines, called directly: through the matrix classes
-    each step also validated and converted its arrays (int64 -> int32 copies, max() scans,
-    a sortedness check). On dev-fineweb that saves 0.04 s of CPU for the character n-grams
-    and 0.015 s for the words.
+    one leaves every row's columns in order, with repeats side by side. That is faster
+    than COO -> CSR, which must then sort every row. The passes are scipy's own C
+    routines, called directly: through the matrix classes each step also validated and
+    converted its arrays (int64 -> int32 copies, max() scans, a sortedness check).
 
     Both passes cost time in proportion to the number of columns too (a pointer per column),
-    which for a page of a few dozen lines is most of the work: 0.37 ms for the character
-    n-grams of a 24-line page. A batch with fewer entries than half the columns sorts its
-    entries instead (0.13 ms), which gives the same matrix."""
+    which for a page of a few dozen lines is most of the work. A batch with fewer entries
+    than half the columns sorts its entries instead, which gives the same matrix."""
     if 2 * len(rows) < n_cols:
         return _sorted_counts_matrix(rows, cols, n_rows, n_cols)
     if _sparsetools is None:
@@ -249,18 +246,16 @@ class _KeyTable:
 
     Used for the character n-grams, which nearly all are vocabulary n-grams (98% of the
     3-grams of dev-fineweb, 92% of the 4-grams), so most queries end in the first round.
-    There it costs 0.052 s of CPU per pass over dev-fineweb where pandas' Index.get_indexer
-    took 0.062 s, and it returns the columns themselves, not positions to look them up
-    at. With 4 slots per key (load <= 1/4) the tables of the default model's 31,600
-    3-grams and 60,200 4-grams take 4.7 MB; a page's lookup took 0.12 ms instead of 0.2 ms
-    at 2 slots per key (fewer queries find their home slot taken and go on probing), and 8
-    slots per key measured no faster.
+    There it is faster than pandas' Index.get_indexer, and it returns the columns
+    themselves, not positions to look them up at. With 4 slots per key (load <= 1/4) the
+    tables of the default model's 31,600 3-grams and 60,200 4-grams take 4.7 MB; a page's
+    lookup is faster than at 2 slots per key (fewer queries find their home slot taken and
+    go on probing), and 8 slots per key measured no faster.
 
     The word tokens and bigrams (85% and 40% found) use it too, with 4 slots per key (the
-    misses end sooner): on a page as fast as pandas' get_indexer (60-70 us for 1,400
-    tokens), on 2,000-line batches slower (1.8 against 1.2 ms a batch, about 15 ms per
-    pass over dev-fineweb), but without pandas, whose import cost 0.25 s of every start-up
-    (it was the only reason this module imported it)."""
+    misses end sooner): on a page as fast as pandas' get_indexer, on 2,000-line batches
+    slower, but without pandas, whose import cost a share of every start-up (it was the
+    only reason this module imported it)."""
 
     def __init__(self, keys: np.ndarray, values: np.ndarray, slots_per_key: int = 2):
         """keys: distinct uint64; values: one per key, below 2^31."""
@@ -316,7 +311,7 @@ class _KeyTable:
         """get() for queries whose search goes on from slot `first`, every slot up to the
         reach read at once: one gather instead of a round per slot. A round costs a few
         numpy calls whatever the number of queries, and the misses of a page's n-grams
-        took a dozen rounds (0.1 ms a page)."""
+        took a dozen rounds."""
         probes = np.minimum(first[:, None] + np.arange(self.reach + 1), len(self.keys) - 1)
         # A key is found in at most one slot, and only a key is found (the value of an
         # empty slot is -1 anyway): the largest value of a query's matching slots is its own.
@@ -538,9 +533,8 @@ def _tfidf_weighting(tfidf) -> Callable[[sp.csr_matrix], sp.csr_matrix]:
     same operations in the same order, so the same numbers: log(tf) + 1 when sublinear,
     times idf, then each row divided by its L2 norm (normalise_rows_l2, scikit-learn's
     arithmetic). transform() itself first validates the matrix (a dtype and finiteness
-    scan of the data) and normalize() validates it again, for a matrix built here: on
-    dev-fineweb the weighting takes 0.02 s of CPU instead of 0.05 s for the character
-    n-grams, 0.007 s instead of 0.03 s for the words. Other norms ("l1", none) are left to
+    scan of the data) and normalize() validates it again, for a matrix built here: the
+    weighting here takes a fraction of transform()'s time. Other norms ("l1", none) are left to
     transform(); tests check every combination against it bit for bit."""
     if tfidf.norm != "l2":
         real = materialize(tfidf)
@@ -568,7 +562,7 @@ def normalise_rows_l2(matrix: sp.csr_matrix) -> None:
     from 0.0; its square root; each value divided by it in float64 and stored back. Rows
     whose sum is 0 are left as they are. np.bincount adds its weights in input order, one
     by one, into float64 bins: the same sums. (Importing scikit-learn for its loop costs
-    0.9 s of start-up.)"""
+    most of a start-up.)"""
     lengths = np.diff(matrix.indptr)
     if not len(matrix.data):
         return

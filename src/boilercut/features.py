@@ -46,8 +46,8 @@ def make_line_table(pages: Sequence[Sequence[str]],
 def batch_table(batch: LineBatch) -> pd.DataFrame:
     """The line table of a LineBatch."""
     # Plain Python strings (object dtype), not pandas' default Arrow strings: every feature
-    # part reads the column back as Python strings, and the round trip through Arrow cost
-    # 0.06 s per 39,000 lines (a twentieth of all scoring time).
+    # part reads the column back as Python strings, and the round trip through Arrow was a
+    # noticeable share of all scoring time.
     columns = {"text": pd.Series(batch.text, dtype=object), "page": batch.page}
     if batch.whole_page is not None:
         columns.update(batch.whole_page)

@@ -25,6 +25,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from boilercut.lines import CJK_RANGES, HANGUL_SYLLABLES, character_class
+
 LABELS = ("content", "nav", "clickbait", "footer")
 NULL_LABEL = "null"           # data-label="null": the element's lines are context only
 LABEL_SHARE = 0.8             # a line's label must hold this share of its aligned words
@@ -32,10 +34,12 @@ SLOT = re.compile(r"\{\{(\w+)\}\}")
 _SECTION = re.compile(r"^[ \t]*<!--\s*slot:\s*(\w+)\s*-->[ \t]*$", re.M)
 _HEADER = re.compile(r"<!--\s*boilercut-(site|page)\s+(.*?)-->", re.S)
 _FIELD = re.compile(r"(\w+)=(\"[^\"]*\"|\S+)")
-# Words for alignment: each CJK character alone (no spaces to split on), else runs of
-# letters and digits; case and punctuation differ between the extractors' outputs.
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
-                    r"|[^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# Words for alignment: each Kana or Han character alone (no spaces to split on), else runs
+# of letters and digits; case and punctuation differ between the extractors' outputs.
+# Hangul syllables, which lines.count_words counts one by one, stay in runs here (Korean
+# puts spaces between its words): the authored pages were aligned that way.
+_UNSPACED = character_class(tuple(r for r in CJK_RANGES if r != HANGUL_SYLLABLES))
+_TOKEN = re.compile(f"[{_UNSPACED}]|[^\\W_{_UNSPACED}]+")
 _SKIPPED_TAGS = {"script", "style", "noscript", "template", "head", "title"}
 
 # FineWeb's trafilatura settings and the raw view's Resiliparse settings (issue 13).

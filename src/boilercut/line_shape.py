@@ -1,19 +1,20 @@
 """The shape of every line of a batch, computed with numpy on the batch's code points.
 
-A Python function per line cost about 40 us per line (five str-method passes over up to
-300 characters, plus regexes), a quarter of all scoring time. Here the stripped lines
+A Python function per line was a large share of all scoring time (five str-method passes
+over up to 300 characters, plus regexes). Here the stripped lines
 are joined into one array of code points; character classes come from lookup tables,
 per-line counts from cumulative sums, literal patterns from shifted comparisons. Python
 only handles the few lines that need a regex (counters, years, numbered items) or that
 hold separators (segment lengths).
 
-tests/shape_reference.py computes the same values line by line, in plain Python, and a
-test checks that both agree.
+boilercut.shape_reference is the specification: it computes the same values line by line,
+in plain Python, and the tests check that both agree.
 """
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,8 +29,8 @@ QUOTES = "\"“”«»„「"
 NUMBERED = re.compile(r"\(?\d{1,3}[.)]\s")
 COUNTER = re.compile(r"\(\s*[\d.,]+\s*[kKmM]?\s*\)|^\s*[\d.,]+\s*[kKmM]?\s*$|\d[\d.,]*\s*[kKmM]\b")
 # COUNTER's three alternatives apart: COUNTER.search(h) finds a match exactly when one of
-# them does, and apart they are 1.8x faster (the first needs a "(", the second is anchored
-# at the start instead of being tried at every position).
+# them does, and apart they are faster (the first needs a "(", the second is anchored at
+# the start instead of being tried at every position).
 _COUNTER_PAREN = re.compile(r"\(\s*[\d.,]+\s*[kKmM]?\s*\)")
 _COUNTER_ALONE = re.compile(r"\s*[\d.,]+\s*[kKmM]?\s*$")
 _COUNTER_SUFFIX = re.compile(r"\d[\d.,]*\s*[kKmM]\b")
@@ -42,7 +43,8 @@ MAX_CHARS, MAX_WORDS = 2000, 400
 # Character ratios and marks (year, link, counter, quote, ...) look at the first HEAD_CHARS
 # characters: as telling as the whole line, and bounded work for giant lines.
 HEAD_CHARS = 300
-# word_counts counts longer lines with str.split (a 50 MB line: 1.3 GB and 1 s more in numpy).
+# word_counts counts longer lines with str.split: for a giant line the batch's arrays would
+# cost far more memory and time.
 LONG_LINE_CHARS = 20_000
 
 LINE_SHAPE_NAMES = (
@@ -77,7 +79,7 @@ def _classes_of(codes: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _bmp_table() -> np.ndarray:
-    """Class bits of every code point below U+10000 (built once per process, ~15 ms)."""
+    """Class bits of every code point below U+10000 (built once per process)."""
     return _classes_of(np.arange(0x10000))
 
 
@@ -94,8 +96,8 @@ def char_classes(codes: np.ndarray) -> np.ndarray:
 
 # Mark bits, in the high byte of the classes of a _Batch built with marks=True: the
 # characters that shape_matrix's patterns look for. One uint16 lookup over the batch costs
-# 6 ms more per 39,000 lines than the uint8 class lookup alone, and replaces two lookups
-# of their own (quotes, separator marks) and about twenty comparisons of the uint32 codes.
+# a little more than the uint8 class lookup alone, and replaces two lookups of their own
+# (quotes, separator marks) and about twenty comparisons of the uint32 codes.
 LOWER_AZ, LATIN_LOWER, GLUED_UPPER, QUOTE_MARK = 1 << 8, 1 << 9, 1 << 10, 1 << 11
 SEPARATOR_MARK, LITERAL_START, UNIT, NUMBER_PUNCT = 1 << 12, 1 << 13, 1 << 14, 1 << 15
 # The first characters of the literal patterns (links, copyright marks, " :: "), and the
@@ -149,13 +151,20 @@ class _Batch:
     def has(self, bit: int) -> np.ndarray:
         return (self.classes & bit) != 0
 
+    def has_at(self, positions: np.ndarray, bits: int) -> np.ndarray:
+        """Whether the code at each position has one of bits (False past the end)."""
+        out = np.zeros(len(positions), dtype=bool)
+        inside = positions < len(self.codes)
+        out[inside] = (self.classes[positions[inside]] & bits) != 0
+        return out
+
     def sums(self, mask: np.ndarray, head: bool = False) -> np.ndarray:
         """Per line, how many positions of the line (or of its head) are set in mask."""
         ends = self.head_ends if head else self.ends
         if not len(self.lengths):
             return np.zeros(0, dtype=np.int32)
-        # One np.add.reduceat over the (start, end) bounds of every line: 4x faster than a
-        # cumulative sum and two gathers (measured on 2,000-line batches). The padding lets
+        # One np.add.reduceat over the (start, end) bounds of every line: faster than a
+        # cumulative sum and two gathers. The padding lets
         # the last line end at the end of the codes; reduceat gives a[start] for an empty
         # segment instead of 0, hence the where.
         bounds = self.bounds(head)
@@ -167,10 +176,10 @@ class _Batch:
 
     def sums_of(self, masks: list[np.ndarray], head: bool = False) -> list[np.ndarray]:
         """[sums(mask, head) for mask in masks], for a page in one np.add.reduceat over the
-        masks laid out as the rows of one array (a reduceat call costs a few microseconds
-        whatever its size, and a page's shape features summed six masks over the heads).
-        A large batch sums mask by mask: copying its masks into one array cost more (8% of
-        shape_matrix on 2,000-line batches) than the calls it saved."""
+        masks laid out as the rows of one array (a reduceat call has a fixed cost whatever
+        its size, and a page's shape features summed six masks over the heads). A large
+        batch sums mask by mask: copying its masks into one array cost more than the calls
+        it saved."""
         if not len(self.lengths) or len(masks) < 2 or len(masks[0]) > _SUMS_TOGETHER_MAX_CODES:
             return [self.sums(mask, head) for mask in masks]
         n = len(masks[0])
@@ -199,28 +208,30 @@ class _Batch:
             return np.zeros(len(self.starts), dtype=np.intp)
         return np.diff(np.searchsorted(positions, self.bounds(head)))[0::2]
 
-    def words(self, space: np.ndarray, cjk: np.ndarray) -> np.ndarray:
-        """lines.count_words of every line: runs of characters that are neither space nor
-        CJK, plus the CJK characters. The "\\n" between lines is a space, so no run
-        crosses a line end. Counted from the positions where runs begin (one word in
-        six characters), 1.4x faster than two sums over the batch."""
-        return self.count_words(*self.word_positions(space, cjk))
+    @cached_property
+    def space(self) -> np.ndarray:
+        """Where the whitespace characters are (the "\\n" between lines is one)."""
+        return self.has(SPACE)
 
-    def count_words(self, begins: np.ndarray, cjk_at: np.ndarray) -> np.ndarray:
-        """Per line, the words of word_positions' (begins, cjk_at)."""
-        return self.count_at(begins) + self.count_at(cjk_at) if len(cjk_at) else self.count_at(begins)
-
-    def word_positions(self, space: np.ndarray, cjk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(where the runs of characters that are neither space nor CJK begin, where the
-        CJK characters are), both sorted."""
+    def word_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """The words of every line as lines.count_words counts them: (where the runs of
+        characters that are neither space nor CJK begin, where the CJK characters are),
+        both sorted. The "\\n" between lines is a space, so no run crosses a line end.
+        Counted from the positions where runs begin (one word in six characters), not by
+        sums over the batch."""
+        cjk = self.has(CJK)
         if not cjk.any():
-            inside, cjk_at = ~space, np.zeros(0, dtype=np.intp)
+            inside, cjk_at = ~self.space, np.zeros(0, dtype=np.intp)
         else:
-            inside, cjk_at = ~(space | cjk), np.flatnonzero(cjk)
+            inside, cjk_at = ~(self.space | cjk), np.flatnonzero(cjk)
         begins = np.flatnonzero(inside[1:] & ~inside[:-1]) + 1
         if len(inside) and inside[0]:
             begins = np.concatenate(([0], begins))
         return begins, cjk_at
+
+    def count_words(self, begins: np.ndarray, cjk_at: np.ndarray) -> np.ndarray:
+        """Per line, the words of word_positions' (begins, cjk_at): lines.count_words."""
+        return self.count_at(begins) + self.count_at(cjk_at) if len(cjk_at) else self.count_at(begins)
 
     def within(self, positions: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The (sorted) positions that fall inside the given lines (sorted line numbers),
@@ -236,13 +247,17 @@ class _Batch:
         before = np.concatenate(([False], inside[:-1]))
         return inside & ~before
 
-    def first(self, default: int = 32) -> np.ndarray:
-        return np.where(self.lengths > 0, self.codes[np.minimum(self.starts, len(self.codes) - 1)], default) \
-            if len(self.codes) else np.full(len(self.lengths), default)
+    @cached_property
+    def first(self) -> np.ndarray:
+        """The first code of each line, a space (32) for an empty line."""
+        return np.where(self.lengths > 0, self.codes[np.minimum(self.starts, len(self.codes) - 1)], 32) \
+            if len(self.codes) else np.full(len(self.lengths), 32)
 
-    def last(self, default: int = 32) -> np.ndarray:
-        return np.where(self.lengths > 0, self.codes[np.maximum(self.ends - 1, 0)], default) \
-            if len(self.codes) else np.full(len(self.lengths), default)
+    @cached_property
+    def last(self) -> np.ndarray:
+        """The last code of each line, a space (32) for an empty line."""
+        return np.where(self.lengths > 0, self.codes[np.maximum(self.ends - 1, 0)], 32) \
+            if len(self.codes) else np.full(len(self.lengths), 32)
 
 
 _SUMS_TOGETHER_MAX_CODES = 1 << 15  # _Batch.sums_of: batches of up to ~100 lines
@@ -262,7 +277,7 @@ def word_counts(lines: list[str]) -> np.ndarray:
     short = np.flatnonzero(lengths <= LONG_LINE_CHARS)
     if len(short):
         b = _Batch([lines[i] for i in short] if len(short) < len(lines) else lines)
-        counts[short] = b.words(b.has(SPACE) | (b.codes == 10), b.has(CJK))
+        counts[short] = b.count_words(*b.word_positions())
     for i in np.flatnonzero(lengths > LONG_LINE_CHARS):
         counts[i] = count_words(lines[i])
     return counts
@@ -273,8 +288,7 @@ def _pipe_segments(b: _Batch, lines: np.ndarray, begins: np.ndarray, cjk_at: np.
     """(words of the longest segment, non-blank segments) of the given lines, where only
     "|" splits a line (no SEGMENTS match of a mark between whitespace): what
     _segment_words gives, from the word positions of the batch. 95% of the lines with a
-    separator or a "|" are table rows like that; in Python they cost about 40 ms per
-    39,000 lines."""
+    separator or a "|" are table rows like that, and splitting them in Python was slow."""
     codes, classes, n = b.codes, b.classes, len(lines)
     words, word_line = b.within(begins, lines)
     keep = codes[words] != ord("|")  # a run that begins with "|" begins after it
@@ -301,12 +315,8 @@ def _pipe_segments(b: _Batch, lines: np.ndarray, begins: np.ndarray, cjk_at: np.
 
 
 def _segment_words(line: str) -> list[int]:
-    """count_words of each non-blank segment of a menu or table row (SEGMENTS splits them);
-    an ASCII line has no CJK characters, so its counts need no regex."""
-    segments = [seg for seg in SEGMENTS.split(line) if seg and not seg.isspace()]
-    if line.isascii():
-        return [len(seg.split()) for seg in segments]
-    return [count_words(seg) for seg in segments]
+    """count_words of each non-blank segment of a menu or table row (SEGMENTS splits them)."""
+    return [count_words(seg) for seg in SEGMENTS.split(line) if seg and not seg.isspace()]
 
 
 def _regex_marks(stripped: list[str], digits_in_head: np.ndarray,
@@ -317,8 +327,8 @@ def _regex_marks(stripped: list[str], digits_in_head: np.ndarray,
     and NUMBERED only after a plain string test their match implies ("19" or "20"; a
     first character "(" or a decimal digit), which costs a tenth of a regex call.
     _COUNTER_SUFFIX runs only on lines where unit_in_head says a k/K/m/M could end a
-    match (see shape_matrix): searched in every line with a digit it cost 19 ms per
-    39,000 lines, half of all the regex time."""
+    match (see _unit_in_head): searched in every line with a digit it was half of all the
+    regex time."""
     n = len(stripped)
     rows = np.flatnonzero(digits_in_head)
     heads = [stripped[i][:HEAD_CHARS] for i in rows.tolist()]
@@ -332,135 +342,234 @@ def _regex_marks(stripped: list[str], digits_in_head: np.ndarray,
     return counter, year, numbered
 
 
+class _Words(NamedTuple):
+    """The words and str.split() tokens of every line of a _Batch."""
+    n_words: np.ndarray       # per line, lines.count_words
+    n_tokens: np.ndarray      # per line, len(line.split())
+    token_starts: np.ndarray  # mask: where a str.split() token begins
+    begins: np.ndarray        # where the runs of characters that are neither space nor CJK begin
+    cjk_at: np.ndarray        # where the CJK characters are
+
+
+class _HeadCounts(NamedTuple):
+    """Per line, how many characters of its head (HEAD_CHARS) are of each kind."""
+    letters: np.ndarray      # str.isalpha, at least 1 (a divisor)
+    alnum_space: np.ndarray  # str.isalnum or str.isspace
+    digits: np.ndarray       # str.isdigit
+    upper: np.ndarray        # str.isupper
+    quotes: np.ndarray       # one of QUOTES
+    glued: np.ndarray        # where a glued word starts (_glued_starts)
+
+
+class _Separators(NamedTuple):
+    """The separators of menus, breadcrumbs and table rows in a _Batch."""
+    per_line: np.ndarray      # per line, how many " X " (X one of SEPARATOR_MARKS) and " :: "
+    pipes: np.ndarray         # where the "|"s are (sorted)
+    spaced_marks: np.ndarray  # where a mark other than "|" stands between whitespace (sorted)
+
+
+class _Literals:
+    """Finds literal patterns (links, copyright marks, " :: ") among the positions of their
+    first characters, 8% of the batch: one pass over the batch for all of them instead of
+    one or more per literal."""
+
+    def __init__(self, b: _Batch):
+        self.b = b
+        self.candidates = np.flatnonzero(b.has(LITERAL_START))
+        self.first_codes = b.codes[self.candidates]
+
+    def starting_with(self, code: int) -> np.ndarray:
+        """The positions of the given character, when it is one of _LITERAL_STARTS."""
+        return self.candidates[self.first_codes == code]
+
+    def at(self, literal: str) -> np.ndarray:
+        """Where literal starts, sorted. str's own search tells first whether it occurs at
+        all (most are absent from a page; a dozen numpy calls each otherwise)."""
+        if literal not in self.b.text:
+            return _NOWHERE
+        return _at_among(self.b.codes, self.candidates, self.first_codes, literal)
+
+    def followed_by_word(self, literal: str) -> np.ndarray:
+        found = self.at(literal)
+        return found[self.b.has_at(found + len(literal), WORD)] if len(found) else found
+
+    def not_followed_by_word(self, literal: str) -> np.ndarray:
+        found = self.at(literal)
+        return found[~self.b.has_at(found + len(literal), WORD)] if len(found) else found
+
+
 def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(features of each line in LINE_SHAPE_NAMES order, word count of each line)."""
+    """(features of each line in LINE_SHAPE_NAMES order, word count of each line).
+
+    What is computed over the whole batch once (words, the counts over the heads, the
+    literal marks, the separators, the regex marks) is shared; then one step per group of
+    features gives its columns, in the order of LINE_SHAPE_NAMES. boilercut.shape_reference
+    says what each feature is, one line at a time."""
     n = len(texts)
     if n == 0:
         return np.zeros((0, len(LINE_SHAPE_NAMES))), np.zeros(0)
     stripped = [t.strip() for t in texts]
     b = _Batch(stripped, marks=True)
-    codes, classes = b.codes, b.classes
-    n_codes = len(codes)
-
-    def has(bits: int, lo: int = 0, hi: int | None = None) -> np.ndarray:
-        return (classes[lo:hi] & bits) != 0
-
-    def has_at(positions: np.ndarray, bits: int) -> np.ndarray:
-        """Whether the code at each position has one of bits (False past the end)."""
-        out = np.zeros(len(positions), dtype=bool)
-        inside = positions < n_codes
-        out[inside] = (classes[positions[inside]] & bits) != 0
-        return out
-
-    space = has(SPACE)  # the "\n" between lines is whitespace too
-    cjk = has(CJK)
-    # Words as lines.count_words counts them: whitespace tokens, each CJK character one word.
-    begins, cjk_at = b.word_positions(space, cjk)
-    n_words = b.count_words(begins, cjk_at)
-    token_starts = b.run_starts(~space)  # str.split() tokens
-    # Without CJK characters in the batch every str.split() token is one word.
-    n_tokens = b.sums(token_starts) if cjk.any() else n_words
-    n_chars = b.lengths
-    n_head = np.minimum(n_chars, HEAD_CHARS)
-    head_div = np.maximum(n_head, 1)
-    upper = has(UPPER)
-    first, last = b.first(), b.last()
+    words = _words(b)
+    upper = b.has(UPPER)
+    heads = _head_counts(b, upper)
+    literals = _Literals(b)
+    separators = _separators(b, literals)
+    counter, year, numbered = _regex_marks(stripped, heads.digits, _unit_in_head(b))
     # Marks say much about a short line and little about a 300-word paragraph that
     # happens to contain one.
-    short = np.minimum(1.0, 30.0 / np.maximum(n_words, 1))
+    short = np.minimum(1.0, 30.0 / np.maximum(words.n_words, 1))
 
-    # Literal patterns (links, copyright marks, " :: ") are found among the positions of
-    # their first characters, 8% of the batch: one pass over the batch for all of them
-    # instead of one or more per literal (35 ms per 39,000 lines).
-    candidates = np.flatnonzero(has(LITERAL_START))
-    first_codes = codes[candidates]
+    features = np.column_stack([
+        *_lengths(b, words),                           # log_chars, log_words
+        *_line_ends(b),                                # ends_terminal, ends_colon, ends_digit
+        *_line_starts(b, numbered),                    # starts_bullet, starts_numbered, starts_upper
+        *_ratios(b, words, heads, upper),              # digit_ratio ... titlecase_ratio
+        *_marks(b, literals, heads, short, counter, year),  # has_counter ... has_quote
+        *_word_form(b, words),                         # mean_word_len, is_cjk
+        *_segments(b, stripped, words, separators),    # separator_density ... segments
+        _glued_words(heads),                           # glued_words
+    ]).astype(np.float64)
+    return features, words.n_words.astype(np.float64)
 
-    def at(literal: str) -> np.ndarray:
-        # str's own search tells first whether the literal occurs at all (most are absent
-        # from a page; a dozen numpy calls each otherwise).
-        if literal not in b.text:
-            return _NOWHERE
-        return _at_among(codes, candidates, first_codes, literal)
 
-    def head_has(positions: list[np.ndarray]) -> np.ndarray:
-        if not any(map(len, positions)):
-            return np.zeros(n, dtype=bool)
-        return b.count_at(np.sort(np.concatenate(positions)), head=True) > 0
+def _words(b: _Batch) -> _Words:
+    """Words as lines.count_words counts them (whitespace tokens, each CJK character one
+    word), and str.split() tokens."""
+    begins, cjk_at = b.word_positions()
+    n_words = b.count_words(begins, cjk_at)
+    token_starts = b.run_starts(~b.space)
+    # Without CJK characters in the batch every str.split() token is one word.
+    n_tokens = b.sums(token_starts) if len(cjk_at) else n_words
+    return _Words(n_words, n_tokens, token_starts, begins, cjk_at)
 
-    def followed_by_word(found: np.ndarray, length: int) -> np.ndarray:
-        return found[has_at(found + length, WORD)] if len(found) else found
 
-    def not_followed_by_word(found: np.ndarray, length: int) -> np.ndarray:
-        return found[~has_at(found + length, WORD)] if len(found) else found
+def _head_counts(b: _Batch, upper: np.ndarray) -> _HeadCounts:
+    """Every per-line count over the heads, in one pass (_Batch.sums_of)."""
+    letters, alnum_space, digits, upper_in_head, quotes, glued = b.sums_of(
+        [b.has(ALPHA), b.has(ALNUM | SPACE), b.has(DIGIT), upper, b.has(QUOTE_MARK), _glued_starts(b)], head=True)
+    return _HeadCounts(np.maximum(letters, 1), alnum_space, digits, upper_in_head, quotes, glued)
 
-    links = [at("http://"), at("https://"), at("www."), followed_by_word(at("@"), 1)]
-    links += [not_followed_by_word(at(tld), len(tld)) for tld in (".com", ".org", ".net")]
-    copyright_marks = [candidates[first_codes == 0xA9], at("(c)"), at("(C)")]
-    # " X " with X one of SEPARATOR_MARKS, found from the positions of X; and " :: ",
-    # from its first colon.
-    marks = np.flatnonzero(has(SEPARATOR_MARK))
-    inner = marks[(marks >= 1) & (marks < n_codes - 1)]
-    spaced = inner[(codes[inner - 1] == 32) & (codes[inner + 1] == 32)] - 1
-    colons = candidates[(first_codes == ord(":")) & (candidates >= 1) & (candidates < n_codes - 2)]
-    colons = colons[(codes[colons - 1] == 32) & (codes[colons + 1] == ord(":")) & (codes[colons + 2] == 32)] - 1
-    n_separators = b.count_at(np.sort(np.concatenate((spaced, colons))))
-    pipes = marks[codes[marks] == ord("|")]
 
-    # _COUNTER_SUFFIX (\d[\d.,]*\s*[kKmM]\b) can match a head only at a k/K/m/M that
-    # follows a decimal digit, "." "," or whitespace and ends a word (or the head).
-    units = np.flatnonzero(has(UNIT))
-    units = units[units >= 1]
-    units = units[(classes[units - 1] & (DECIMAL | SPACE | NUMBER_PUNCT)) != 0]
-    line_of = np.searchsorted(b.starts, units, side="right") - 1
-    units = units[~has_at(units + 1, WORD) | (units + 1 == b.head_ends[line_of])]
-    unit_in_head = b.count_at(units, head=True) > 0
-
-    # Glued words ("FinanceBlinken"): a lower-case letter, an upper-case one, a lower-case one.
+def _glued_starts(b: _Batch) -> np.ndarray:
+    """Where a glued word ("FinanceBlinken") starts: a lower-case letter, an upper-case
+    one, a lower-case one."""
+    classes, n_codes = b.classes, len(b.codes)
     glued = np.zeros(n_codes, dtype=bool)
     k = max(n_codes - 2, 0)
-    glued[:k] = has(LOWER_AZ | LATIN_LOWER, 0, k) & has(GLUED_UPPER, 1, k + 1) & has(LOWER_AZ, 2, k + 2)
+    glued[:k] = (((classes[0:k] & (LOWER_AZ | LATIN_LOWER)) != 0) & ((classes[1:k + 1] & GLUED_UPPER) != 0)
+                 & ((classes[2:k + 2] & LOWER_AZ) != 0))
+    return glued
 
-    # Every per-line count over the heads, in one pass.
-    letters, alnum_space, digits_in_head, upper_in_head, quotes_in_head, glued_in_head = b.sums_of(
-        [has(ALPHA), has(ALNUM | SPACE), has(DIGIT), upper, has(QUOTE_MARK), glued], head=True)
-    letters = np.maximum(letters, 1)
-    counter, year, numbered = _regex_marks(stripped, digits_in_head, unit_in_head)
 
-    # Segments of menus and table rows: only lines with a separator or a "|". Lines where
-    # SEGMENTS could match a mark between whitespace (" / ", "\t>\t") are split in Python.
-    longest = n_words.astype(np.float64)
-    n_segments = np.ones(n)
-    rows = (n_separators > 0) | (b.count_at(pipes) > 0)
+def _separators(b: _Batch, literals: _Literals) -> _Separators:
+    """" X " with X one of SEPARATOR_MARKS, found from the positions of X; " :: ", from
+    its first colon; the "|"s; the marks between whitespace."""
+    codes, classes, n_codes = b.codes, b.classes, len(b.codes)
+    marks = np.flatnonzero(b.has(SEPARATOR_MARK))
+    inner = marks[(marks >= 1) & (marks < n_codes - 1)]
+    spaced = inner[(codes[inner - 1] == 32) & (codes[inner + 1] == 32)] - 1
+    colons = literals.starting_with(ord(":"))
+    colons = colons[(colons >= 1) & (colons < n_codes - 2)]
+    colons = colons[(codes[colons - 1] == 32) & (codes[colons + 1] == ord(":")) & (codes[colons + 2] == 32)] - 1
+    per_line = b.count_at(np.sort(np.concatenate((spaced, colons))))
+    pipes = marks[codes[marks] == ord("|")]
     spaced_marks = inner[(codes[inner] != ord("|")) & ((classes[inner - 1] & classes[inner + 1] & SPACE) != 0)]
-    in_python = rows & (b.count_at(spaced_marks) > 0)
-    pipe_rows = np.flatnonzero(rows & ~in_python)
-    if len(pipe_rows):
-        longest[pipe_rows], n_segments[pipe_rows] = _pipe_segments(b, pipe_rows, begins, cjk_at, pipes)
-    in_python = np.flatnonzero(in_python)
-    segment_words = [_segment_words(stripped[i]) for i in in_python.tolist()]
-    longest[in_python] = [max(words, default=0) for words in segment_words]
-    n_segments[in_python] = [len(words) for words in segment_words]
+    return _Separators(per_line, pipes, spaced_marks)
 
+
+def _unit_in_head(b: _Batch) -> np.ndarray:
+    r"""Per line, whether _COUNTER_SUFFIX (\d[\d.,]*\s*[kKmM]\b) could match its head: only
+    at a k/K/m/M that follows a decimal digit, "." "," or whitespace and ends a word (or
+    the head)."""
+    units = np.flatnonzero(b.has(UNIT))
+    units = units[units >= 1]
+    units = units[(b.classes[units - 1] & (DECIMAL | SPACE | NUMBER_PUNCT)) != 0]
+    line_of = np.searchsorted(b.starts, units, side="right") - 1
+    units = units[~b.has_at(units + 1, WORD) | (units + 1 == b.head_ends[line_of])]
+    return b.count_at(units, head=True) > 0
+
+
+def _lengths(b: _Batch, words: _Words) -> list[np.ndarray]:
+    """log_chars, log_words: the capped lengths, on a log scale."""
+    return [np.log1p(np.minimum(b.lengths, MAX_CHARS)), np.log1p(np.minimum(words.n_words, MAX_WORDS))]
+
+
+def _line_ends(b: _Batch) -> list[np.ndarray]:
+    """ends_terminal, ends_colon, ends_digit: the last character."""
+    last = b.last
+    last_classes = char_classes(last.astype(np.uint32))
+    return [(last[:, None] == _TERMINAL_CODES).any(axis=1), last == ord(":"), (last_classes & DIGIT) != 0]
+
+
+def _line_starts(b: _Batch, numbered: np.ndarray) -> list[np.ndarray]:
+    """starts_bullet, starts_numbered (NUMBERED, from _regex_marks), starts_upper."""
+    codes, first = b.codes, b.first
     second = np.where(b.lengths > 1, codes[np.minimum(b.starts + 1, max(len(codes) - 1, 0))], 0) if len(codes) else first
     # The first two characters of each line as one number, compared with every bullet's.
     starts_bullet = ((first.astype(np.int64) << 21 | second)[:, None] == _BULLET_PAIRS).any(axis=1)
     first_classes = char_classes(first.astype(np.uint32))
-    last_classes = char_classes(last.astype(np.uint32))
+    return [starts_bullet, numbered, ((first_classes & UPPER) != 0) & (b.lengths > 0)]
 
-    features = np.column_stack([
-        np.log1p(np.minimum(n_chars, MAX_CHARS)), np.log1p(np.minimum(n_words, MAX_WORDS)),
-        (last[:, None] == _TERMINAL_CODES).any(axis=1), last == ord(":"), (last_classes & DIGIT) != 0,
-        starts_bullet, numbered, ((first_classes & UPPER) != 0) & (n_chars > 0),
-        digits_in_head / head_div,
-        upper_in_head / letters,
-        (n_head - alnum_space) / head_div,
-        b.sums(token_starts & upper) / np.maximum(n_tokens, 1),
-        short * counter, short * year, short * head_has(copyright_marks),
-        short * head_has(links), short * (quotes_in_head > 0),
-        np.minimum(n_chars / np.maximum(n_tokens, 1), 20) / 20.0,
-        n_words > n_tokens,
-        np.minimum(n_separators / (n_words + 1), 2.0), first == ord("|"),
-        np.log1p(np.minimum(longest, MAX_WORDS)), np.minimum(n_segments, 20) / 20.0,
-        np.minimum(glued_in_head, 3) / 3.0,
-    ]).astype(np.float64)
-    return features, n_words.astype(np.float64)
+
+def _ratios(b: _Batch, words: _Words, heads: _HeadCounts, upper: np.ndarray) -> list[np.ndarray]:
+    """digit_ratio, upper_ratio, punct_ratio (over the head), titlecase_ratio (of the
+    str.split() tokens)."""
+    n_head = np.minimum(b.lengths, HEAD_CHARS)
+    head_div = np.maximum(n_head, 1)
+    return [
+        heads.digits / head_div,
+        heads.upper / heads.letters,
+        (n_head - heads.alnum_space) / head_div,
+        b.sums(words.token_starts & upper) / np.maximum(words.n_tokens, 1),
+    ]
+
+
+def _marks(b: _Batch, literals: _Literals, heads: _HeadCounts, short: np.ndarray,
+           counter: np.ndarray, year: np.ndarray) -> list[np.ndarray]:
+    """has_counter, has_year (from _regex_marks), has_copyright, has_link, has_quote: in
+    the head, weighted by `short`."""
+    links = [literals.at("http://"), literals.at("https://"), literals.at("www."), literals.followed_by_word("@")]
+    links += [literals.not_followed_by_word(tld) for tld in (".com", ".org", ".net")]
+    copyright_marks = [literals.starting_with(0xA9), literals.at("(c)"), literals.at("(C)")]
+    return [short * counter, short * year, short * _head_has(b, copyright_marks),
+            short * _head_has(b, links), short * (heads.quotes > 0)]
+
+
+def _head_has(b: _Batch, positions: list[np.ndarray]) -> np.ndarray:
+    """Per line, whether any of the positions falls inside its head."""
+    if not any(map(len, positions)):
+        return np.zeros(len(b.lengths), dtype=bool)
+    return b.count_at(np.sort(np.concatenate(positions)), head=True) > 0
+
+
+def _word_form(b: _Batch, words: _Words) -> list[np.ndarray]:
+    """mean_word_len (characters per str.split() token), is_cjk (more words than tokens)."""
+    return [np.minimum(b.lengths / np.maximum(words.n_tokens, 1), 20) / 20.0, words.n_words > words.n_tokens]
+
+
+def _segments(b: _Batch, stripped: list[str], words: _Words, separators: _Separators) -> list[np.ndarray]:
+    """separator_density, starts_pipe, log_longest_segment, segments.
+
+    Segments of menus and table rows: only lines with a separator or a "|". Lines where
+    SEGMENTS could match a mark between whitespace (" / ", "\t>\t") are split in Python."""
+    n_words = words.n_words
+    longest = n_words.astype(np.float64)
+    n_segments = np.ones(len(stripped))
+    rows = (separators.per_line > 0) | (b.count_at(separators.pipes) > 0)
+    in_python = rows & (b.count_at(separators.spaced_marks) > 0)
+    pipe_rows = np.flatnonzero(rows & ~in_python)
+    if len(pipe_rows):
+        longest[pipe_rows], n_segments[pipe_rows] = _pipe_segments(b, pipe_rows, words.begins, words.cjk_at,
+                                                                   separators.pipes)
+    in_python = np.flatnonzero(in_python)
+    segment_words = [_segment_words(stripped[i]) for i in in_python.tolist()]
+    longest[in_python] = [max(counts, default=0) for counts in segment_words]
+    n_segments[in_python] = [len(counts) for counts in segment_words]
+    return [np.minimum(separators.per_line / (n_words + 1), 2.0), b.first == ord("|"),
+            np.log1p(np.minimum(longest, MAX_WORDS)), np.minimum(n_segments, 20) / 20.0]
+
+
+def _glued_words(heads: _HeadCounts) -> np.ndarray:
+    """glued_words: glued words in the head, up to 3."""
+    return np.minimum(heads.glued, 3) / 3.0

@@ -12,10 +12,22 @@ import re
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # CJK scripts have no spaces: each Han/Kana/Hangul character counts as one word, so a
 # Chinese paragraph weighs about as much as its English translation does. The code point
-# ranges (inclusive) of Kana, CJK extension A, CJK unified ideographs, Hangul syllables
-# and CJK compatibility ideographs; line_shape's batch word counts read the same ranges.
-CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
-_CJK = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES) + "]")
+# ranges (inclusive) of those characters, defined here only: line_shape's batch word
+# counts and html_pages' alignment tokens read them too.
+KANA = (0x3040, 0x30FF)
+CJK_EXTENSION_A = (0x3400, 0x4DBF)
+CJK_UNIFIED_IDEOGRAPHS = (0x4E00, 0x9FFF)
+HANGUL_SYLLABLES = (0xAC00, 0xD7AF)
+CJK_COMPATIBILITY_IDEOGRAPHS = (0xF900, 0xFAFF)
+CJK_RANGES = (KANA, CJK_EXTENSION_A, CJK_UNIFIED_IDEOGRAPHS, HANGUL_SYLLABLES, CJK_COMPATIBILITY_IDEOGRAPHS)
+
+
+def character_class(ranges: tuple[tuple[int, int], ...]) -> str:
+    """The inside of a regex character class ("[...]") holding the given code point ranges."""
+    return "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in ranges)
+
+
+_CJK = re.compile("[" + character_class(CJK_RANGES) + "]")
 # A line longer than this (characters) is counted in pieces this long, about 5 MB of word
 # strings at a time: str.split of a 50 MB line built its 8 million words as strings
 # (about 0.5 GB) only to count them.
@@ -41,9 +53,14 @@ def line_count(text: str) -> int:
 
 
 def count_words(line: str) -> int:
-    """Whitespace tokens, with every CJK character counted as one word."""
+    """Whitespace tokens, with every CJK character counted as one word.
+
+    The definition of a line's word count: line_shape.word_counts (and the shape features)
+    compute the same counts over a batch with numpy, and tests check that they agree."""
     if len(line) > _COUNT_PIECE:
         return _count_words_in_pieces(line, _COUNT_PIECE)
+    if line.isascii():  # no CJK character: no regex needed
+        return len(line.split())
     cjk = len(_CJK.findall(line))
     if not cjk:
         return len(line.split())

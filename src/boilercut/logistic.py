@@ -23,7 +23,7 @@ def softmax_rows(decision: np.ndarray) -> np.ndarray:
 
 def two_class_proba(decision: np.ndarray) -> np.ndarray:
     """(1 - p, p) for p the logistic function of the decision column."""
-    from scipy.special import expit  # only two-class models need it (0.05 s to import)
+    from scipy.special import expit  # only two-class models need it (an import worth saving)
 
     positive = expit(decision)
     return np.stack([1 - positive, positive], axis=1)

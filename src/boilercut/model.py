@@ -6,7 +6,7 @@ The first stage is one scikit-learn Pipeline:
 and an optional second stage (context_stage.ContextStage) rereads its class probabilities
 of each line and its neighbours. persist.py saves both as one object.
 
-Scoring imports neither scikit-learn nor pandas (0.9 s of start-up): a LineModel loaded
+Scoring imports neither scikit-learn nor pandas (most of the start-up): a LineModel loaded
 from a model file holds stand-ins of the fitted objects (stored.py), which the scorer reads,
 and builds the real Pipeline and context stage only when `model.pipeline` or
 `model.context_stage` is read. Building a Pipeline (training) imports scikit-learn.

@@ -14,7 +14,7 @@ take one row at a time anyway.
 A PageRows is built once per batch; the shifts of every offset and the windows of every
 radius keep their index arrays, which the word, shape and context parts of the model all
 reuse. Those of a single page depend only on its length: one_page() keeps them for the
-line API, which scores one page per call (building them cost 0.1 ms a call).
+line API, which scores one page per call (building them had a cost on every call).
 """
 from __future__ import annotations
 

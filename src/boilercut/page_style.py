@@ -35,7 +35,7 @@ def page_features(pages: Sequence[Sequence[str]], scores: Sequence[Sequence[floa
                   words: Sequence[Sequence[int]] | None = None) -> np.ndarray:
     """The FEATURES of each page (a row per page; an empty page gets zeros), from its
     lines, their keep scores and their word counts (counted here when not given: the
-    model counts them while scoring, and counting again costs 12% of scoring), computed
+    model counts them while scoring, and counting again is a noticeable cost), computed
     over all lines of all pages at once."""
     lengths = np.fromiter(map(len, pages), dtype=np.int64, count=len(pages))
     out = np.zeros((len(pages), len(FEATURES)))

@@ -65,7 +65,7 @@ def library_versions() -> dict:
 
 def scikit_learn_version() -> str:
     """The installed scikit-learn's version, from its package metadata: importing
-    scikit-learn to ask it costs 0.9 s, which loading a model no longer spends."""
+    scikit-learn to ask it costs most of a start-up, which loading a model no longer spends."""
     from importlib import metadata
 
     try:

@@ -51,8 +51,8 @@ import os
 import sys
 
 # One BLAS thread per process, set before numpy loads: the model's small dense products
-# gain nothing from a second thread, whose spinning cost 2.2 s of CPU per 2.5 s of work on
-# dev-fineweb (--jobs 1), and with --jobs N the workers would fight over the cores.
+# gain nothing from a second thread, whose spinning nearly doubled the CPU time of a run,
+# and with --jobs N the workers would fight over the cores.
 # Parallelism is --jobs. An explicit setting in the environment wins.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
@@ -325,8 +325,7 @@ def main(argv=None, prog: str = "boilercut predict") -> int:
             raise ValueError(f"--compression-level applies to a .jsonl.gz --output, not {args.output or 'stdout'}")
         cpus = usable_cpus()
         if args.jobs > cpus:
-            # More workers than CPUs only add start-up time and memory (1000 took 76 s
-            # for a 3 s job).
+            # More workers than CPUs only add start-up time and memory.
             warn(f"--jobs {args.jobs} is more than the {cpus} CPUs this process may use; using {cpus}")
             args.jobs = cpus
         sources, status = expand_sources(args)

@@ -74,7 +74,7 @@ def _refuse_untrusted(types: set[str], where: str) -> None:
 def _plain_vocabularies(obj, seen: set[int]) -> None:
     """Turn numpy-int vocabulary values into Python ints, in place. skops writes every
     numpy scalar as its own .npy file: the default model's 68,000 vocabulary entries made
-    a 79 MB file that took 3 minutes to save; as ints they are plain JSON (4 MB, 4 s)."""
+    a 79 MB file, slow to save; as ints they are plain JSON (4 MB)."""
     if id(obj) in seen:
         return
     seen.add(id(obj))

@@ -25,8 +25,8 @@ loads without importing scikit-learn, and BUILD on such a global is refused by t
 stand-in itself. numpy's globals are the real ones, which a file cannot change (BUILD on
 them fails). That lets the file be read by pickle's C unpickler: joblib's own reader is
 pickle's pure-Python one (it intercepts BUILD to read each array's bytes, which follow its
-wrapper in the file), and on the default model it took 0.4 s, 90% of the load, going
-opcode by opcode through 180,000 vocabulary entries. Here each array wrapper is a small
+wrapper in the file), and on the default model it took most of the load, going opcode by
+opcode through 180,000 vocabulary entries. Here each array wrapper is a small
 object whose __setstate__ reads the bytes, which the C unpickler leaves exactly after
 BUILD (joblib ends a pickle frame there, and a stream without peek() is read no further
 than needed); the stand-ins then trade their wrappers for the arrays.
@@ -196,8 +196,7 @@ def load_stored(data: bytes, name: str = "<model>"):
 
 def _inflated(data: bytes) -> bytes | None:
     """The pickle of a file save_model wrote (joblib's zlib container: one zlib stream),
-    decompressed by ISA-L in one call (0.07 s for the default model, against 0.12 s through
-    joblib's reader); None for any other container, which joblib's reader then opens."""
+    decompressed by ISA-L in one call (faster than through joblib's reader); None for any other container, which joblib's reader then opens."""
     if data[:1] != b"\x78":  # joblib's zlib prefix
         return None
     from isal import isal_zlib

@@ -21,16 +21,8 @@ window means go page by page (page_rows.PageRows), so a page scores the same alo
 a batch. It reads only the fitted steps' attributes, which the stand-ins of a model file
 (stored.py) have as well: scoring a model file's Pipeline imports no scikit-learn.
 
-Where a page's time goes (score_lines on the dev-fineweb pages of 20-28 lines, CPU ms per
-page on a shared 2-core VM, in turns, each step timed): before issue 18, 7.3-7.9 ms:
-shape features 1.9-2.0, character n-gram counts 1.1-1.2, word n-gram counts
-1.0-1.1, context stage (scikit-learn's predict_proba) 0.7-0.8, the shape part's
-StandardScaler and ClipValues through scikit-learn 0.6, the pandas line table 0.4-0.5,
-neighbour shifts and window means 0.4, the rest (weighting, products, softmax, chunking)
-1.1-1.2. After: 3.7-3.9 ms: shape features 1.1-1.2, character n-grams 0.8-0.9, words
-0.7, context stage 0.2, shifts and window means 0.2, line batch 0.04, the rest 0.8. What
-is left is numpy's cost per call (a few microseconds each, some 2,500 Python calls per
-page), spread over the three feature parts.
+What is left of a page's time is mostly numpy's fixed cost per call, spread over the three
+feature parts (where the time goes, step by step: benchmarks/NOTES.md).
 """
 from __future__ import annotations
 
@@ -68,11 +60,14 @@ def neighbour_offsets(part) -> list[int]:
 
 @dataclass
 class _Part:
-    # lines -> ((n_lines, d) features, word count of each line or None)
-    features: Callable[[LineBatch], tuple[object, np.ndarray | None]]
+    # lines -> (n_lines, d) features
+    features: Callable[[LineBatch], object]
     weights: np.ndarray  # (d, n_classes * n_blocks): the line's block, then each offset's, then the mean's
     offsets: list[int]
     smooth: int
+    # lines -> ((n_lines, d) features, word count of each line): set for a part that counts
+    # the words of its lines on the way (the shape part, _shape_part), None for the others.
+    features_and_words: Callable[[LineBatch], tuple[object, np.ndarray]] | None = None
 
 
 class LinearScorer:
@@ -107,23 +102,28 @@ class LinearScorer:
             start += width * blocks
             # (k, blocks * width) -> (width, blocks * k): one column per block and class.
             stacked = block_weights.reshape(len(coef), blocks, width).transpose(2, 1, 0).reshape(width, -1)
-            parts.append(_Part(_feature_function(part), np.ascontiguousarray(stacked), offsets, part.smooth))
+            shape = _shape_part(part)
+            features = _feature_function(part) if shape is None else (lambda batch, shape=shape: shape(batch)[0])
+            parts.append(_Part(features, np.ascontiguousarray(stacked), offsets, part.smooth, shape))
         if start != coef.shape[1]:
             return None
         return cls(parts, classifier.intercept_, len(classifier.classes_))
 
     def decision_and_words(self, table, rows: PageRows | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """(the Pipeline's decision_function(table), the word count of each line of
-        table["text"] when a part counted them on the way, else None). table: a LineBatch
-        or a line table; rows: PageRows of its pages, when the caller has them."""
+        table["text"] when a part counted them on the way (features_and_words), else
+        None). table: a LineBatch or a line table; rows: PageRows of its pages, when the
+        caller has them."""
         batch = as_line_batch(table)
         rows = PageRows(batch.page) if rows is None else rows
         k = len(self.intercept)
         total = np.tile(self.intercept, (len(batch.text), 1)).astype(np.float64)
         words = None
         for part in self.parts:
-            features, part_words = part.features(batch)
-            words = part_words if part_words is not None else words
+            if part.features_and_words is not None:
+                features, words = part.features_and_words(batch)
+            else:
+                features = part.features(batch)
             products = features @ part.weights if sp.issparse(features) else rows.dot(features, part.weights)
             scores = np.asarray(products, dtype=np.float64)
             total += scores[:, :k]
@@ -146,7 +146,7 @@ class LinearScorer:
 
 def _width(transformer) -> int:
     """Number of features a fitted transformer gives. A vectorizer's is the size of its
-    vocabulary: its get_feature_names_out sorts the vocabulary (35 ms of start-up)."""
+    vocabulary: its get_feature_names_out sorts the vocabulary (a cost at every start-up)."""
     vocabulary = getattr(transformer, "vocabulary_", None)
     if vocabulary is not None:
         return len(vocabulary)
@@ -159,42 +159,50 @@ def _width(transformer) -> int:
     return len(materialize(transformer).get_feature_names_out())
 
 
-def _feature_function(part) -> Callable[[LineBatch], tuple[object, np.ndarray | None]]:
-    """The features of one Neighbours part for a LineBatch, before any neighbour shifting,
-    and the word count of each line when the part counts words anyway (LineShape)."""
+def _shape_part(part) -> Callable[[LineBatch], tuple[np.ndarray, np.ndarray]] | None:
+    """For the model's shape part (a Neighbours part of the whole table whose transformer
+    is LineShape, then a scaler), its features and the word count of each line, which
+    LineShape computes on the way; None for any other part. The word counts are the ones
+    the callers of the model need for the long-line guard and for statistics, which
+    would otherwise count them again (a cost worth avoiding: benchmarks/NOTES.md,
+    "Timing figures from the code")."""
+    inner = part.transformer_
+    steps = pipeline_steps(inner) if is_a(inner, PIPELINE) else [inner]
+    if part.column is not None or class_name(steps[0]) != LINE_SHAPE:
+        return None
+    position = steps[0].position
+    rest = _standardise(steps[1:])
+    if rest is None:  # other steps after LineShape: scikit-learn applies them
+        rest = materialize(inner)[1:].transform if len(steps) > 1 else (lambda features: features)
+
+    def features_and_words(batch: LineBatch) -> tuple[np.ndarray, np.ndarray]:
+        features, words = shape_features(batch, position)
+        return rest(features), words
+    return features_and_words
+
+
+def _feature_function(part) -> Callable[[LineBatch], object]:
+    """The features of one Neighbours part other than the shape part (_shape_part) for a
+    LineBatch, before any neighbour shifting."""
     inner = part.transformer_
     fast = fast_transform(inner) if part.column in ("text", HEAD_COLUMN) else None
     if fast is not None and part.column == HEAD_COLUMN:
-        return lambda batch: (fast([line_head(line) for line in batch.text]), None)
+        return lambda batch: fast([line_head(line) for line in batch.text])
     if fast is not None:
-        return lambda batch: (fast(batch.text), None)
-    steps = pipeline_steps(inner) if is_a(inner, PIPELINE) else [inner]
-    if part.column is None and class_name(steps[0]) == LINE_SHAPE:
-        # The model's shape part: LineShape then a scaler. Its word counts are the ones
-        # the callers of the model need for the long-line guard and for statistics:
-        # counting them again cost 0.07 s per 39,000 lines of dev-fineweb, 7% of cleaning.
-        position = steps[0].position
-        rest = _standardise(steps[1:])
-        if rest is None:  # other steps after LineShape: scikit-learn applies them
-            rest = materialize(inner)[1:].transform if len(steps) > 1 else (lambda features: features)
-
-        def shape_part(batch):
-            features, words = shape_features(batch, position)
-            return rest(features), words
-        return shape_part
+        return lambda batch: fast(batch.text)
     # Any other part: its fitted transformer, which scikit-learn applies to a DataFrame.
     from boilercut.features import batch_table
 
     real = materialize(inner)
     if part.column is None:
-        return lambda batch: (real.transform(batch_table(batch)), None)
-    return lambda batch: (real.transform(batch_table(batch)[part.column]), None)
+        return lambda batch: real.transform(batch_table(batch))
+    return lambda batch: real.transform(batch_table(batch)[part.column])
 
 
 def _standardise(steps: list) -> Callable[[np.ndarray], np.ndarray] | None:
     """StandardScaler, optionally then ClipValues, as the fitted steps' transform computes
     them (the same operations in the same order: a copy, minus the means, divided by the
-    scales, clipped), without their input validation: 0.4 ms per call, more than the
+    scales, clipped), without their input validation, which costs more than the
     arithmetic on a page. None for any other steps."""
     names = [class_name(step) for step in steps]
     if names not in ([STANDARD_SCALER], [STANDARD_SCALER, CLIP_VALUES]):

@@ -1,8 +1,8 @@
 """Model objects as a model file stores them, without importing the libraries they come from.
 
 A boilercut model file pickles scikit-learn estimators and the project's transformers.
-Rebuilding them means importing scikit-learn, which imports scipy.stats and pandas: 0.9 s
-of a 1.5 s start-up, more than loading the arrays and scoring a page. safe_joblib builds
+Rebuilding them means importing scikit-learn, which imports scipy.stats and pandas: most of
+the start-up, more than loading the arrays and scoring a page. safe_joblib builds
 each of them as a stand-in instead: a Stored object that keeps the name of its class and
 the attributes the file gave it (its pickled state), which is all scoring reads
 (scorer.py reads attributes the same way from stand-ins and real objects; class_name and

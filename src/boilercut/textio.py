@@ -1,6 +1,6 @@
 """Reading page files: how bytes become text, and what is refused.
 
-Policy (documented in the README, "Input text"):
+Policy (documented in docs/errors.md):
 - A UTF-8, UTF-16 or UTF-32 byte-order mark selects that encoding; a UTF-8 BOM is dropped.
 - Without a BOM the bytes are read as UTF-8. Bytes that are not valid UTF-8 (Latin-1 text,
   say) are carried through unchanged as surrogate escapes, so kept lines are written back

@@ -1,11 +1,18 @@
-"""Line shape features computed one line at a time in plain Python: the specification
-that boilercut.line_shape.shape_matrix (numpy, whole batch) must reproduce."""
+"""The specification of the line shape features: each computed one line at a time, in
+plain Python.
+
+This is what the features mean. boilercut.line_shape.shape_matrix computes the same
+values over a whole batch with numpy, which is fast and hard to read; `differences` (run
+by the tests on tricky and on random text) checks that it agrees with `line_shape` here,
+feature by feature. A change to a feature is made here first, then in the fast code, and
+changes every saved model's input: such a change needs a retrained model.
+
+Nothing in scoring or training calls this module.
+"""
 from __future__ import annotations
 
 import math
 import re
-
-import pytest
 
 from boilercut.line_shape import (BULLETS, COUNTER, HEAD_CHARS, LINE_SHAPE_NAMES, MAX_CHARS, MAX_WORDS, NUMBERED,
                                   QUOTES, SEGMENTS, TERMINAL, YEAR, shape_matrix)
@@ -17,6 +24,7 @@ _SEPARATOR = re.compile(r"(?= [>|»/·•›] | :: )")
 
 
 def line_shape(line: str) -> tuple[list[float], int]:
+    """(the features of one line in LINE_SHAPE_NAMES order, its word count)."""
     stripped = line.strip()
     n_chars = len(stripped)
     words = stripped.split()
@@ -57,7 +65,8 @@ def line_shape(line: str) -> tuple[list[float], int]:
 
 
 def contains_neighbour(texts: list[str], pages: list[int]) -> list[float]:
-    """features._contains_neighbour, one line and one neighbour at a time."""
+    """page_lines._contains_neighbour (the contains_neighbour feature), one line and one
+    neighbour at a time; pages: the page number of each line."""
     out = [0.0] * len(texts)
     for i, text in enumerate(texts):
         for j in (i - 1, i + 1):
@@ -69,12 +78,17 @@ def contains_neighbour(texts: list[str], pages: list[int]) -> list[float]:
     return out
 
 
-def assert_shape_matrix_matches(lines: list[str]) -> None:
-    """shape_matrix(lines) agrees with line_shape on every line: each feature to 1e-12, the
-    word count exactly. A failure names the feature and the line."""
+def differences(lines: list[str], tolerance: float = 1e-12) -> list[str]:
+    """Where shape_matrix(lines) disagrees with line_shape: a word count that differs, or a
+    feature more than `tolerance` away; one description per disagreement, naming the
+    feature and the line (an empty list when they agree)."""
     features, words = shape_matrix(lines)
+    found = []
     for i, line in enumerate(lines):
         expected, n_words = line_shape(line)
-        assert words[i] == n_words, repr(line)
+        if words[i] != n_words:
+            found.append(f"word count {words[i]} != {n_words}: {line!r}")
         for j, name in enumerate(LINE_SHAPE_NAMES):
-            assert features[i, j] == pytest.approx(expected[j], abs=1e-12), (name, line)
+            if not abs(features[i, j] - expected[j]) <= tolerance:
+                found.append(f"{name} {features[i, j]!r} != {expected[j]!r}: {line!r}")
+    return found
