@@ -37,7 +37,7 @@ from boilercut.model import LineModel, check_long_line_words
 from boilercut.persist import ModelFileError, load_model, save_model
 from boilercut.tables import class_table, keep_table
 from boilercut.training import (LINE_WEIGHTS, check_split_classes, check_trainable, evaluate_scored,
-                                 fit_models, fit_operating_points, pick_threshold, score_records)
+                                 SOLVERS, fit_models, fit_operating_points, pick_threshold, score_records)
 
 logger = logging.getLogger("train")
 
@@ -56,6 +56,8 @@ def check_config(cfg: DictConfig) -> None:
     check_long_line_words(cfg.guard.long_line_words, "guard.long_line_words")
     if cfg.fit.line_weight not in LINE_WEIGHTS:
         raise ValueError(f"fit.line_weight must be one of {LINE_WEIGHTS}, got {cfg.fit.line_weight!r}")
+    if cfg.fit.get("solver", "block") not in SOLVERS:
+        raise ValueError(f"fit.solver must be one of {SOLVERS}, got {cfg.fit.solver!r}")
     if "C" in cfg.model and not float(cfg.model.C) > 0:
         raise ValueError(f"model.C must be > 0, got {cfg.model.C}")
     split = list(cfg.data.split)
@@ -136,7 +138,7 @@ def train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
     context_stage = OmegaConf.to_container(cfg.context_stage, resolve=True)
     site_stage = OmegaConf.to_container(cfg.site_stage, resolve=True)
     pipeline, stage, sites = fit_models(splits["train"], features, classifier, cfg.fit.line_weight,
-                                        context_stage, cfg.fit.n_jobs, site_stage)
+                                        context_stage, cfg.fit.n_jobs, site_stage, cfg.fit.get("solver", "block"))
     train_seconds = time.perf_counter() - started
     model = LineModel(pipeline=pipeline, keep_labels=keep_labels, context_stage=stage,
                       long_line_words=cfg.guard.long_line_words, site_stage=sites)

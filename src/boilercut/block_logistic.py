@@ -1,0 +1,240 @@
+"""Fit a multinomial LogisticRegression on features held as a sparse block and a dense block.
+
+The first stage's features are TF-IDF n-grams (sparse, about 90 stored values a line)
+beside a couple of hundred standardised shape columns of the line and its neighbours,
+which are nonzero on every line. FeatureUnion stacks them into one sparse matrix, where
+the dense columns are 70% of the stored values and every Hessian product of
+scikit-learn's newton-cg walks them as sparse data. Here the dense block is a NumPy array
+(BLAS products) and only the TF-IDF columns stay sparse, with the same objective and the
+same Newton-CG steps as scikit-learn (sklearn/utils/optimize.py: stop when every gradient
+entry is within `tol`; inner conjugate gradient to eta * |g|_1 with eta = min(0.5,
+sqrt(|g|_1)); Wolfe line search). The solution agrees with scikit-learn's to the
+solver's tolerance, not bit for bit: sums run in another order.
+
+The objective is scikit-learn's for sample weights s_i and C (>= 1.2):
+    sum_i s_i * (logsumexp(z_i) - z_i[y_i]) / S + ||W||^2 / (2 C S),   S = sum_i s_i,
+with z_i = W x_i + b, and no penalty on the intercepts b.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import line_search as line_search_wolfe2
+
+try:  # MINPACK's line search first, as scikit-learn's newton-cg does (sklearn/utils/optimize.py)
+    from scipy.optimize._linesearch import line_search_wolfe1
+except ImportError:  # a SciPy that moved it: the Wolfe search alone finds steps as good
+    line_search_wolfe1 = None
+from scipy.special import logsumexp
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BlockRows:
+    """The rows of [sparse | dense]: a CSR block and a dense block, side by side. The
+    transposed sparse block is kept as CSR too: its products are a third faster than
+    through the CSC view that .T gives."""
+    sparse: sp.csr_matrix
+    dense: np.ndarray
+    sparse_t: sp.csr_matrix | None = None
+
+    def __post_init__(self):
+        if self.sparse_t is None:
+            self.sparse_t = self.sparse.T.tocsr()
+
+    @classmethod
+    def split(cls, features: sp.spmatrix, dense_columns: int) -> "BlockRows":
+        """The last `dense_columns` columns of `features` as a dense block (float64)."""
+        features = sp.csr_matrix(features, dtype=np.float64)
+        cut = features.shape[1] - dense_columns
+        return cls(features[:, :cut].tocsr(), np.ascontiguousarray(features[:, cut:].toarray()))
+
+    def astype(self, dtype) -> "BlockRows":
+        return BlockRows(self.sparse.astype(dtype), self.dense.astype(dtype), self.sparse_t.astype(dtype))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.sparse.shape[0], self.sparse.shape[1] + self.dense.shape[1]
+
+    def times(self, weights: np.ndarray) -> np.ndarray:
+        """rows @ weights.T for weights of shape (classes, columns), in the rows' precision."""
+        weights = weights.astype(self.dense.dtype, copy=False)
+        cut = self.sparse.shape[1]
+        return self.sparse @ np.ascontiguousarray(weights[:, :cut].T) + self.dense @ weights[:, cut:].T
+
+    def transposed_times(self, per_row: np.ndarray) -> np.ndarray:
+        """(rows.T @ per_row).T for per_row of shape (rows, classes): one row per class."""
+        per_row = per_row.astype(self.dense.dtype, copy=False)
+        return np.hstack([(self.sparse_t @ per_row).T, per_row.T @ self.dense])
+
+
+class _Objective:
+    """Loss, gradient and Hessian products of the weighted, L2-penalised softmax loss.
+    The parameter vector is (classes, columns + 1) flattened: weights, then the intercept."""
+
+    def __init__(self, rows: BlockRows, targets: np.ndarray, n_classes: int, sample_weight: np.ndarray,
+                 C: float):
+        self.rows = rows
+        # Hessian products only steer the conjugate-gradient direction, and the line search
+        # checks every step against the float64 loss and gradient: single precision halves
+        # the memory they stream (the product is memory-bound) without moving the optimum.
+        self.rows_single = rows.astype(np.float32)
+        self.n_classes = n_classes
+        self.n_columns = rows.shape[1]
+        self.onehot = np.zeros((len(targets), n_classes))
+        self.onehot[np.arange(len(targets)), targets] = 1.0
+        total = float(np.sum(sample_weight))
+        self.weight = sample_weight / total           # s_i / S
+        self.l2 = 1.0 / (C * total)
+        self._cached = None                           # (x, loss, gradient, probabilities)
+
+    def _unpack(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        params = x.reshape(self.n_classes, self.n_columns + 1)
+        return params[:, :-1], params[:, -1]
+
+    def evaluate(self, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """(loss, gradient, class probabilities of every row) at x; the last x is cached,
+        because the line search asks for the loss and the gradient at one point apart."""
+        if self._cached is not None and np.array_equal(self._cached[0], x):
+            return self._cached[1:]
+        coef, intercept = self._unpack(x)
+        decision = self.rows.times(coef) + intercept
+        norm = logsumexp(decision, axis=1)
+        proba = np.exp(decision - norm[:, None])
+        loss = float(self.weight @ (norm - np.sum(decision * self.onehot, axis=1)))
+        loss += 0.5 * self.l2 * float(np.sum(coef * coef))
+        residual = (proba - self.onehot) * self.weight[:, None]
+        gradient = np.hstack([self.rows.transposed_times(residual) + self.l2 * coef,
+                              residual.sum(axis=0)[:, None]]).ravel()
+        self._cached = (x.copy(), loss, gradient, proba)
+        return loss, gradient, proba
+
+    def loss(self, x):
+        return self.evaluate(x)[0]
+
+    def gradient(self, x):
+        return self.evaluate(x)[1]
+
+    def hessian_product(self, proba: np.ndarray):
+        """v -> H v at the point whose class probabilities are `proba`."""
+        def product(v: np.ndarray) -> np.ndarray:
+            coef, intercept = self._unpack(v)
+            change = self.rows_single.times(coef) + intercept
+            # The softmax Hessian per row: diag(p) - p p^T, applied to the row's change.
+            curvature = proba * (change - np.sum(proba * change, axis=1, keepdims=True)) * self.weight[:, None]
+            return np.hstack([self.rows_single.transposed_times(curvature) + self.l2 * coef,
+                              curvature.sum(axis=0)[:, None]]).ravel()
+        return product
+
+
+def _conjugate_gradient(product, gradient: np.ndarray, tol: float, max_inner: int) -> np.ndarray:
+    """An approximate solution of H p = -g (scikit-learn's _cg: stop on |residual|_1 <= tol
+    or on non-positive curvature)."""
+    tiny = 16 * np.finfo(np.float64).eps
+    step = np.zeros_like(gradient)
+    residual = -gradient.copy()
+    direction = residual.copy()
+    previous = residual @ residual
+    direction_norm2 = previous
+    for i in range(max_inner + 1):
+        if np.sum(np.abs(residual)) <= tol:
+            break
+        image = product(direction)
+        curvature = direction @ image
+        if 0 <= curvature <= tiny * direction_norm2:  # flat: no further progress
+            break
+        if curvature < 0:  # not a descent direction any more
+            if i == 0:
+                step += (previous / curvature) * direction  # steepest descent, as scikit-learn does
+            break
+        alpha = previous / curvature
+        step += alpha * direction
+        residual -= alpha * image
+        current = residual @ residual
+        beta = current / previous
+        direction = residual + beta * direction
+        direction_norm2 = current + beta ** 2 * direction_norm2
+        previous = current
+    return step
+
+
+def _step_length(objective: _Objective, x: np.ndarray, step: np.ndarray, gradient: np.ndarray, loss: float,
+                 previous_loss: float | None) -> float | None:
+    """The step length along `step` (None: no step lowers the loss), found as scikit-learn's
+    newton-cg finds it: MINPACK's Wolfe search, then, where the loss cannot move any more
+    (changes at machine precision), the full step if it shrinks |gradient|_1, and SciPy's
+    other Wolfe search as the last resort."""
+    if line_search_wolfe1 is not None:
+        alpha = line_search_wolfe1(objective.loss, objective.gradient, x, step, gradient, loss, previous_loss)[0]
+        if alpha is not None:
+            return alpha
+        if abs(objective.loss(x + step) - loss) <= abs(loss * 16 * np.finfo(np.float64).eps):
+            if np.sum(np.abs(objective.gradient(x + step))) < np.sum(np.abs(gradient)):
+                return 1.0
+    return line_search_wolfe2(objective.loss, objective.gradient, x, step, gfk=gradient, old_fval=loss,
+                              old_old_fval=previous_loss)[0]
+
+
+def fit_softmax(rows: BlockRows, targets: np.ndarray, n_classes: int, sample_weight: np.ndarray,
+                C: float, tol: float = 1e-3, max_iter: int = 100, max_inner: int = 200) -> tuple:
+    """(coef (classes, columns), intercept (classes,), Newton iterations) of the multinomial
+    logistic regression of `targets` (integers 0..n_classes-1) on `rows`."""
+    objective = _Objective(rows, np.asarray(targets), n_classes, np.asarray(sample_weight, dtype=np.float64), C)
+    x = np.zeros(n_classes * (rows.shape[1] + 1))
+    loss, gradient, proba = objective.evaluate(x)
+    previous_loss = None
+    iteration = 0
+    while iteration < max_iter:
+        absolute = np.abs(gradient)
+        if absolute.max() <= tol:
+            break
+        size = float(absolute.sum())
+        step = _conjugate_gradient(objective.hessian_product(proba), gradient,
+                                   min(0.5, np.sqrt(size)) * size, max_inner)
+        alpha = _step_length(objective, x, step, gradient, loss, previous_loss)
+        if alpha is None:
+            warnings.warn("block_logistic: the line search failed; stopping at the last point")
+            break
+        previous_loss = loss
+        x = x + alpha * step
+        loss, gradient, proba = objective.evaluate(x)
+        iteration += 1
+        logger.debug("newton step %d: loss %.6f, max |gradient| %.2e", iteration, loss, np.abs(gradient).max())
+    else:
+        warnings.warn(f"block_logistic: no convergence in {max_iter} Newton iterations")
+    coef, intercept = objective._unpack(x)
+    return coef.copy(), intercept.copy(), iteration
+
+
+def block_solvable(estimator, n_classes: int) -> bool:
+    """Whether fit_estimator can fit `estimator` (else scikit-learn's own fit must): a
+    LogisticRegression with the plain L2 penalty, an intercept, no class weights and more
+    than two classes (two classes are one logistic column in scikit-learn, not a softmax)."""
+    from sklearn.linear_model import LogisticRegression
+
+    if type(estimator) is not LogisticRegression or n_classes < 3:
+        return False
+    params = estimator.get_params()
+    return (params["penalty"] in ("l2", "deprecated") and params.get("l1_ratio") in (None, 0, 0.0)
+            and params["fit_intercept"] and params["class_weight"] is None and params["warm_start"] is False)
+
+
+def fit_estimator(estimator, features: sp.spmatrix, labels: np.ndarray, sample_weight: np.ndarray,
+                  dense_columns: int) -> None:
+    """Fit `estimator` (block_solvable) on features whose last `dense_columns` columns are
+    dense, leaving it as LogisticRegression.fit would: classes_, coef_, intercept_, n_iter_."""
+    classes, targets = np.unique(np.asarray(labels), return_inverse=True)
+    rows = BlockRows.split(features, dense_columns)
+    params = estimator.get_params()
+    coef, intercept, iterations = fit_softmax(rows, targets, len(classes), sample_weight, C=float(params["C"]),
+                                              tol=float(params["tol"]), max_iter=int(params["max_iter"]))
+    estimator.classes_ = classes
+    estimator.coef_ = coef
+    estimator.intercept_ = intercept
+    estimator.n_iter_ = np.asarray([iterations], dtype=np.int32)
+    estimator.n_features_in_ = features.shape[1]
