@@ -59,7 +59,6 @@ def test_only_plain_multiclass_logistic_regression_is_solvable():
     assert block_solvable(plain, 4)
     assert not block_solvable(plain, 2)  # two classes are one logistic column in scikit-learn
     assert not block_solvable(LogisticRegression(class_weight="balanced"), 4)
-    assert not block_solvable(LogisticRegression(warm_start=True), 4)  # adapt.py starts from old weights
     assert not block_solvable(LogisticRegression(fit_intercept=False), 4)
 
 
@@ -86,3 +85,15 @@ def test_unknown_solver_is_refused():
 
     with pytest.raises(ValueError, match="fit.solver"):
         fit_pipeline([], {}, {}, solver="lbfgs")
+
+
+def test_warm_start_begins_at_the_previous_fit():
+    features, dense_columns, labels, weights = problem(seed=5)
+    estimator = LogisticRegression(C=4.0, solver="newton-cg", tol=1e-6, max_iter=1000)
+    fit_estimator(estimator, features, labels, weights, dense_columns)
+    cold_iterations = int(estimator.n_iter_[0])
+    estimator.set_params(warm_start=True)
+    before = estimator.coef_.copy()
+    fit_estimator(estimator, features, labels, weights, dense_columns)  # already at the optimum
+    assert int(estimator.n_iter_[0]) < cold_iterations
+    np.testing.assert_allclose(estimator.coef_, before, atol=1e-4)

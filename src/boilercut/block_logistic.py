@@ -181,11 +181,17 @@ def _step_length(objective: _Objective, x: np.ndarray, step: np.ndarray, gradien
 
 
 def fit_softmax(rows: BlockRows, targets: np.ndarray, n_classes: int, sample_weight: np.ndarray,
-                C: float, tol: float = 1e-3, max_iter: int = 100, max_inner: int = 200) -> tuple:
+                C: float, tol: float = 1e-3, max_iter: int = 100, max_inner: int = 200,
+                initial: tuple[np.ndarray, np.ndarray] | None = None) -> tuple:
     """(coef (classes, columns), intercept (classes,), Newton iterations) of the multinomial
-    logistic regression of `targets` (integers 0..n_classes-1) on `rows`."""
+    logistic regression of `targets` (integers 0..n_classes-1) on `rows`, starting from
+    zero or from `initial` (coef, intercept): a warm start, as LogisticRegression's."""
     objective = _Objective(rows, np.asarray(targets), n_classes, np.asarray(sample_weight, dtype=np.float64), C)
-    x = np.zeros(n_classes * (rows.shape[1] + 1))
+    if initial is None:
+        x = np.zeros(n_classes * (rows.shape[1] + 1))
+    else:
+        x = np.hstack([np.asarray(initial[0], dtype=np.float64),
+                       np.asarray(initial[1], dtype=np.float64)[:, None]]).ravel()
     loss, gradient, proba = objective.evaluate(x)
     previous_loss = None
     iteration = 0
@@ -221,18 +227,25 @@ def block_solvable(estimator, n_classes: int) -> bool:
         return False
     params = estimator.get_params()
     return (params["penalty"] in ("l2", "deprecated") and params.get("l1_ratio") in (None, 0, 0.0)
-            and params["fit_intercept"] and params["class_weight"] is None and params["warm_start"] is False)
+            and params["fit_intercept"] and params["class_weight"] is None)
 
 
 def fit_estimator(estimator, features: sp.spmatrix, labels: np.ndarray, sample_weight: np.ndarray,
                   dense_columns: int) -> None:
     """Fit `estimator` (block_solvable) on features whose last `dense_columns` columns are
-    dense, leaving it as LogisticRegression.fit would: classes_, coef_, intercept_, n_iter_."""
+    dense, leaving it as LogisticRegression.fit would: classes_, coef_, intercept_, n_iter_.
+    With warm_start=True and a fit of the same classes and columns, the fit starts from it."""
     classes, targets = np.unique(np.asarray(labels), return_inverse=True)
     rows = BlockRows.split(features, dense_columns)
     params = estimator.get_params()
+    initial = None
+    if (params["warm_start"] and getattr(estimator, "coef_", None) is not None
+            and list(getattr(estimator, "classes_", [])) == list(classes)
+            and estimator.coef_.shape == (len(classes), features.shape[1])):
+        initial = (estimator.coef_, estimator.intercept_)
     coef, intercept, iterations = fit_softmax(rows, targets, len(classes), sample_weight, C=float(params["C"]),
-                                              tol=float(params["tol"]), max_iter=int(params["max_iter"]))
+                                              tol=float(params["tol"]), max_iter=int(params["max_iter"]),
+                                              initial=initial)
     estimator.classes_ = classes
     estimator.coef_ = coef
     estimator.intercept_ = intercept

@@ -74,7 +74,7 @@ def check_split_classes(splits: dict[str, Sequence[dict]]) -> None:
 SOLVERS = ("block", "sklearn")
 
 
-def _dense_columns(union) -> int:
+def dense_columns(union) -> int:
     """How many of the feature union's last columns are dense (the shape part, when last)."""
     name, part = union.transformer_list[-1]
     return len(part.get_feature_names_out()) if name == "shape" else 0
@@ -101,7 +101,7 @@ def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict, line
     start = time.perf_counter()
     targets = labels[known].astype(str)
     if solver == "block" and block_solvable(pipeline[-1], len(set(targets))):
-        fit_estimator(pipeline[-1], feats[known], targets, weights[known], _dense_columns(pipeline[0]))
+        fit_estimator(pipeline[-1], feats[known], targets, weights[known], dense_columns(pipeline[0]))
     else:
         pipeline[-1].fit(feats[known], targets, sample_weight=weights[known])
     logger.info("classifier fitted on %d labeled lines in %.1fs (%d iterations)", int(known.sum()),
