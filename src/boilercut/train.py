@@ -124,6 +124,18 @@ def adapt_report(held_out: list[dict], old_model_path: Path, model: LineModel, l
 
 def train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
     """Train, evaluate and save; returns the metadata written beside the model."""
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread in this process. Training's parallelism is fit.n_jobs processes
+    # (one BLAS thread each, as joblib gives its workers); here only small dense products
+    # remain (the context and site stages, scoring), which a second thread does not speed
+    # up, and whose waiting threads, on a machine busy with other work, made the context
+    # stage's lbfgs fit 20 times slower (benchmarks/NOTES.md).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _train(cfg, model_path)
+
+
+def _train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
     check_config(cfg)
     started = time.perf_counter()
     splits, files = load_splits(cfg.data)
