@@ -32,6 +32,7 @@ if not all(hasattr(_sparsetools, name) for name in ("coo_tocsr", "csr_tocsc", "c
 
 from boilercut.line_shape import DECIMAL, SPACE, WORD, char_classes
 from boilercut.normalise import CHAR_FEATURE_CHARS, WORD_TOKEN_PATTERN, normalise_head, normalise_text
+from boilercut.sparse_entries import Entries, count_entries, entries_dot, row_pointers
 from boilercut.stored import class_name, materialize, same_function
 
 _NEWLINE = ord("\n")  # between the lines of a batch
@@ -212,15 +213,12 @@ def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int)
 
 
 def _sorted_counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
-    """_counts_matrix by sorting the entries: each distinct (row, column) once, in row-major
-    order, with its count."""
+    """_counts_matrix by sorting the entries (sparse_entries.count_entries): each distinct
+    (row, column) once, in row-major order, with its count."""
     index = np.int32 if max(len(rows), n_rows, n_cols) < 2 ** 31 - 1 else np.int64
-    keys, counts = np.unique(np.asarray(rows, dtype=np.int64) * n_cols + cols, return_counts=True)
-    row_of = keys // n_cols
-    indptr = np.zeros(n_rows + 1, dtype=index)
-    np.cumsum(np.bincount(row_of, minlength=n_rows), out=indptr[1:])
-    matrix = sp.csr_matrix((counts.astype(np.float32), (keys - row_of * n_cols).astype(index), indptr),
-                           shape=(n_rows, n_cols), copy=False)
+    entries = count_entries(rows, cols, n_rows, n_cols)
+    indptr = row_pointers(entries.row, n_rows).astype(index)
+    matrix = sp.csr_matrix((entries.value, entries.col.astype(index), indptr), shape=(n_rows, n_cols), copy=False)
     matrix.has_canonical_format = True  # sorted, no duplicates: as np.unique leaves them
     return matrix
 
@@ -375,6 +373,10 @@ class _WordCounts:
         return ids, _rows_of(starts, np.flatnonzero(codes == _NEWLINE))
 
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
+        return _counts_matrix(*self.pairs(lines), len(lines), self.n_cols)
+
+    def pairs(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every occurrence of a vocabulary term in the lines."""
         ids, row = self._token_ids(lines)
         uni = self.unigram_col[ids]
         is_unigram = uni >= 0
@@ -387,7 +389,7 @@ class _WordCounts:
             hit = found >= 0
             rows.append(row[pair[hit]])
             cols.append(self.bigram_col[found[hit]])
-        return _counts_matrix(np.concatenate(rows), np.concatenate(cols), len(lines), self.n_cols)
+        return np.concatenate(rows), np.concatenate(cols)
 
 
 def _terms_with(terms: list[str], char: str) -> np.ndarray:
@@ -451,6 +453,10 @@ class _CharWbCounts:
         return 2 <= min_n <= 3 and max_n <= 4 and len(_alphabet(_codes("".join(vocabulary)))) < 2 ** _CHAR_BITS
 
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
+        return _counts_matrix(*self.pairs(lines), len(lines), self.n_cols)
+
+    def pairs(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every occurrence of a vocabulary n-gram in the lines."""
         # One string for the batch: every line's head lower-cased and given a space at each
         # end, lines separated by "\n". Any whitespace character stands for the space that
         # pads a word, so the padded words need not be built: a window of length n is an
@@ -488,14 +494,15 @@ class _CharWbCounts:
             rows.append(_rows_of(starts[hit], newlines))
             cols.append(col[hit])
         if not rows:
-            return _counts_matrix(np.zeros(0, np.int64), np.zeros(0, np.int64), len(lines), self.n_cols)
-        return _counts_matrix(np.concatenate(rows), np.concatenate(cols), len(lines), self.n_cols)
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(rows), np.concatenate(cols)
 
 
-def fast_transform(vectorizer) -> Callable[[Sequence[str]], sp.csr_matrix] | None:
-    """lines -> the vectorizer's TF-IDF matrix, computed in batch; None when the fitted
-    vectorizer's configuration is not one this module reproduces exactly. vectorizer: a
-    fitted TfidfVectorizer or its stand-in (stored.py): only its attributes are read."""
+def fast_transform(vectorizer) -> FastTfidf | None:
+    """lines -> the vectorizer's TF-IDF matrix, computed in batch (a FastTfidf); None when
+    the fitted vectorizer's configuration is not one this module reproduces exactly.
+    vectorizer: a fitted TfidfVectorizer or its stand-in (stored.py): only its attributes
+    are read."""
     if class_name(vectorizer) != _TFIDF_VECTORIZER or not hasattr(vectorizer, "vocabulary_"):
         return None
     v = vectorizer
@@ -512,22 +519,45 @@ def fast_transform(vectorizer) -> Callable[[Sequence[str]], sp.csr_matrix] | Non
         counts = _CharWbCounts(v.vocabulary_, min_n, max_n)
     else:
         return None
-    weigh = _tfidf_weighting(v._tfidf)  # the vectorizer's own fitted TfidfTransformer
+    return FastTfidf(counts, *_tfidf_weighting(v._tfidf))  # the vectorizer's own fitted TfidfTransformer
 
-    def transform(lines: Sequence[str]) -> sp.csr_matrix:
+
+# A batch with at most this many term occurrences is multiplied by the weights as arrays
+# of entries (sparse_entries.py); a larger one as a scipy matrix, whose fixed cost per
+# call no longer matters and whose product makes one pass over the entries, not three.
+SMALL_BATCH_TERMS = 1 << 14
+
+
+class FastTfidf:
+    """A fitted TfidfVectorizer's transform (calling it) and its product with weights."""
+
+    def __init__(self, counts, weigh, weigh_entries):
+        self.counts, self.weigh, self.weigh_entries = counts, weigh, weigh_entries
+        self.n_cols = counts.n_cols
+
+    def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
         lines = list(lines)
         if not lines:  # TfidfTransformer refuses an empty matrix
-            return sp.csr_matrix((0, counts.n_cols), dtype=np.float32)
-        return weigh(counts(lines))
+            return sp.csr_matrix((0, self.n_cols), dtype=np.float32)
+        return self.weigh(self.counts(lines))
 
-    return transform
+    def products(self, lines: Sequence[str], weights: np.ndarray) -> np.ndarray:
+        """self(lines) @ weights (float64 weights, one row per column of the matrix), the
+        same numbers; a small batch (a page of the line API) never becomes a scipy matrix."""
+        if not len(lines):
+            return np.zeros((0, weights.shape[1]))
+        rows, cols = self.counts.pairs(lines)
+        if self.weigh_entries is None or len(rows) > SMALL_BATCH_TERMS:
+            return self.weigh(_counts_matrix(rows, cols, len(lines), self.n_cols)) @ weights
+        return entries_dot(self.weigh_entries(count_entries(rows, cols, len(lines), self.n_cols)), weights)
 
 
 _TFIDF_VECTORIZER = "sklearn.feature_extraction.text.TfidfVectorizer"
 
 
-def _tfidf_weighting(tfidf) -> Callable[[sp.csr_matrix], sp.csr_matrix]:
-    """counts -> tfidf.transform(counts, copy=False), in place.
+def _tfidf_weighting(tfidf) -> tuple[Callable[[sp.csr_matrix], sp.csr_matrix], Callable[[Entries], Entries] | None]:
+    """(counts -> tfidf.transform(counts, copy=False), in place; the same for the counts
+    as sparse_entries.Entries, or None where only transform() itself is exact).
 
     The steps of TfidfTransformer.transform (scikit-learn 1.x) on the counts matrix, the
     same operations in the same order, so the same numbers: log(tf) + 1 when sublinear,
@@ -538,21 +568,30 @@ def _tfidf_weighting(tfidf) -> Callable[[sp.csr_matrix], sp.csr_matrix]:
     transform(); tests check every combination against it bit for bit."""
     if tfidf.norm != "l2":
         real = materialize(tfidf)
-        return lambda counts: real.transform(counts, copy=False)
+        return (lambda counts: real.transform(counts, copy=False)), None
     idf = getattr(tfidf, "idf_", None) if tfidf.use_idf else None
     sublinear = tfidf.sublinear_tf
 
-    def weigh(counts: sp.csr_matrix) -> sp.csr_matrix:
-        data = counts.data
+    def weigh_values(data: np.ndarray, cols: np.ndarray, row: np.ndarray, n_rows: int) -> None:
         if sublinear:
             np.log(data, data)
             data += 1.0
         if idf is not None:
-            data *= idf[counts.indices]
-        normalise_rows_l2(counts)
+            data *= idf[cols]
+        _normalise_values_l2(data, row, n_rows)
+
+    def weigh(counts: sp.csr_matrix) -> sp.csr_matrix:
+        if len(counts.data):
+            lengths = np.diff(counts.indptr)
+            weigh_values(counts.data, counts.indices, np.repeat(np.arange(len(lengths)), lengths), len(lengths))
         return counts
 
-    return weigh
+    def weigh_entries(counts: Entries) -> Entries:
+        if len(counts.value):
+            weigh_values(counts.value, counts.col, counts.row, counts.n_rows)
+        return counts
+
+    return weigh, weigh_entries
 
 
 def normalise_rows_l2(matrix: sp.csr_matrix) -> None:
@@ -566,9 +605,12 @@ def normalise_rows_l2(matrix: sp.csr_matrix) -> None:
     lengths = np.diff(matrix.indptr)
     if not len(matrix.data):
         return
-    row = np.repeat(np.arange(len(lengths)), lengths)
-    data = matrix.data
-    sums = np.bincount(row, weights=data * data, minlength=len(lengths))
+    _normalise_values_l2(matrix.data, np.repeat(np.arange(len(lengths)), lengths), len(lengths))
+
+
+def _normalise_values_l2(data: np.ndarray, row: np.ndarray, n_rows: int) -> None:
+    """normalise_rows_l2 of the entries data (in place) of rows `row` (ascending)."""
+    sums = np.bincount(row, weights=data * data, minlength=n_rows)
     norms = np.sqrt(sums)
     norms[sums == 0.0] = 1.0  # x / 1.0 is x: such rows stay as they are
     data[:] = data / norms[row]
