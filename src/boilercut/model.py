@@ -162,9 +162,13 @@ class LineModel:
     points: OperatingPoints | None = None
     site_stage: SiteStage | None = None  # rereads lines with their site's repeat counts (site_stage.py)
     _scorer: object = field(default=None, init=False, repr=False, compare=False)
+    # (the pipeline as held, keep_labels, labels, keep columns): read on every call of the
+    # line API, and asking the pipeline for its classes costs a share of a small page.
+    _columns: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         self._scorer = _UNBUILT
+        self._columns = None
 
     def _stored(self, name: str):
         """The pipeline or context stage as held: real objects, or stand-ins."""
@@ -176,21 +180,35 @@ class LineModel:
         state = dict(self.__dict__)
         state["_pipeline_value"], state["_context_stage_value"] = self.pipeline, self.context_stage
         del state["_scorer"]
+        state.pop("_columns", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._scorer = _UNBUILT
+        self._columns = None
 
     @property
     def labels(self) -> list[str]:
-        return [str(c) for c in pipeline_classes(self._stored("pipeline"))]
+        return list(self._labels_and_keep_columns()[0])
 
     def _keep_columns(self) -> np.ndarray:
-        cols = [i for i, c in enumerate(self.labels) if c in self.keep_labels]
-        if not cols:
+        cols = self._labels_and_keep_columns()[1]
+        if not len(cols):
             raise ValueError(f"none of keep_labels {list(self.keep_labels)} is a model label {self.labels}")
-        return np.asarray(cols)
+        return cols
+
+    def _labels_and_keep_columns(self) -> tuple[tuple[str, ...], np.ndarray]:
+        """The class labels, and the columns of the keep labels among them, kept until the
+        pipeline or keep_labels is replaced."""
+        pipeline, keep_labels = self._stored("pipeline"), tuple(self.keep_labels)
+        known = self._columns
+        if known is None or known[0] is not pipeline or known[1] != keep_labels:
+            labels = tuple(str(c) for c in pipeline_classes(pipeline))
+            cols = np.asarray([i for i, c in enumerate(labels) if c in keep_labels], dtype=np.intp)
+            cols.flags.writeable = False  # shared by every call
+            known = self._columns = (pipeline, keep_labels, labels, cols)
+        return known[2], known[3]
 
     def context_reach(self) -> int:
         """How many lines away a line's scores look: the first stage's largest window or

@@ -122,7 +122,8 @@ class LinearScorer:
         batch = as_line_batch(table)
         rows = PageRows(batch.page) if rows is None else rows
         k = len(self.intercept)
-        total = np.tile(self.intercept, (len(batch.text), 1)).astype(np.float64)
+        total = np.empty((len(batch.text), k), dtype=np.float64)
+        total[:] = self.intercept
         words = None
         for part in self.parts:
             if part.products is not None:
@@ -136,7 +137,7 @@ class LinearScorer:
                 scores = np.asarray(products, dtype=np.float64)
             total += scores[:, :k]
             for b, offset in enumerate(part.offsets, start=1):
-                total += rows.shifted(scores[:, b * k:(b + 1) * k], offset)
+                rows.add_shifted(total, scores[:, b * k:(b + 1) * k], offset)
             if part.smooth:
                 total += rows.window_mean(scores[:, -k:], part.smooth)
         return total, words

@@ -34,10 +34,22 @@ class Entries(NamedTuple):
 
 def count_entries(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> Entries:
     """Occurrence counts of the (row, col) pairs, as float32 entries: the entries of
-    fast_tfidf's counts matrix (duplicates summed, sorted)."""
-    keys, counts = np.unique(np.asarray(rows, dtype=np.int64) * n_cols + cols, return_counts=True)
+    fast_tfidf's counts matrix (duplicates summed, sorted).
+
+    np.unique(keys, return_counts=True) of the row-major keys, its steps written out (its
+    own checks and wrappers cost more than the sort on a page), and the keys sorted as
+    uint32 when they fit (the same order, sorted faster)."""
+    key_type = np.uint32 if n_rows * n_cols <= 2 ** 32 else np.int64
+    keys = np.asarray(rows).astype(key_type) * key_type(n_cols)
+    keys += np.asarray(cols).astype(key_type)
+    keys.sort()
+    first = np.empty(len(keys) + 1, dtype=bool)  # where each distinct key starts, and the end
+    first[0] = first[-1] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:-1])
+    starts = np.flatnonzero(first)
+    keys = keys[starts[:-1]].astype(np.int64)
     row = keys // n_cols
-    return Entries(row, keys - row * n_cols, counts.astype(np.float32), n_rows)
+    return Entries(row, keys - row * n_cols, np.diff(starts).astype(np.float32), n_rows)
 
 
 def row_pointers(row: np.ndarray, n_rows: int) -> np.ndarray:
