@@ -21,6 +21,7 @@ import numpy as np
 from boilercut.context_features import stage_proba
 from boilercut.line_scores import LineScores
 from boilercut.line_shape import word_counts
+from boilercut.lines import count_words
 from boilercut.operating_points import BALANCED, OperatingPoints
 from boilercut.page_lines import MAX_FEATURE_CHARS, line_batch, whole_page_columns
 from boilercut.page_rows import PageRows
@@ -245,7 +246,9 @@ class LineModel:
             proba = self.site_stage.apply(proba, [len(p) for p in pages], repeats)
             if self.long_line_words is not None:
                 proba = self._keep_long_lines(proba, words)
-        keep = proba[:, self._keep_columns()].sum(axis=1) if len(proba) else np.zeros(0)
+        cols = self._keep_columns()
+        # A sum over one column is that column (the same numbers), taken without the reduction.
+        keep = (proba[:, cols[0]].copy() if len(cols) == 1 else proba[:, cols].sum(axis=1)) if len(proba) else np.zeros(0)
         return LineScores(proba, keep, words, self.labels, [len(page) for page in pages])
 
     def _predict_pages(self, pages: Sequence[Sequence[str]],
@@ -389,7 +392,10 @@ def _words_of_lines(lines: Sequence[str], clipped_words: np.ndarray | None) -> n
     if clipped_words is None:
         return word_counts(list(lines))
     words = clipped_words.astype(np.int64)
-    clipped = [i for i, line in enumerate(lines) if len(line) > MAX_FEATURE_CHARS]
-    if clipped:
-        words[clipped] = word_counts([lines[i] for i in clipped])
+    if max(map(len, lines), default=0) > MAX_FEATURE_CHARS:
+        # count_words, which word_counts agrees with: for a few long lines str.split is
+        # faster than word_counts' arrays over the batch.
+        for i, line in enumerate(lines):
+            if len(line) > MAX_FEATURE_CHARS:
+                words[i] = count_words(line)
     return words

@@ -56,12 +56,32 @@ class LineBatch(NamedTuple):
     whole_page: dict[str, np.ndarray] | None = None  # PAGE_COLUMNS of every row, or None
 
 
+def _clip_lines(lines: Sequence[str]) -> list[str]:
+    """[_clip(line) for line in lines]. Most pages need no clipping at all, which one test
+    of the joined page tells (no line too long; ASCII, or UTF-8 encodable, which a lone
+    surrogate is not) faster than a call per line."""
+    if max(map(len, lines), default=0) <= MAX_FEATURE_CHARS:
+        joined = "\n".join(lines)
+        if joined.isascii():
+            return list(lines)
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+        else:
+            return list(lines)
+    return [_clip(line) for line in lines]
+
+
 def line_batch(pages: Sequence[Sequence[str]], whole_page: dict[str, np.ndarray] | None = None) -> LineBatch:
     """One row per line of every page, with its page number; whole_page: PAGE_COLUMNS for
     every row, when the pages are windows of longer pages (whole_page_columns)."""
-    sizes = [len(p) for p in pages]
-    text = [_clip(line) for page in pages for line in page]
-    page = np.repeat(np.arange(len(pages), dtype=np.int64), sizes)
+    if len(pages) == 1:  # the line API's one page
+        text = _clip_lines(pages[0])
+        page = np.zeros(len(text), dtype=np.int64)
+    else:
+        text = [_clip(line) for page in pages for line in page]
+        page = np.repeat(np.arange(len(pages), dtype=np.int64), [len(p) for p in pages])
     if whole_page is not None:
         whole_page = {name: whole_page[name] for name in PAGE_COLUMNS}
     return LineBatch(text, page, whole_page)
