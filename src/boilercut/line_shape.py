@@ -422,8 +422,7 @@ def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
     features = np.column_stack([
         *_lengths(b, words),                           # log_chars, log_words
-        *_line_ends(b),                                # ends_terminal, ends_colon, ends_digit
-        *_line_starts(b, numbered),                    # starts_bullet, starts_numbered, starts_upper
+        *_line_edges(b, stripped, numbered),           # ends_terminal ... starts_upper
         *_ratios(b, words, heads, upper),              # digit_ratio ... titlecase_ratio
         *_marks(b, literals, heads, short, counter, year),  # has_counter ... has_quote
         *_word_form(b, words),                         # mean_word_len, is_cjk
@@ -493,6 +492,23 @@ def _unit_in_head(b: _Batch) -> np.ndarray:
 def _lengths(b: _Batch, words: _Words) -> list[np.ndarray]:
     """log_chars, log_words: the capped lengths, on a log scale."""
     return [np.log1p(np.minimum(b.lengths, MAX_CHARS)), np.log1p(np.minimum(words.n_words, MAX_WORDS))]
+
+
+# A batch of at most this many lines (a page) reads its lines' first and last characters
+# in Python: a few str tests per line cost less than numpy's calls over a page.
+_PYTHON_EDGES_MAX_LINES = 128
+_TERMINAL_CHARS = frozenset(TERMINAL)
+_BULLET_STARTS = frozenset(BULLETS)
+
+
+def _line_edges(b: _Batch, stripped: list[str], numbered: np.ndarray) -> list:
+    """_line_ends and _line_starts: the same values (str.isdigit and str.isupper are what
+    the class bits DIGIT and UPPER hold; an empty line has no first or last character)."""
+    if len(stripped) > _PYTHON_EDGES_MAX_LINES:
+        return [*_line_ends(b), *_line_starts(b, numbered)]
+    lasts, firsts = [line[-1:] for line in stripped], [line[:1] for line in stripped]
+    return [[c in _TERMINAL_CHARS for c in lasts], [c == ":" for c in lasts], list(map(str.isdigit, lasts)),
+            [line[:2] in _BULLET_STARTS for line in stripped], numbered, list(map(str.isupper, firsts))]
 
 
 def _line_ends(b: _Batch) -> list[np.ndarray]:
