@@ -564,6 +564,11 @@ def _word_form(b: _Batch, words: _Words) -> list[np.ndarray]:
     return [np.minimum(b.lengths / np.maximum(words.n_tokens, 1), 20) / 20.0, words.n_words > words.n_tokens]
 
 
+# Up to this many lines with separators are all split in Python (_segment_words, the
+# definition): for a few lines that costs less than _pipe_segments' numpy calls.
+_PYTHON_SEGMENT_ROWS = 24
+
+
 def _segments(b: _Batch, stripped: list[str], words: _Words, separators: _Separators) -> list[np.ndarray]:
     """separator_density, starts_pipe, log_longest_segment, segments.
 
@@ -573,7 +578,10 @@ def _segments(b: _Batch, stripped: list[str], words: _Words, separators: _Separa
     longest = n_words.astype(np.float64)
     n_segments = np.ones(len(stripped))
     rows = (separators.per_line > 0) | (b.count_at(separators.pipes) > 0)
-    in_python = rows & (b.count_at(separators.spaced_marks) > 0)
+    if rows.sum() <= _PYTHON_SEGMENT_ROWS:  # a page's few rows: all split in Python
+        in_python = rows
+    else:
+        in_python = rows & (b.count_at(separators.spaced_marks) > 0)
     pipe_rows = np.flatnonzero(rows & ~in_python)
     if len(pipe_rows):
         longest[pipe_rows], n_segments[pipe_rows] = _pipe_segments(b, pipe_rows, words.begins, words.cjk_at,
