@@ -64,6 +64,19 @@ def test_shape_matrix_matches_the_reference_on_tricky_lines(lines):
     assert not differences(lines)
 
 
+@pytest.mark.parametrize("lines", [TRICKY + COUNTERS + ["Home | News | Sport", "a / b / c", "x :: y"] * 10],
+                         ids=["page-sized"])
+def test_shape_matrix_matches_the_reference_on_both_paths(monkeypatch, lines):
+    # A page reads its lines' edges and splits its separator lines in Python, a batch with
+    # numpy (line_shape._PYTHON_EDGES_MAX_LINES, _PYTHON_SEGMENT_ROWS): both are the reference.
+    import boilercut.line_shape as line_shape
+
+    for edges_max_lines, segment_rows in ((10 ** 9, 10 ** 9), (0, -1)):  # Python, then numpy
+        monkeypatch.setattr(line_shape, "_PYTHON_EDGES_MAX_LINES", edges_max_lines)
+        monkeypatch.setattr(line_shape, "_PYTHON_SEGMENT_ROWS", segment_rows)
+        assert not differences(lines)
+
+
 def test_the_reference_check_reports_a_feature_that_differs(monkeypatch):
     import boilercut.shape_reference as reference
 
