@@ -188,8 +188,9 @@ def _powers_upto(base: int, n: int) -> np.ndarray:
 def _token_hashes(codes: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(start, hash, length) of every token, a maximal run of \\w characters, in codes.
 
-    hash = sum of code[start + k] * B^k modulo 2^64, for k < length. One prefix sum over
-    the batch gives it for all tokens at once: the sum over a token of code[i] * B^i is
+    hash = sum of code[start + k] * B^k modulo 2^64, for k < length. One pass over the
+    batch gives it for all tokens at once: the sum over a token of code[i] * B^i (one
+    np.add.reduceat over the tokens' bounds, faster than numpy's running sum of uint64) is
     B^start times its hash, and B^-start undoes that."""
     # Token edges: where the \w flag differs from the one before it (padded with False at
     # both ends). Compared as booleans, whose nonzero() numpy counts and fills without
@@ -198,10 +199,15 @@ def _token_hashes(codes: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, n
     np.not_equal(classes & WORD, 0, out=word[1:-1])
     edges = np.flatnonzero(word[1:] != word[:-1])
     starts, ends = edges[::2], edges[1::2]
-    prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
-    np.cumsum(codes * _powers_upto(_HASH_BASE, len(codes)), out=prefix[1:])
-    hashes = (prefix[ends] - prefix[starts]) * _powers_upto(_HASH_BASE_INVERSE, len(codes) + 1)[starts]
-    return starts, hashes, ends - starts
+    if not len(starts):
+        return starts, np.zeros(0, dtype=np.uint64), ends - starts
+    terms = np.empty(len(codes) + 1, dtype=np.uint64)  # a zero past the end: a token may end there
+    terms[-1] = 0
+    np.multiply(codes, _powers_upto(_HASH_BASE, len(codes)), out=terms[:-1])
+    bounds = np.empty(2 * len(starts), dtype=np.intp)
+    bounds[0::2], bounds[1::2] = starts, ends
+    sums = np.add.reduceat(terms, bounds)[0::2]  # modulo 2^64: in any order the same sums
+    return starts, sums * _powers_upto(_HASH_BASE_INVERSE, len(codes) + 1)[starts], ends - starts
 
 
 def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
