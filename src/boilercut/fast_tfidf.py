@@ -121,6 +121,17 @@ def _bmp_normalised() -> tuple[np.ndarray, np.ndarray, str]:
     return codes, classes, "".join(map(chr, exceptions.tolist()))
 
 
+def _bmp_units(text: str) -> np.ndarray | None:
+    """The code points of text (as intp, to index tables with) when the per-code-point
+    tables of _bmp_normalised give its normalised codes: it is all in the BMP (two bytes
+    per character in UTF-16) and holds none of the characters lowered by their
+    neighbours or to several; else None."""
+    units = text.encode("utf-16-le", "surrogatepass")
+    if len(units) != 2 * len(text) or any(c in text for c in _bmp_normalised()[2]):
+        return None
+    return np.frombuffer(units, dtype=np.uint16).astype(np.intp)
+
+
 def _normalised_codes(text: str) -> tuple[np.ndarray, np.ndarray]:
     """Code points of normalise_text's output for text lower-cased, and their class bits
     (line_shape.char_classes): every \\d character (str.isdecimal) becomes "0", as
@@ -130,12 +141,10 @@ def _normalised_codes(text: str) -> tuple[np.ndarray, np.ndarray]:
     lowers to one on its own, as nearly all do, takes both from one table per code point
     (_bmp_normalised): two lookups instead of the steps below, which it gives the same
     numbers as."""
-    units = text.encode("utf-16-le", "surrogatepass")
-    if len(units) == 2 * len(text):
-        codes, classes, exceptions = _bmp_normalised()
-        if not any(c in text for c in exceptions):
-            units = np.frombuffer(units, dtype=np.uint16).astype(np.intp)  # index type once, for both
-            return codes.take(units), classes.take(units)
+    units = _bmp_units(text)
+    if units is not None:
+        codes, classes, _ = _bmp_normalised()
+        return codes.take(units), classes.take(units)
     codes = _lower_codes(text)
     classes = char_classes(codes)
     codes[(classes & DECIMAL) != 0] = ord("0")
@@ -463,6 +472,7 @@ class _CharWbCounts:
 
     def __init__(self, vocabulary: dict[str, int], min_n: int, max_n: int):
         self.min_n, self.max_n, self.n_cols = min_n, max_n, len(vocabulary)
+        self._bmp_ids: tuple[np.ndarray, np.ndarray] | None = None  # _bmp_char_ids
         terms = list(vocabulary)
         lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
         term_starts = np.cumsum(lengths) - lengths
@@ -482,6 +492,17 @@ class _CharWbCounts:
                 keys = (keys << np.uint64(_CHAR_BITS)) | char_ids[term_starts[of_length_n] + k]
             self.table_of[n] = _KeyTable(keys, cols[of_length_n], slots_per_key=4)
 
+    def _bmp_char_ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """For each code point of the BMP on its own: its character id as pairs() finds it
+        (normalised, whitespace as " ", looked up in self.table), and whether it is
+        whitespace. Built on first use: pages of the BMP take both in one lookup each."""
+        if self._bmp_ids is None:
+            codes, classes, _ = _bmp_normalised()
+            space = (classes & SPACE) != 0
+            codes = np.where(space, np.uint32(ord(" ")), codes)
+            self._bmp_ids = np.take(self.table, codes, mode="clip"), space
+        return self._bmp_ids
+
     @staticmethod
     def fits(vocabulary: dict[str, int], min_n: int, max_n: int) -> bool:
         return 2 <= min_n <= 3 and max_n <= 4 and len(_alphabet(_codes("".join(vocabulary)))) < 2 ** _CHAR_BITS
@@ -499,11 +520,19 @@ class _CharWbCounts:
         # (Lowered after the padding is added: spaces and line ends are neither cased nor
         # case-ignorable, so str.lower() lowers every head as it would alone.)
         heads = _join_batch([line[:CHAR_FEATURE_CHARS] for line in lines])
-        codes, classes = _normalised_codes(" " + heads.replace("\n", " \n ") + " ")
-        newline = codes == _NEWLINE
-        space = ((classes & SPACE) != 0) & ~newline
-        codes[space] = ord(" ")
-        ids = np.take(self.table, codes, mode="clip")
+        text = " " + heads.replace("\n", " \n ") + " "
+        units = _bmp_units(text)
+        if units is not None:  # the steps below composed per code point (_bmp_char_ids)
+            char_ids, is_space = self._bmp_char_ids()
+            newline = units == _NEWLINE
+            ids, space = char_ids.take(units), is_space.take(units)
+            space &= ~newline
+        else:
+            codes, classes = _normalised_codes(text)
+            newline = codes == _NEWLINE
+            space = ((classes & SPACE) != 0) & ~newline
+            codes[space] = ord(" ")
+            ids = np.take(self.table, codes, mode="clip")
         newlines = np.flatnonzero(newline)
         rows, cols = [], []
         key = ids.copy()
@@ -511,7 +540,7 @@ class _CharWbCounts:
         blocked = newline.copy()
         two_spaces = space[:-1] & space[1:]
         for n in range(2, self.max_n + 1):
-            m = len(codes) - n + 1
+            m = len(ids) - n + 1
             if m <= 0:
                 break
             key = key[:m]  # each window's key from the one a character shorter, in place
