@@ -15,12 +15,14 @@ from sklearn.linear_model import LogisticRegression
 import boilercut.fast_tfidf as fast_tfidf
 from boilercut.fast_tfidf import fast_transform
 from boilercut.features import _contains_neighbour, make_line_table
-from boilercut.line_shape import word_counts
+from boilercut.line_shape import DECIMAL, char_classes, word_counts
 from boilercut.lines import count_words
+from boilercut.logistic import softmax_rows
 from boilercut.model import LineModel
 from boilercut.normalise import normalise_head, normalise_text
 from boilercut.scorer import LinearScorer
 from boilercut.shape_reference import contains_neighbour, differences
+from boilercut.sparse_entries import Entries, count_entries, entries_dot, row_pointers
 from boilercut.training import fit_pipeline
 from conftest import TINY_CLASSIFIER, TINY_FEATURES, tiny_records
 
@@ -60,6 +62,19 @@ WITHOUT_CJK = [line for line in TRICKY if not re.search("[\u3040-\u30ff\u4e00-\u
                          ids=["tricky", "counters", "no-cjk", "mark-at-end"])
 def test_shape_matrix_matches_the_reference_on_tricky_lines(lines):
     assert not differences(lines)
+
+
+@pytest.mark.parametrize("lines", [TRICKY + COUNTERS + ["Home | News | Sport", "a / b / c", "x :: y"] * 10],
+                         ids=["page-sized"])
+def test_shape_matrix_matches_the_reference_on_both_paths(monkeypatch, lines):
+    # A page reads its lines' edges and splits its separator lines in Python, a batch with
+    # numpy (line_shape._PYTHON_EDGES_MAX_LINES, _PYTHON_SEGMENT_ROWS): both are the reference.
+    import boilercut.line_shape as line_shape
+
+    for edges_max_lines, segment_rows in ((10 ** 9, 10 ** 9), (0, -1)):  # Python, then numpy
+        monkeypatch.setattr(line_shape, "_PYTHON_EDGES_MAX_LINES", edges_max_lines)
+        monkeypatch.setattr(line_shape, "_PYTHON_SEGMENT_ROWS", segment_rows)
+        assert not differences(lines)
 
 
 def test_the_reference_check_reports_a_feature_that_differs(monkeypatch):
@@ -318,3 +333,65 @@ def test_lowered_code_points_are_str_lower(lines):
     # with a lower case (𐐀 -> 𐐨), lone surrogates.
     text = "\n".join(lines + ["𐐀𐐁 x"])
     assert fast_tfidf._lower_codes(text).tolist() == list(map(ord, text.lower()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 29)), max_size=200), st.integers(1, 13))
+def test_entries_times_weights_is_scipys_product_bit_for_bit(entries, width):
+    # sparse_entries: a page's TF-IDF part times its weights without a csr_matrix; the
+    # counts as np.unique gives them, the product as csr_matrix @ weights gives it.
+    rows = np.array([r for r, _ in entries], dtype=np.int64)
+    cols = np.array([c for _, c in entries], dtype=np.int64)
+    got = count_entries(rows, cols, 10, 30)
+    keys, counts = np.unique(rows * 30 + cols, return_counts=True)
+    assert got.row.tolist() == (keys // 30).tolist() and got.col.tolist() == (keys % 30).tolist()
+    assert np.array_equal(got.value, counts.astype(np.float32))
+    rng = np.random.default_rng(len(entries))
+    values = Entries(got.row, got.col, rng.random(len(got.row)).astype(np.float32), 10)
+    weights = rng.standard_normal((30, width)) * 10.0 ** rng.integers(-3, 4, (30, width))
+    matrix = sp.csr_matrix((values.value, values.col, row_pointers(values.row, 10)), shape=(10, 30))
+    assert np.array_equal(entries_dot(values, weights), matrix @ weights)
+
+
+def test_entries_times_weights_without_scipys_routine_is_the_same(monkeypatch):
+    import boilercut.sparse_entries as sparse_entries
+
+    rng = np.random.default_rng(3)
+    entries = count_entries(rng.integers(0, 20, 500), rng.integers(0, 400, 500), 20, 400)
+    entries = entries._replace(value=rng.random(len(entries.row)).astype(np.float32))
+    weights = rng.standard_normal((400, 12))
+    fast = entries_dot(entries, weights)
+    monkeypatch.setattr(sparse_entries, "_csr_matvecs", None)
+    assert np.array_equal(entries_dot(entries, weights), fast)
+
+
+@pytest.mark.parametrize("small_batch_terms", [0, 1 << 30], ids=["scipy-matrix", "entries"])
+def test_fast_tfidf_products_are_the_matrix_times_weights(monkeypatch, small_batch_terms):
+    monkeypatch.setattr(fast_tfidf, "SMALL_BATCH_TERMS", small_batch_terms)
+    weights = np.random.default_rng(4).standard_normal
+    for kwargs in (WORDS, {"preprocessor": normalise_head, "analyzer": "char_wb", "ngram_range": (3, 4)}):
+        fast = fast_transform(_fitted(**kwargs))
+        w = weights((fast.n_cols, 12))
+        for lines in (WORDS_TRICKY, ["one line"], [""], []):
+            assert np.array_equal(fast.products(lines, w), (fast(lines) @ w) if lines else np.zeros((0, 12)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(WORDS_TRICKY) | st.text(max_size=40), max_size=10))
+def test_normalised_code_points_by_table_are_the_long_way(lines):
+    # The BMP table (two lookups) against lower-casing, classes and digits step by step.
+    text = "\n".join(lines)
+    codes, classes = fast_tfidf._normalised_codes(text)
+    lowered = fast_tfidf._lower_codes(text)
+    expected_classes = char_classes(lowered)
+    lowered[(expected_classes & DECIMAL) != 0] = ord("0")
+    assert codes.dtype == lowered.dtype and classes.dtype == expected_classes.dtype
+    assert np.array_equal(codes, lowered) and np.array_equal(classes, expected_classes)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 7, 8, 11])
+def test_softmax_rows_is_numpys_reductions(k):
+    decision = np.random.default_rng(k).standard_normal((300, k)) * 30
+    expected = np.exp(decision - np.max(decision, axis=1, keepdims=True))
+    expected /= np.sum(expected, axis=1, keepdims=True)
+    assert np.array_equal(softmax_rows(decision), expected)

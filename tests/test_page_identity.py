@@ -9,7 +9,7 @@ import pytest
 from conftest import TINY_CLASSIFIER, TINY_FEATURES, tiny_records
 from test_fast_scoring import COUNTERS, TRICKY
 
-from boilercut import classify_lines, filter_page, score_lines
+from boilercut import classify_lines, filter_page, filter_pages, score_lines
 from boilercut.batch import clean_batch
 from boilercut.model import LineModel
 from boilercut.training import fit_line_model
@@ -48,6 +48,20 @@ def varied_pages() -> list[list[str]]:
     return pages
 
 
+def odd_pages() -> list[list[str]]:
+    """Pages that take the other branches of the per-page fast paths (sparse_entries,
+    fast_tfidf._normalised_codes, page_lines._clip_lines, the context stage in place): only
+    empty lines, CJK only, the lowering exceptions (final sigma, dotted I), characters above
+    U+FFFF, a lone surrogate (clipped to U+FFFD), lines longer than the features read (their
+    words counted again), and a page with more n-grams than a small batch (scipy's matrix)."""
+    sentences = [line for r in tiny_records(30, seed=21) for line in r["lines"]]
+    return [["", "", ""], [""], ["日本語のテキスト", "中文字符 한국어 テキスト", "网站首页 新闻"],
+            ["ΟΔΟΣ ΚΑΙ ΣΟΦΙΑΣ", "İstanbul İ", "Home > News"], ["emoji 😀 ok 😀😀", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 words"],
+            ["bad \udcff byte", "Home | News", "A line of text."],
+            ["Home", "A story " + "word " * 2000, "x" * 9000, "Footer © 2024"],
+            sentences, ["one line alone, long enough to have bigrams and n-grams of every size"]]
+
+
 def test_probabilities_of_a_page_alone_are_those_of_the_batch(model):
     pages = varied_pages()
     assert sum(map(len, pages)) >= 300
@@ -67,3 +81,18 @@ def test_the_line_api_per_page_gives_the_batched_results(model):
         assert score_lines(page, model) == page_scores.tolist()
         assert classify_lines(page, model) == page_labels
         assert filter_page("\n".join(page), model) == done.text
+
+
+def test_odd_pages_score_alone_as_in_the_batch(model):
+    from boilercut.fast_tfidf import SMALL_BATCH_TERMS
+
+    pages = odd_pages()
+    assert sum(len(line[:160]) for line in pages[-2]) > SMALL_BATCH_TERMS / 2  # 3- and 4-grams: past it
+    texts = ["\n".join(page) for page in pages]
+    scored = model.score(pages)
+    alone = np.concatenate([model.score([page]).proba for page in pages])
+    assert np.abs(alone - scored.proba).max() == 0.0
+    for page, page_scores, page_labels in zip(pages, scored.by_page(scored.keep), scored.by_page(scored.labels)):
+        assert score_lines(page, model) == page_scores.tolist()
+        assert classify_lines(page, model) == list(page_labels)
+    assert filter_pages(texts, model) == [filter_page(text, model) for text in texts]

@@ -32,6 +32,7 @@ if not all(hasattr(_sparsetools, name) for name in ("coo_tocsr", "csr_tocsc", "c
 
 from boilercut.line_shape import DECIMAL, SPACE, WORD, char_classes
 from boilercut.normalise import CHAR_FEATURE_CHARS, WORD_TOKEN_PATTERN, normalise_head, normalise_text
+from boilercut.sparse_entries import Entries, count_entries, entries_dot, row_pointers
 from boilercut.stored import class_name, materialize, same_function
 
 _NEWLINE = ord("\n")  # between the lines of a batch
@@ -106,10 +107,44 @@ def _lower_codes(text: str) -> np.ndarray:
     return lowered
 
 
+@lru_cache(maxsize=1)
+def _bmp_normalised() -> tuple[np.ndarray, np.ndarray, str]:
+    """What _normalised_codes gives each code point c of the BMP on its own: (the code of
+    lowered c, "0" for a decimal; the class bits of lowered c; the code points that lower
+    to no single code point, or by their neighbours, as one str)."""
+    lowered = _bmp_lower()
+    exceptions = np.flatnonzero(lowered == _NOT_ONE_TO_ONE)
+    lowered = lowered.copy()
+    lowered[exceptions] = exceptions  # never read: texts holding them go the long way
+    classes = char_classes(lowered)
+    codes = np.where((classes & DECIMAL) != 0, np.uint32(ord("0")), lowered).astype(np.uint32)
+    return codes, classes, "".join(map(chr, exceptions.tolist()))
+
+
+def _bmp_units(text: str) -> np.ndarray | None:
+    """The code points of text (as intp, to index tables with) when the per-code-point
+    tables of _bmp_normalised give its normalised codes: it is all in the BMP (two bytes
+    per character in UTF-16) and holds none of the characters lowered by their
+    neighbours or to several; else None."""
+    units = text.encode("utf-16-le", "surrogatepass")
+    if len(units) != 2 * len(text) or any(c in text for c in _bmp_normalised()[2]):
+        return None
+    return np.frombuffer(units, dtype=np.uint16).astype(np.intp)
+
+
 def _normalised_codes(text: str) -> tuple[np.ndarray, np.ndarray]:
     """Code points of normalise_text's output for text lower-cased, and their class bits
     (line_shape.char_classes): every \\d character (str.isdecimal) becomes "0", as
-    normalise_text's re.sub makes it."""
+    normalise_text's re.sub makes it.
+
+    A text of the BMP alone (two bytes per character in UTF-16) whose every character
+    lowers to one on its own, as nearly all do, takes both from one table per code point
+    (_bmp_normalised): two lookups instead of the steps below, which it gives the same
+    numbers as."""
+    units = _bmp_units(text)
+    if units is not None:
+        codes, classes, _ = _bmp_normalised()
+        return codes.take(units), classes.take(units)
     codes = _lower_codes(text)
     classes = char_classes(codes)
     codes[(classes & DECIMAL) != 0] = ord("0")
@@ -162,8 +197,9 @@ def _powers_upto(base: int, n: int) -> np.ndarray:
 def _token_hashes(codes: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(start, hash, length) of every token, a maximal run of \\w characters, in codes.
 
-    hash = sum of code[start + k] * B^k modulo 2^64, for k < length. One prefix sum over
-    the batch gives it for all tokens at once: the sum over a token of code[i] * B^i is
+    hash = sum of code[start + k] * B^k modulo 2^64, for k < length. One pass over the
+    batch gives it for all tokens at once: the sum over a token of code[i] * B^i (one
+    np.add.reduceat over the tokens' bounds, faster than numpy's running sum of uint64) is
     B^start times its hash, and B^-start undoes that."""
     # Token edges: where the \w flag differs from the one before it (padded with False at
     # both ends). Compared as booleans, whose nonzero() numpy counts and fills without
@@ -172,10 +208,15 @@ def _token_hashes(codes: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, n
     np.not_equal(classes & WORD, 0, out=word[1:-1])
     edges = np.flatnonzero(word[1:] != word[:-1])
     starts, ends = edges[::2], edges[1::2]
-    prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
-    np.cumsum(codes * _powers_upto(_HASH_BASE, len(codes)), out=prefix[1:])
-    hashes = (prefix[ends] - prefix[starts]) * _powers_upto(_HASH_BASE_INVERSE, len(codes) + 1)[starts]
-    return starts, hashes, ends - starts
+    if not len(starts):
+        return starts, np.zeros(0, dtype=np.uint64), ends - starts
+    terms = np.empty(len(codes) + 1, dtype=np.uint64)  # a zero past the end: a token may end there
+    terms[-1] = 0
+    np.multiply(codes, _powers_upto(_HASH_BASE, len(codes)), out=terms[:-1])
+    bounds = np.empty(2 * len(starts), dtype=np.intp)
+    bounds[0::2], bounds[1::2] = starts, ends
+    sums = np.add.reduceat(terms, bounds)[0::2]  # modulo 2^64: in any order the same sums
+    return starts, sums * _powers_upto(_HASH_BASE_INVERSE, len(codes) + 1)[starts], ends - starts
 
 
 def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
@@ -212,15 +253,12 @@ def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int)
 
 
 def _sorted_counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
-    """_counts_matrix by sorting the entries: each distinct (row, column) once, in row-major
-    order, with its count."""
+    """_counts_matrix by sorting the entries (sparse_entries.count_entries): each distinct
+    (row, column) once, in row-major order, with its count."""
     index = np.int32 if max(len(rows), n_rows, n_cols) < 2 ** 31 - 1 else np.int64
-    keys, counts = np.unique(np.asarray(rows, dtype=np.int64) * n_cols + cols, return_counts=True)
-    row_of = keys // n_cols
-    indptr = np.zeros(n_rows + 1, dtype=index)
-    np.cumsum(np.bincount(row_of, minlength=n_rows), out=indptr[1:])
-    matrix = sp.csr_matrix((counts.astype(np.float32), (keys - row_of * n_cols).astype(index), indptr),
-                           shape=(n_rows, n_cols), copy=False)
+    entries = count_entries(rows, cols, n_rows, n_cols)
+    indptr = row_pointers(entries.row, n_rows).astype(index)
+    matrix = sp.csr_matrix((entries.value, entries.col.astype(index), indptr), shape=(n_rows, n_cols), copy=False)
     matrix.has_canonical_format = True  # sorted, no duplicates: as np.unique leaves them
     return matrix
 
@@ -312,10 +350,13 @@ class _KeyTable:
         reach read at once: one gather instead of a round per slot. A round costs a few
         numpy calls whatever the number of queries, and the misses of a page's n-grams
         took a dozen rounds."""
-        probes = np.minimum(first[:, None] + np.arange(self.reach + 1), len(self.keys) - 1)
+        # One row per probe, one column per query: the maximum below is then taken across
+        # rows, element by element, which numpy does faster than per-row reductions.
+        probes = first + np.arange(self.reach + 1)[:, None]
+        np.minimum(probes, len(self.keys) - 1, out=probes)
         # A key is found in at most one slot, and only a key is found (the value of an
         # empty slot is -1 anyway): the largest value of a query's matching slots is its own.
-        return np.where(self.keys[probes] == queries[:, None], self.values[probes], -1).max(axis=1, initial=-1)
+        return np.where(self.keys[probes] == queries, self.values[probes], -1).max(axis=0, initial=-1)
 
 
 class _WordCounts:
@@ -375,6 +416,10 @@ class _WordCounts:
         return ids, _rows_of(starts, np.flatnonzero(codes == _NEWLINE))
 
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
+        return _counts_matrix(*self.pairs(lines), len(lines), self.n_cols)
+
+    def pairs(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every occurrence of a vocabulary term in the lines."""
         ids, row = self._token_ids(lines)
         uni = self.unigram_col[ids]
         is_unigram = uni >= 0
@@ -387,7 +432,7 @@ class _WordCounts:
             hit = found >= 0
             rows.append(row[pair[hit]])
             cols.append(self.bigram_col[found[hit]])
-        return _counts_matrix(np.concatenate(rows), np.concatenate(cols), len(lines), self.n_cols)
+        return np.concatenate(rows), np.concatenate(cols)
 
 
 def _terms_with(terms: list[str], char: str) -> np.ndarray:
@@ -427,6 +472,7 @@ class _CharWbCounts:
 
     def __init__(self, vocabulary: dict[str, int], min_n: int, max_n: int):
         self.min_n, self.max_n, self.n_cols = min_n, max_n, len(vocabulary)
+        self._bmp_ids: tuple[np.ndarray, np.ndarray] | None = None  # _bmp_char_ids
         terms = list(vocabulary)
         lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
         term_starts = np.cumsum(lengths) - lengths
@@ -446,11 +492,26 @@ class _CharWbCounts:
                 keys = (keys << np.uint64(_CHAR_BITS)) | char_ids[term_starts[of_length_n] + k]
             self.table_of[n] = _KeyTable(keys, cols[of_length_n], slots_per_key=4)
 
+    def _bmp_char_ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """For each code point of the BMP on its own: its character id as pairs() finds it
+        (normalised, whitespace as " ", looked up in self.table), and whether it is
+        whitespace. Built on first use: pages of the BMP take both in one lookup each."""
+        if self._bmp_ids is None:
+            codes, classes, _ = _bmp_normalised()
+            space = (classes & SPACE) != 0
+            codes = np.where(space, np.uint32(ord(" ")), codes)
+            self._bmp_ids = np.take(self.table, codes, mode="clip"), space
+        return self._bmp_ids
+
     @staticmethod
     def fits(vocabulary: dict[str, int], min_n: int, max_n: int) -> bool:
         return 2 <= min_n <= 3 and max_n <= 4 and len(_alphabet(_codes("".join(vocabulary)))) < 2 ** _CHAR_BITS
 
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
+        return _counts_matrix(*self.pairs(lines), len(lines), self.n_cols)
+
+    def pairs(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every occurrence of a vocabulary n-gram in the lines."""
         # One string for the batch: every line's head lower-cased and given a space at each
         # end, lines separated by "\n". Any whitespace character stands for the space that
         # pads a word, so the padded words need not be built: a window of length n is an
@@ -459,11 +520,19 @@ class _CharWbCounts:
         # (Lowered after the padding is added: spaces and line ends are neither cased nor
         # case-ignorable, so str.lower() lowers every head as it would alone.)
         heads = _join_batch([line[:CHAR_FEATURE_CHARS] for line in lines])
-        codes, classes = _normalised_codes(" " + heads.replace("\n", " \n ") + " ")
-        newline = codes == _NEWLINE
-        space = ((classes & SPACE) != 0) & ~newline
-        codes[space] = ord(" ")
-        ids = np.take(self.table, codes, mode="clip")
+        text = " " + heads.replace("\n", " \n ") + " "
+        units = _bmp_units(text)
+        if units is not None:  # the steps below composed per code point (_bmp_char_ids)
+            char_ids, is_space = self._bmp_char_ids()
+            newline = units == _NEWLINE
+            ids, space = char_ids.take(units), is_space.take(units)
+            space &= ~newline
+        else:
+            codes, classes = _normalised_codes(text)
+            newline = codes == _NEWLINE
+            space = ((classes & SPACE) != 0) & ~newline
+            codes[space] = ord(" ")
+            ids = np.take(self.table, codes, mode="clip")
         newlines = np.flatnonzero(newline)
         rows, cols = [], []
         key = ids.copy()
@@ -471,7 +540,7 @@ class _CharWbCounts:
         blocked = newline.copy()
         two_spaces = space[:-1] & space[1:]
         for n in range(2, self.max_n + 1):
-            m = len(codes) - n + 1
+            m = len(ids) - n + 1
             if m <= 0:
                 break
             key = key[:m]  # each window's key from the one a character shorter, in place
@@ -488,14 +557,15 @@ class _CharWbCounts:
             rows.append(_rows_of(starts[hit], newlines))
             cols.append(col[hit])
         if not rows:
-            return _counts_matrix(np.zeros(0, np.int64), np.zeros(0, np.int64), len(lines), self.n_cols)
-        return _counts_matrix(np.concatenate(rows), np.concatenate(cols), len(lines), self.n_cols)
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(rows), np.concatenate(cols)
 
 
-def fast_transform(vectorizer) -> Callable[[Sequence[str]], sp.csr_matrix] | None:
-    """lines -> the vectorizer's TF-IDF matrix, computed in batch; None when the fitted
-    vectorizer's configuration is not one this module reproduces exactly. vectorizer: a
-    fitted TfidfVectorizer or its stand-in (stored.py): only its attributes are read."""
+def fast_transform(vectorizer) -> FastTfidf | None:
+    """lines -> the vectorizer's TF-IDF matrix, computed in batch (a FastTfidf); None when
+    the fitted vectorizer's configuration is not one this module reproduces exactly.
+    vectorizer: a fitted TfidfVectorizer or its stand-in (stored.py): only its attributes
+    are read."""
     if class_name(vectorizer) != _TFIDF_VECTORIZER or not hasattr(vectorizer, "vocabulary_"):
         return None
     v = vectorizer
@@ -512,22 +582,45 @@ def fast_transform(vectorizer) -> Callable[[Sequence[str]], sp.csr_matrix] | Non
         counts = _CharWbCounts(v.vocabulary_, min_n, max_n)
     else:
         return None
-    weigh = _tfidf_weighting(v._tfidf)  # the vectorizer's own fitted TfidfTransformer
+    return FastTfidf(counts, *_tfidf_weighting(v._tfidf))  # the vectorizer's own fitted TfidfTransformer
 
-    def transform(lines: Sequence[str]) -> sp.csr_matrix:
+
+# A batch with at most this many term occurrences is multiplied by the weights as arrays
+# of entries (sparse_entries.py); a larger one as a scipy matrix, whose fixed cost per
+# call no longer matters and whose product makes one pass over the entries, not three.
+SMALL_BATCH_TERMS = 1 << 14
+
+
+class FastTfidf:
+    """A fitted TfidfVectorizer's transform (calling it) and its product with weights."""
+
+    def __init__(self, counts, weigh, weigh_entries):
+        self.counts, self.weigh, self.weigh_entries = counts, weigh, weigh_entries
+        self.n_cols = counts.n_cols
+
+    def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
         lines = list(lines)
         if not lines:  # TfidfTransformer refuses an empty matrix
-            return sp.csr_matrix((0, counts.n_cols), dtype=np.float32)
-        return weigh(counts(lines))
+            return sp.csr_matrix((0, self.n_cols), dtype=np.float32)
+        return self.weigh(self.counts(lines))
 
-    return transform
+    def products(self, lines: Sequence[str], weights: np.ndarray) -> np.ndarray:
+        """self(lines) @ weights (float64 weights, one row per column of the matrix), the
+        same numbers; a small batch (a page of the line API) never becomes a scipy matrix."""
+        if not len(lines):
+            return np.zeros((0, weights.shape[1]))
+        rows, cols = self.counts.pairs(lines)
+        if self.weigh_entries is None or len(rows) > SMALL_BATCH_TERMS:
+            return self.weigh(_counts_matrix(rows, cols, len(lines), self.n_cols)) @ weights
+        return entries_dot(self.weigh_entries(count_entries(rows, cols, len(lines), self.n_cols)), weights)
 
 
 _TFIDF_VECTORIZER = "sklearn.feature_extraction.text.TfidfVectorizer"
 
 
-def _tfidf_weighting(tfidf) -> Callable[[sp.csr_matrix], sp.csr_matrix]:
-    """counts -> tfidf.transform(counts, copy=False), in place.
+def _tfidf_weighting(tfidf) -> tuple[Callable[[sp.csr_matrix], sp.csr_matrix], Callable[[Entries], Entries] | None]:
+    """(counts -> tfidf.transform(counts, copy=False), in place; the same for the counts
+    as sparse_entries.Entries, or None where only transform() itself is exact).
 
     The steps of TfidfTransformer.transform (scikit-learn 1.x) on the counts matrix, the
     same operations in the same order, so the same numbers: log(tf) + 1 when sublinear,
@@ -538,21 +631,30 @@ def _tfidf_weighting(tfidf) -> Callable[[sp.csr_matrix], sp.csr_matrix]:
     transform(); tests check every combination against it bit for bit."""
     if tfidf.norm != "l2":
         real = materialize(tfidf)
-        return lambda counts: real.transform(counts, copy=False)
+        return (lambda counts: real.transform(counts, copy=False)), None
     idf = getattr(tfidf, "idf_", None) if tfidf.use_idf else None
     sublinear = tfidf.sublinear_tf
 
-    def weigh(counts: sp.csr_matrix) -> sp.csr_matrix:
-        data = counts.data
+    def weigh_values(data: np.ndarray, cols: np.ndarray, row: np.ndarray, n_rows: int) -> None:
         if sublinear:
             np.log(data, data)
             data += 1.0
         if idf is not None:
-            data *= idf[counts.indices]
-        normalise_rows_l2(counts)
+            data *= idf[cols]
+        _normalise_values_l2(data, row, n_rows)
+
+    def weigh(counts: sp.csr_matrix) -> sp.csr_matrix:
+        if len(counts.data):
+            lengths = np.diff(counts.indptr)
+            weigh_values(counts.data, counts.indices, np.repeat(np.arange(len(lengths)), lengths), len(lengths))
         return counts
 
-    return weigh
+    def weigh_entries(counts: Entries) -> Entries:
+        if len(counts.value):
+            weigh_values(counts.value, counts.col, counts.row, counts.n_rows)
+        return counts
+
+    return weigh, weigh_entries
 
 
 def normalise_rows_l2(matrix: sp.csr_matrix) -> None:
@@ -566,9 +668,12 @@ def normalise_rows_l2(matrix: sp.csr_matrix) -> None:
     lengths = np.diff(matrix.indptr)
     if not len(matrix.data):
         return
-    row = np.repeat(np.arange(len(lengths)), lengths)
-    data = matrix.data
-    sums = np.bincount(row, weights=data * data, minlength=len(lengths))
+    _normalise_values_l2(matrix.data, np.repeat(np.arange(len(lengths)), lengths), len(lengths))
+
+
+def _normalise_values_l2(data: np.ndarray, row: np.ndarray, n_rows: int) -> None:
+    """normalise_rows_l2 of the entries data (in place) of rows `row` (ascending)."""
+    sums = np.bincount(row, weights=data * data, minlength=n_rows)
     norms = np.sqrt(sums)
     norms[sums == 0.0] = 1.0  # x / 1.0 is x: such rows stay as they are
     data[:] = data / norms[row]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 import threading
+from itertools import compress
 from typing import Sequence
 
 import numpy as np
@@ -93,4 +94,4 @@ def filter_page(text: str, model: LineModel | None = None, threshold: float | No
     # The word counts come with the scores (the "auto" point reads them), as in clean_batch.
     scored = model.score([lines])
     cut = model.page_thresholds([lines], [scored.keep], keep, threshold, [scored.words])[0]
-    return "\n".join(line for line, s in zip(lines, scored.keep) if s >= cut)
+    return "\n".join(compress(lines, (scored.keep >= cut).tolist()))

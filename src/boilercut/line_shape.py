@@ -422,8 +422,7 @@ def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
     features = np.column_stack([
         *_lengths(b, words),                           # log_chars, log_words
-        *_line_ends(b),                                # ends_terminal, ends_colon, ends_digit
-        *_line_starts(b, numbered),                    # starts_bullet, starts_numbered, starts_upper
+        *_line_edges(b, stripped, numbered),           # ends_terminal ... starts_upper
         *_ratios(b, words, heads, upper),              # digit_ratio ... titlecase_ratio
         *_marks(b, literals, heads, short, counter, year),  # has_counter ... has_quote
         *_word_form(b, words),                         # mean_word_len, is_cjk
@@ -495,6 +494,23 @@ def _lengths(b: _Batch, words: _Words) -> list[np.ndarray]:
     return [np.log1p(np.minimum(b.lengths, MAX_CHARS)), np.log1p(np.minimum(words.n_words, MAX_WORDS))]
 
 
+# A batch of at most this many lines (a page) reads its lines' first and last characters
+# in Python: a few str tests per line cost less than numpy's calls over a page.
+_PYTHON_EDGES_MAX_LINES = 128
+_TERMINAL_CHARS = frozenset(TERMINAL)
+_BULLET_STARTS = frozenset(BULLETS)
+
+
+def _line_edges(b: _Batch, stripped: list[str], numbered: np.ndarray) -> list:
+    """_line_ends and _line_starts: the same values (str.isdigit and str.isupper are what
+    the class bits DIGIT and UPPER hold; an empty line has no first or last character)."""
+    if len(stripped) > _PYTHON_EDGES_MAX_LINES:
+        return [*_line_ends(b), *_line_starts(b, numbered)]
+    lasts, firsts = [line[-1:] for line in stripped], [line[:1] for line in stripped]
+    return [[c in _TERMINAL_CHARS for c in lasts], [c == ":" for c in lasts], list(map(str.isdigit, lasts)),
+            [line[:2] in _BULLET_STARTS for line in stripped], numbered, list(map(str.isupper, firsts))]
+
+
 def _line_ends(b: _Batch) -> list[np.ndarray]:
     """ends_terminal, ends_colon, ends_digit: the last character."""
     last = b.last
@@ -548,6 +564,11 @@ def _word_form(b: _Batch, words: _Words) -> list[np.ndarray]:
     return [np.minimum(b.lengths / np.maximum(words.n_tokens, 1), 20) / 20.0, words.n_words > words.n_tokens]
 
 
+# Up to this many lines with separators are all split in Python (_segment_words, the
+# definition): for a few lines that costs less than _pipe_segments' numpy calls.
+_PYTHON_SEGMENT_ROWS = 24
+
+
 def _segments(b: _Batch, stripped: list[str], words: _Words, separators: _Separators) -> list[np.ndarray]:
     """separator_density, starts_pipe, log_longest_segment, segments.
 
@@ -557,7 +578,10 @@ def _segments(b: _Batch, stripped: list[str], words: _Words, separators: _Separa
     longest = n_words.astype(np.float64)
     n_segments = np.ones(len(stripped))
     rows = (separators.per_line > 0) | (b.count_at(separators.pipes) > 0)
-    in_python = rows & (b.count_at(separators.spaced_marks) > 0)
+    if rows.sum() <= _PYTHON_SEGMENT_ROWS:  # a page's few rows: all split in Python
+        in_python = rows
+    else:
+        in_python = rows & (b.count_at(separators.spaced_marks) > 0)
     pipe_rows = np.flatnonzero(rows & ~in_python)
     if len(pipe_rows):
         longest[pipe_rows], n_segments[pipe_rows] = _pipe_segments(b, pipe_rows, words.begins, words.cjk_at,

@@ -16,9 +16,23 @@ from boilercut.page_rows import PageRows
 
 
 def softmax_rows(decision: np.ndarray) -> np.ndarray:
-    """The softmax of each row."""
-    shifted = np.exp(decision - np.max(decision, axis=1, keepdims=True))
-    return shifted / np.sum(shifted, axis=1, keepdims=True)
+    """The softmax of each row.
+
+    With few classes the row maxima and sums are taken column by column: numpy reduces a
+    row of fewer than 8 values by adding them in order, as here (the maximum is exact in
+    any order), while its per-row reduction costs more than the arithmetic on a page."""
+    k = decision.shape[1] if decision.ndim == 2 else 0
+    if not 2 <= k < 8:
+        shifted = np.exp(decision - np.max(decision, axis=1, keepdims=True))
+        return shifted / np.sum(shifted, axis=1, keepdims=True)
+    top = np.maximum(decision[:, 0], decision[:, 1])
+    for j in range(2, k):
+        np.maximum(top, decision[:, j], out=top)
+    shifted = np.exp(decision - top[:, None])
+    total = shifted[:, 0] + shifted[:, 1]
+    for j in range(2, k):
+        total += shifted[:, j]
+    return shifted / total[:, None]
 
 
 def two_class_proba(decision: np.ndarray) -> np.ndarray:

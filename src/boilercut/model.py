@@ -21,6 +21,7 @@ import numpy as np
 from boilercut.context_features import stage_proba
 from boilercut.line_scores import LineScores
 from boilercut.line_shape import word_counts
+from boilercut.lines import count_words
 from boilercut.operating_points import BALANCED, OperatingPoints
 from boilercut.page_lines import MAX_FEATURE_CHARS, line_batch, whole_page_columns
 from boilercut.page_rows import PageRows
@@ -162,9 +163,13 @@ class LineModel:
     points: OperatingPoints | None = None
     site_stage: SiteStage | None = None  # rereads lines with their site's repeat counts (site_stage.py)
     _scorer: object = field(default=None, init=False, repr=False, compare=False)
+    # (the pipeline as held, keep_labels, labels, keep columns): read on every call of the
+    # line API, and asking the pipeline for its classes costs a share of a small page.
+    _columns: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         self._scorer = _UNBUILT
+        self._columns = None
 
     def _stored(self, name: str):
         """The pipeline or context stage as held: real objects, or stand-ins."""
@@ -176,21 +181,35 @@ class LineModel:
         state = dict(self.__dict__)
         state["_pipeline_value"], state["_context_stage_value"] = self.pipeline, self.context_stage
         del state["_scorer"]
+        state.pop("_columns", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._scorer = _UNBUILT
+        self._columns = None
 
     @property
     def labels(self) -> list[str]:
-        return [str(c) for c in pipeline_classes(self._stored("pipeline"))]
+        return list(self._labels_and_keep_columns()[0])
 
     def _keep_columns(self) -> np.ndarray:
-        cols = [i for i, c in enumerate(self.labels) if c in self.keep_labels]
-        if not cols:
+        cols = self._labels_and_keep_columns()[1]
+        if not len(cols):
             raise ValueError(f"none of keep_labels {list(self.keep_labels)} is a model label {self.labels}")
-        return np.asarray(cols)
+        return cols
+
+    def _labels_and_keep_columns(self) -> tuple[tuple[str, ...], np.ndarray]:
+        """The class labels, and the columns of the keep labels among them, kept until the
+        pipeline or keep_labels is replaced."""
+        pipeline, keep_labels = self._stored("pipeline"), tuple(self.keep_labels)
+        known = self._columns
+        if known is None or known[0] is not pipeline or known[1] != keep_labels:
+            labels = tuple(str(c) for c in pipeline_classes(pipeline))
+            cols = np.asarray([i for i, c in enumerate(labels) if c in keep_labels], dtype=np.intp)
+            cols.flags.writeable = False  # shared by every call
+            known = self._columns = (pipeline, keep_labels, labels, cols)
+        return known[2], known[3]
 
     def context_reach(self) -> int:
         """How many lines away a line's scores look: the first stage's largest window or
@@ -227,7 +246,9 @@ class LineModel:
             proba = self.site_stage.apply(proba, [len(p) for p in pages], repeats)
             if self.long_line_words is not None:
                 proba = self._keep_long_lines(proba, words)
-        keep = proba[:, self._keep_columns()].sum(axis=1) if len(proba) else np.zeros(0)
+        cols = self._keep_columns()
+        # A sum over one column is that column (the same numbers), taken without the reduction.
+        keep = (proba[:, cols[0]].copy() if len(cols) == 1 else proba[:, cols].sum(axis=1)) if len(proba) else np.zeros(0)
         return LineScores(proba, keep, words, self.labels, [len(page) for page in pages])
 
     def _predict_pages(self, pages: Sequence[Sequence[str]],
@@ -371,7 +392,10 @@ def _words_of_lines(lines: Sequence[str], clipped_words: np.ndarray | None) -> n
     if clipped_words is None:
         return word_counts(list(lines))
     words = clipped_words.astype(np.int64)
-    clipped = [i for i, line in enumerate(lines) if len(line) > MAX_FEATURE_CHARS]
-    if clipped:
-        words[clipped] = word_counts([lines[i] for i in clipped])
+    if max(map(len, lines), default=0) > MAX_FEATURE_CHARS:
+        # count_words, which word_counts agrees with: for a few long lines str.split is
+        # faster than word_counts' arrays over the batch.
+        for i, line in enumerate(lines):
+            if len(line) > MAX_FEATURE_CHARS:
+                words[i] = count_words(line)
     return words

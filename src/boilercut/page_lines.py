@@ -56,12 +56,32 @@ class LineBatch(NamedTuple):
     whole_page: dict[str, np.ndarray] | None = None  # PAGE_COLUMNS of every row, or None
 
 
+def _clip_lines(lines: Sequence[str]) -> list[str]:
+    """[_clip(line) for line in lines]. Most pages need no clipping at all, which one test
+    of the joined page tells (no line too long; ASCII, or UTF-8 encodable, which a lone
+    surrogate is not) faster than a call per line."""
+    if max(map(len, lines), default=0) <= MAX_FEATURE_CHARS:
+        joined = "\n".join(lines)
+        if joined.isascii():
+            return list(lines)
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+        else:
+            return list(lines)
+    return [_clip(line) for line in lines]
+
+
 def line_batch(pages: Sequence[Sequence[str]], whole_page: dict[str, np.ndarray] | None = None) -> LineBatch:
     """One row per line of every page, with its page number; whole_page: PAGE_COLUMNS for
     every row, when the pages are windows of longer pages (whole_page_columns)."""
-    sizes = [len(p) for p in pages]
-    text = [_clip(line) for page in pages for line in page]
-    page = np.repeat(np.arange(len(pages), dtype=np.int64), sizes)
+    if len(pages) == 1:  # the line API's one page
+        text = _clip_lines(pages[0])
+        page = np.zeros(len(text), dtype=np.int64)
+    else:
+        text = [_clip(line) for page in pages for line in page]
+        page = np.repeat(np.arange(len(pages), dtype=np.int64), [len(p) for p in pages])
     if whole_page is not None:
         whole_page = {name: whole_page[name] for name in PAGE_COLUMNS}
     return LineBatch(text, page, whole_page)
@@ -176,6 +196,8 @@ def _contains_neighbour(texts: list[str], page: np.ndarray) -> np.ndarray:
     if len(texts) < 2:
         return out
     stripped = [t.strip() for t in texts]
+    if page[0] == page[-1]:  # one page: the same tests in plain Python, cheaper than arrays for a page
+        return np.asarray(_contains_neighbour_in_page(texts, stripped), dtype=np.float64)
     length = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     stripped_length = np.fromiter(map(len, stripped), dtype=np.int64, count=len(texts))
     same_page = page[1:] == page[:-1]
@@ -188,11 +210,26 @@ def _contains_neighbour(texts: list[str], page: np.ndarray) -> np.ndarray:
     return out
 
 
+def _contains_neighbour_in_page(texts: list[str], stripped: list[str]) -> list[float]:
+    """_contains_neighbour of the lines of one page (texts, and each stripped)."""
+    length, stripped_length = list(map(len, texts)), list(map(len, stripped))
+    out = [0.0] * len(texts)
+    for line in range(len(texts)):
+        for other in (line - 1, line + 1):
+            if 0 <= other < len(texts):
+                s = stripped_length[other]
+                if s >= 20 and length[line] > s + 3 and 5 * s >= 2 * length[line] and stripped[other] in texts[line]:
+                    out[line] = 1.0
+    return out
+
+
 def _duplicates_in_page(texts: list[str], page: np.ndarray) -> np.ndarray:
     """1 where the same stripped text occurs elsewhere in the page (lists repeat headlines).
 
     (Counted in a dict of (page, text) pairs: faster than pandas' DataFrame.duplicated.)"""
-    keys = list(zip(page.tolist(), [t.strip().lower() for t in texts]))
+    keys = list(map(str.lower, map(str.strip, texts)))
+    if len(texts) and page[0] != page[-1]:  # several pages: a line counts within its own
+        keys = list(zip(page.tolist(), keys))
     counts = Counter(keys)
     return (np.fromiter(map(counts.__getitem__, keys), dtype=np.int64, count=len(keys)) > 1).astype(np.float64)
 

@@ -68,6 +68,14 @@ class PageRows:
     def shifted(self, values: np.ndarray, offset: int) -> np.ndarray:
         """Row i gets row i + offset when that row is on the same page, else zeros (dense
         values; features.shift_rows, the same numbers)."""
+        if self.n_pages <= 1:  # one page: a slice (a gather and a product cost more)
+            out = np.zeros_like(values)
+            n = len(values)
+            if offset >= 0:
+                out[:max(n - offset, 0)] = values[offset:]
+            else:
+                out[-offset:] = values[:max(n + offset, 0)]
+            return out
         if offset not in self._shifts:
             n = len(self.page)
             src = np.arange(offset, n + offset)
@@ -79,6 +87,18 @@ class PageRows:
         src, valid = self._shifts[offset]
         return values[src] * valid
 
+    def add_shifted(self, total: np.ndarray, values: np.ndarray, offset: int) -> None:
+        """total += shifted(values, offset), in place. For one page only the rows that have
+        a row `offset` away are added to: the others would add zeros, which change no value."""
+        if self.n_pages > 1:
+            total += self.shifted(values, offset)
+            return
+        n = len(values)
+        if offset >= 0:
+            total[:max(n - offset, 0)] += values[offset:]
+        else:
+            total[-offset:] += values[:max(n + offset, 0)]
+
     def window_mean(self, values: np.ndarray, radius: int) -> np.ndarray:
         """Mean of rows i-radius..i+radius except row i itself, clipped to the page; zeros
         for a line alone on its page. Leaving the line out matters: otherwise a lone line's
@@ -87,7 +107,10 @@ class PageRows:
         By running sums that restart at every page (a zero row, then the page's cumulative
         sum), each page's means are the ones the page alone gives."""
         lo, hi, divisor = self._window(radius)
-        if self.n_pages <= 1:
+        if self.n_pages <= 1 and values.dtype == np.float64:  # as below, without the copy of vstack
+            csum = np.zeros((len(values) + 1, values.shape[1]))
+            np.cumsum(values, axis=0, out=csum[1:])
+        elif self.n_pages <= 1:
             csum = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
         else:
             # Page k's sums sit at rows bounds[k] + k .. bounds[k + 1] + k, so row j of the

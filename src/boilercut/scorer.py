@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from boilercut.fast_tfidf import fast_transform
+from boilercut.fast_tfidf import FastTfidf, fast_transform
 from boilercut.logistic import softmax_rows, two_class_proba
 from boilercut.normalise import line_head
 from boilercut.page_lines import HEAD_COLUMN, LineBatch, as_line_batch, shape_features
@@ -68,6 +68,9 @@ class _Part:
     # lines -> ((n_lines, d) features, word count of each line): set for a part that counts
     # the words of its lines on the way (the shape part, _shape_part), None for the others.
     features_and_words: Callable[[LineBatch], tuple[object, np.ndarray]] | None = None
+    # (lines, weights) -> features(lines) @ weights, the same numbers without building the
+    # features as a matrix first: set for the parts fast_tfidf computes, None for the others.
+    products: Callable[[LineBatch, np.ndarray], np.ndarray] | None = None
 
 
 class LinearScorer:
@@ -103,8 +106,10 @@ class LinearScorer:
             # (k, blocks * width) -> (width, blocks * k): one column per block and class.
             stacked = block_weights.reshape(len(coef), blocks, width).transpose(2, 1, 0).reshape(width, -1)
             shape = _shape_part(part)
-            features = _feature_function(part) if shape is None else (lambda batch, shape=shape: shape(batch)[0])
-            parts.append(_Part(features, np.ascontiguousarray(stacked), offsets, part.smooth, shape))
+            fast = fast_transform(part.transformer_) if shape is None and part.column in ("text", HEAD_COLUMN) else None
+            features = _feature_function(part, fast) if shape is None else (lambda batch, shape=shape: shape(batch)[0])
+            products = _products_function(part, fast) if fast is not None else None
+            parts.append(_Part(features, np.ascontiguousarray(stacked), offsets, part.smooth, shape, products))
         if start != coef.shape[1]:
             return None
         return cls(parts, classifier.intercept_, len(classifier.classes_))
@@ -117,18 +122,22 @@ class LinearScorer:
         batch = as_line_batch(table)
         rows = PageRows(batch.page) if rows is None else rows
         k = len(self.intercept)
-        total = np.tile(self.intercept, (len(batch.text), 1)).astype(np.float64)
+        total = np.empty((len(batch.text), k), dtype=np.float64)
+        total[:] = self.intercept
         words = None
         for part in self.parts:
-            if part.features_and_words is not None:
-                features, words = part.features_and_words(batch)
+            if part.products is not None:
+                scores = part.products(batch, part.weights)
             else:
-                features = part.features(batch)
-            products = features @ part.weights if sp.issparse(features) else rows.dot(features, part.weights)
-            scores = np.asarray(products, dtype=np.float64)
+                if part.features_and_words is not None:
+                    features, words = part.features_and_words(batch)
+                else:
+                    features = part.features(batch)
+                products = features @ part.weights if sp.issparse(features) else rows.dot(features, part.weights)
+                scores = np.asarray(products, dtype=np.float64)
             total += scores[:, :k]
             for b, offset in enumerate(part.offsets, start=1):
-                total += rows.shifted(scores[:, b * k:(b + 1) * k], offset)
+                rows.add_shifted(total, scores[:, b * k:(b + 1) * k], offset)
             if part.smooth:
                 total += rows.window_mean(scores[:, -k:], part.smooth)
         return total, words
@@ -181,11 +190,11 @@ def _shape_part(part) -> Callable[[LineBatch], tuple[np.ndarray, np.ndarray]] | 
     return features_and_words
 
 
-def _feature_function(part) -> Callable[[LineBatch], object]:
+def _feature_function(part, fast: FastTfidf | None) -> Callable[[LineBatch], object]:
     """The features of one Neighbours part other than the shape part (_shape_part) for a
-    LineBatch, before any neighbour shifting."""
+    LineBatch, before any neighbour shifting; fast: fast_transform of its transformer, if
+    it has one."""
     inner = part.transformer_
-    fast = fast_transform(inner) if part.column in ("text", HEAD_COLUMN) else None
     if fast is not None and part.column == HEAD_COLUMN:
         return lambda batch: fast([line_head(line) for line in batch.text])
     if fast is not None:
@@ -197,6 +206,14 @@ def _feature_function(part) -> Callable[[LineBatch], object]:
     if part.column is None:
         return lambda batch: real.transform(batch_table(batch))
     return lambda batch: real.transform(batch_table(batch)[part.column])
+
+
+def _products_function(part, fast: FastTfidf) -> Callable[[LineBatch, np.ndarray], np.ndarray]:
+    """(lines, weights) -> the part's features @ weights (_feature_function's features), for
+    a part whose features fast_tfidf computes."""
+    if part.column == HEAD_COLUMN:
+        return lambda batch, weights: fast.products([line_head(line) for line in batch.text], weights)
+    return lambda batch, weights: fast.products(batch.text, weights)
 
 
 def _standardise(steps: list) -> Callable[[np.ndarray], np.ndarray] | None:
