@@ -32,8 +32,9 @@ from filelock import FileLock, Timeout
 from boilercut.locations import PACKAGE_DIR, default_model_path, metadata_path
 from boilercut.model_errors import ModelFileError
 
-# Measured: 2.5 min on a quiet 2-core machine, 5 min while other jobs share the cores.
-TRAINING_TIME = "about 3 to 5 minutes on 2 cores"
+# Measured (docs/speed.md): 80 s on a quiet 2-core machine, several minutes while other
+# jobs share the cores.
+TRAINING_TIME = "about 1.5 to 5 minutes on 2 cores"
 
 
 def default_model_file(overrides: Sequence[str] = ()) -> Path:
