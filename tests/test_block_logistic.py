@@ -64,12 +64,12 @@ def test_only_plain_multiclass_logistic_regression_is_solvable():
 
 @pytest.mark.parametrize("solver", ["block", "sklearn"])
 def test_fit_pipeline_with_either_solver_scores_pages(solver, monkeypatch):
-    import boilercut.training as training
+    import boilercut.block_logistic as block_logistic
     from boilercut.model import LineModel
     from boilercut.training import fit_pipeline
 
     calls = []
-    monkeypatch.setattr(training, "fit_estimator", lambda *a: calls.append(1) or fit_estimator(*a))
+    monkeypatch.setattr(block_logistic, "fit_estimator", lambda *a: calls.append(1) or fit_estimator(*a))
 
     records = tiny_records()
     classifier = {**TINY_CLASSIFIER, "class_weight": None, "solver": "newton-cg"}  # block-solvable

@@ -75,25 +75,20 @@ class QuickAdapter:
         import scipy.sparse as sp
         from sklearn.pipeline import Pipeline
 
+        from boilercut.block_logistic import fit_classifier
         from boilercut.features import make_line_table
         from boilercut.model import LineModel
-        from boilercut.training import flat_labels, line_weights
+        from boilercut.training import dense_columns, flat_labels, line_weights
 
         if not weight > 0:
             raise ValueError(f"weight must be > 0, got {weight}")
         weighted = [dict(p, **{WEIGHT_FIELD: float(weight)}) for p in pages]
         x_new, y_new, w_new = self._rows(weighted, make_line_table, flat_labels, line_weights)
         stack = sp.vstack if sp.issparse(self.x_base) else np.vstack
-        from boilercut.block_logistic import block_solvable, fit_estimator
-        from boilercut.training import dense_columns
-
         classifier = copy.deepcopy(self.model.pipeline[-1])
         classifier.set_params(warm_start=True)  # from the model's coefficients: fewer Newton steps
-        x, y, w = stack([self.x_base, x_new]), np.concatenate([self.y_base, y_new]), np.concatenate([self.w_base, w_new])
-        if block_solvable(classifier, len(set(y))):
-            fit_estimator(classifier, x, y, w, dense_columns(self.model.pipeline[0]))
-        else:
-            classifier.fit(x, y, sample_weight=w)
+        fit_classifier(classifier, stack([self.x_base, x_new]), np.concatenate([self.y_base, y_new]),
+                       np.concatenate([self.w_base, w_new]), dense_columns(self.model.pipeline[0]))
         pipeline = Pipeline(self.model.pipeline.steps[:-1] + [(self.model.pipeline.steps[-1][0], classifier)])
         return LineModel(pipeline=pipeline, keep_labels=self.model.keep_labels, threshold=self.model.threshold,
                          context_stage=self.model.context_stage, long_line_words=self.model.long_line_words,

@@ -251,3 +251,13 @@ def fit_estimator(estimator, features: sp.spmatrix, labels: np.ndarray, sample_w
     estimator.intercept_ = intercept
     estimator.n_iter_ = np.asarray([iterations], dtype=np.int32)
     estimator.n_features_in_ = features.shape[1]
+
+
+def fit_classifier(estimator, features: sp.spmatrix, labels: np.ndarray, sample_weight: np.ndarray,
+                   dense_columns: int, solver: str = "block") -> None:
+    """Fit the first stage's classifier: with fit_estimator where solver is "block" and the
+    estimator is block_solvable, else with its own fit (scikit-learn's solver)."""
+    if solver == "block" and block_solvable(estimator, len(set(labels))):
+        fit_estimator(estimator, features, labels, sample_weight, dense_columns)
+    else:
+        estimator.fit(features, labels, sample_weight=sample_weight)

@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from boilercut.block_logistic import block_solvable, fit_estimator
+from boilercut.block_logistic import fit_classifier
 from boilercut.context_stage import ContextStage
 from boilercut.features import make_line_table
 from boilercut.lines import count_words
@@ -100,10 +100,7 @@ def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict, line
                 time.perf_counter() - start)
     start = time.perf_counter()
     targets = labels[known].astype(str)
-    if solver == "block" and block_solvable(pipeline[-1], len(set(targets))):
-        fit_estimator(pipeline[-1], feats[known], targets, weights[known], dense_columns(pipeline[0]))
-    else:
-        pipeline[-1].fit(feats[known], targets, sample_weight=weights[known])
+    fit_classifier(pipeline[-1], feats[known], targets, weights[known], dense_columns(pipeline[0]), solver)
     logger.info("classifier fitted on %d labeled lines in %.1fs (%d iterations)", int(known.sum()),
                 time.perf_counter() - start, int(np.max(pipeline[-1].n_iter_)))
     return pipeline
