@@ -110,3 +110,26 @@ def test_views_of_labeled_pages_are_counted_apart():
     repeats = records_repeats(raw + fineweb)
     assert repeats[0].other.tolist() == [2, 0]
     assert repeats[0].site_pages == 3 and repeats[3].site_pages == 3
+
+
+def test_a_datasets_first_map_counts_as_counting_the_pages_one_by_one():
+    """clean_dataset(site_repeats=True) counts from the hashes of a first map(), here in two
+    processes; rows with no site or no text are not counted."""
+    from datasets import Dataset
+
+    from boilercut.hf_datasets import count_dataset_sites
+
+    rows = [{"text": f"Menu\nStory {'abcdef'[i]}\nShared footer {('even', 'odd')[i % 2]}", "url": f"https://www.a.com/{i}"}
+            for i in range(6)]
+    rows += [{"text": "Menu\nElsewhere", "url": "https://b.org/x"}, {"text": None, "url": "https://a.com/9"},
+             {"text": "Menu", "url": None}]
+    counts = count_dataset_sites(Dataset.from_list(rows), min_site_pages=2, num_proc=2, batch_size=2,
+                                 keep_in_memory=True)
+    expected = SiteCounts(2)
+    for row in rows:
+        if row["text"] is not None and row["url"] is not None:
+            expected.add_page(url_host(row["url"]), row["text"].split("\n"))
+    expected.compact()
+    assert counts.site_pages == expected.site_pages
+    assert np.array_equal(counts.keys, expected.keys) and np.array_equal(counts.counts, expected.counts)
+    assert counts.page_repeats("a.com", ["Menu", "Shared footer odd"]).other.tolist() == [5, 2]

@@ -20,11 +20,20 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
+
 from boilercut.batch import SITE_STATS_FIELD, STATS_FIELDS, check_options, clean_batch
 from boilercut.lines import split_lines
 from boilercut.model import LineModel
 from boilercut.persist import ModelFileError, load_model, metadata_path, read_metadata
-from boilercut.site_repeats import MIN_SITE_PAGES, SiteCounts, record_site, url_host
+from boilercut.site_repeats import (
+    MIN_SITE_PAGES,
+    SiteCounts,
+    line_hashes,
+    record_site,
+    site_hash,
+    url_host,
+)
 
 # Documents per map() call; each call scores all its documents in one model call.
 BATCH_SIZE = 1000
@@ -100,15 +109,51 @@ def _sites(batch: dict, site_column: str | None) -> list[str | None]:
     return [url_host(url) for url in batch.get("url", [None] * len(next(iter(batch.values()))))]
 
 
-def count_dataset_sites(ds, text_column: str = "text", site_column: str | None = None,
-                        min_site_pages: int = MIN_SITE_PAGES, batch_size: int = BATCH_SIZE) -> SiteCounts:
-    """SiteCounts of a Dataset's rows (the first pass of clean_dataset(site_repeats=True))."""
-    counts = SiteCounts(min_site_pages)
+def _signature_batch(batch: dict, text_column: str, site_column: str | None) -> dict:
+    """Each row's site hash, whether it is counted (it has a site and a text), and its
+    distinct line hashes."""
+    site_hashes, counted, hashes = [], [], []
+    for site, text in zip(_sites(batch, site_column), batch[text_column]):
+        counted.append(site is not None and isinstance(text, str))
+        site_hashes.append(site_hash(site) if counted[-1] else np.uint64(0))
+        line_hash = line_hashes(split_lines(text)) if counted[-1] else np.zeros(0, dtype=np.uint64)
+        hashes.append(np.unique(line_hash[line_hash != 0]))
+    # uint64 arrays, not Python ints (past 2**63 those overflow in datasets' workers),
+    # and no nulls (a nullable uint64 column does not come back as integers).
+    return {"site_hash": np.asarray(site_hashes, dtype=np.uint64), "counted": counted, "line_hashes": hashes}
+
+
+def dataset_signatures(ds, text_column: str = "text", site_column: str | None = None,
+                       batch_size: int = BATCH_SIZE, num_proc: int | None = None, **map_kwargs):
+    """A Dataset of each row's site hash and distinct line hashes: the first map() of
+    clean_dataset(site_repeats=True). Being a map, it runs in num_proc processes and is
+    cached under the dataset's fingerprint (hashing does not depend on the model)."""
+    from datasets import Features, Sequence, Value
+
     columns = [text_column] + ([site_column] if site_column else (["url"] if "url" in ds.column_names else []))
-    for batch in ds.select_columns(columns).iter(batch_size=batch_size):
-        for site, text in zip(_sites(batch, site_column), batch[text_column]):
-            if isinstance(text, str):
-                counts.add_page(site, split_lines(text))
+    return ds.select_columns(columns).map(
+        _signature_batch, batched=True, batch_size=batch_size, num_proc=num_proc, remove_columns=columns,
+        features=Features({"site_hash": Value("uint64"), "counted": Value("bool"),
+                           "line_hashes": Sequence(Value("uint64"))}),
+        fn_kwargs={"text_column": text_column, "site_column": site_column},
+        desc="boilercut: hashing lines per site", **map_kwargs)
+
+
+def count_dataset_sites(ds, text_column: str = "text", site_column: str | None = None,
+                        min_site_pages: int = MIN_SITE_PAGES, batch_size: int = BATCH_SIZE,
+                        num_proc: int | None = None, **map_kwargs) -> SiteCounts:
+    """SiteCounts of a Dataset's rows (the first pass of clean_dataset(site_repeats=True)):
+    the hashes come from a map() (dataset_signatures), the counting reads them as arrays."""
+    counts = SiteCounts(min_site_pages)
+    signatures = dataset_signatures(ds, text_column, site_column, batch_size, num_proc, **map_kwargs)
+    # Arrow batches: the hashes of a batch are one uint64 array and its row offsets.
+    for batch in signatures.with_format("arrow").iter(batch_size=batch_size):
+        hashes = batch.column("line_hashes").combine_chunks()
+        values = hashes.flatten().to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
+        offsets = hashes.offsets.to_numpy()
+        sites = batch.column("site_hash").to_numpy()
+        for row in np.flatnonzero(batch.column("counted").to_numpy(zero_copy_only=False)):
+            counts.add_hashes(sites[row], values[offsets[row]:offsets[row + 1]])
     counts.compact()
     return counts
 
@@ -135,7 +180,9 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
     key = None
     if not isinstance(model, LineModel):
         if model is None:
-            from boilercut.first_model import default_model_file  # trained here if absent, not in each worker
+            from boilercut.first_model import (
+                default_model_file,  # trained here if absent, not in each worker
+            )
 
             model = default_model_file()
         model = str(model)
@@ -148,8 +195,11 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
         if site_column is not None and site_column not in ds.column_names:
             raise ValueError(f"site_column {site_column!r} is not a column of the dataset {ds.column_names}")
         stage = _model(model, key).site_stage
+        # Only the map options that cannot clash with the cleaning map's (its cache file name).
+        shared = {k: v for k, v in map_kwargs.items() if k in ("keep_in_memory", "load_from_cache_file")}
         site_counts = count_dataset_sites(ds, text_column, site_column,
-                                          stage.min_site_pages if stage is not None else MIN_SITE_PAGES, batch_size)
+                                          stage.min_site_pages if stage is not None else MIN_SITE_PAGES, batch_size,
+                                          num_proc, **shared)
         features[SITE_STATS_FIELD] = Value("int64")
     elif site_column is not None:
         raise ValueError("site_column needs site_repeats=True")
