@@ -166,8 +166,8 @@ def main(argv=None) -> int:
                                                 and p["pages"] == args.full_check and p["weight"] == args.weights[0]),
                                      full=full_check(chosen, args.weights[0], held, gold_words))
     if args.ceiling:
-        results["ceiling"] = dict(pages=len(pool), weight=args.weights[0],
-                                  full=full_check(annotate(model, pool), args.weights[0], held, gold_words))
+        results["ceiling"] = {"pages": len(pool), "weight": args.weights[0],
+                              "full": full_check(annotate(model, pool), args.weights[0], held, gold_words)}
     results["seconds"] = round(time.perf_counter() - started, 1)
     print_table(results, args)
     if args.json:
