@@ -51,3 +51,14 @@ def test_examples_are_skipped_when_absent_and_judged_when_present(tmp_path):
     assert not keep_all["pass"] and keep_all["boilerplate_kept"] == [2]
     right = example_checks(tmp_path, lambda lines: np.array([True, False, True]))["news"]
     assert right["pass"] and right["content_dropped"] == []
+
+
+def test_best_f1_is_the_best_single_threshold_and_never_below_keep_all():
+    scores = np.array([0.9, 0.2, 0.5, 0.8, 0.6, 0.1, 0.7, 0.3, 0.4, 0.95])
+    s = ScoredSet(RECORDS, scores, ["content"])
+    m = s.metrics(scores >= 0.5)
+    gold = [None if g is None else g == "content" for r in RECORDS for g in r["labels"]]
+    by_threshold = [keep_metrics(gold, scores >= t, s.words)["word_f1"] for t in np.r_[scores, 0.0, 1.1]]
+    assert m["best_f1"] == pytest.approx(max(by_threshold))
+    assert m["best_f1"] >= m["keep_all_f1"]
+    assert keep_metrics(gold, scores >= m["best_f1_threshold"], s.words)["word_f1"] == pytest.approx(m["best_f1"])

@@ -84,6 +84,15 @@ def choose_threshold(gold_keep, scores, words, max_content_loss: float = 0.01,
     return float(min(t, 1.0))
 
 
+def best_word_f1(gold_keep, scores, words) -> tuple[float, float]:
+    """(the highest word F1 of the content kept that any one threshold gives, that
+    threshold): keep-all's F1 when no threshold beats keeping every line."""
+    thresholds, lost, removed = threshold_curve(gold_keep, scores, words)
+    f1 = _f1_on_curve(gold_keep, words, lost, removed)
+    best = int(np.argmax(f1))
+    return float(f1[best]), float(thresholds[best])
+
+
 def _f1_on_curve(gold_keep, words, lost: np.ndarray, removed: np.ndarray) -> np.ndarray:
     """Word F1 of the content kept at each point of a threshold curve."""
     gold = np.asarray([g if g is not None else -1 for g in gold_keep], dtype=np.int8)

@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from boilercut.lines import count_words, split_lines
-from boilercut.metrics import keep_metrics, removal_at_loss
+from boilercut.metrics import best_word_f1, keep_metrics, removal_at_loss
 
 REAL_SETS = ("realweb/dev-raw", "realweb/dev-fineweb", "wcxb/dev-raw", "wcxb/dev-fineweb")
 BOOTSTRAP_ROUNDS = 200
@@ -66,6 +66,10 @@ class ScoredSet:
         out["removed_at_1pct"] = removal_at_loss(gold, self.score[mask], self.words[mask], LOSS_BUDGET) \
             if any(g is True for g in gold) else 0.0
         out["keep_all_f1"] = keep_metrics(gold, np.ones(int(mask.sum()), dtype=bool), self.words[mask])["word_f1"]
+        # Whether any one threshold beats keeping everything (the ranking's ceiling at this
+        # set), whatever the operating point chose.
+        out["best_f1"], out["best_f1_threshold"] = best_word_f1(gold, self.score[mask], self.words[mask]) \
+            if any(g is True for g in gold) else (0.0, 1.0)
         return out
 
     def bootstrap(self, keep: np.ndarray, rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0) -> dict:
