@@ -243,3 +243,22 @@ def test_evaluate_refuses_the_file_unless_the_config_trusts_it(tiny_model, model
         evaluate.run(compose_evaluate(overrides))
     result = evaluate.run(compose_evaluate([*overrides, "eval.trust_model_file=true"]))
     assert result["pages"] == 4
+
+
+def test_workers_that_load_the_model_themselves_trust_it_as_the_caller_does(tiny_model, model_path, tmp_path):
+    """Spawned workers (where fork does not exist, or given only a path) load the model
+    file themselves: a file the caller trusts must load there too."""
+    from boilercut.corpus import clean_corpus
+
+    stage = QuietStage(**tiny_model.context_stage.get_params())
+    stage.classifier_ = tiny_model.context_stage.classifier_
+    forge(model_path, {"pipeline": tiny_model.pipeline, "context_stage": stage})
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps({"text": "\n".join(LINES[i % 3:])}) + "\n" for i in range(12)))
+    one, two = [], []
+    clean_corpus([(str(corpus), "jsonl")], one.extend, model=tiny_model)
+    totals = clean_corpus([(str(corpus), "jsonl")], two.extend, model_path=model_path, jobs=2,
+                          trust_model_file=True)
+    assert two == one and totals.written == 12
+    with pytest.raises(ModelFileError, match="QuietStage"):
+        clean_corpus([(str(corpus), "jsonl")], [].extend, model_path=model_path, jobs=1)

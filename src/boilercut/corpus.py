@@ -207,17 +207,19 @@ _worker_model: LineModel | None = None
 _worker_site_counts: SiteCounts | None = None
 
 
-def _init_worker(model_path, parent_pid: int, site_counts: SiteCounts | None = None) -> None:
+def _init_worker(model_path, parent_pid: int, site_counts: SiteCounts | None = None,
+                 trust_model_file: bool = False) -> None:
     """Pool initializer: die with the parent; ignore Ctrl-C (the parent's to handle) and
     die at SIGTERM (a forked worker inherits the parent's handler, which would raise); a
-    spawned worker loads the model, a forked one (model_path None) already has it."""
+    spawned worker loads the model (trusting the file as the caller did), a forked one
+    (model_path None) already has it."""
     global _worker_model, _worker_site_counts
     _worker_site_counts = site_counts  # forked: inherited, not pickled
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if model_path is not None or _worker_model is None:
-        _worker_model = load_model(model_path)
+        _worker_model = load_model(model_path, trust_model_file=trust_model_file)
 
 
 def _clean_in_worker(items, text_field, options, encode):
@@ -225,7 +227,7 @@ def _clean_in_worker(items, text_field, options, encode):
 
 
 def _start_pool(jobs: int, model: LineModel | None, model_path,
-                site_counts: SiteCounts | None = None) -> ProcessPoolExecutor:
+                site_counts: SiteCounts | None = None, trust_model_file: bool = False) -> ProcessPoolExecutor:
     """jobs worker processes, all started before this returns.
 
     Where fork exists (Linux) and the model is loaded, the workers are forked: they
@@ -243,7 +245,8 @@ def _start_pool(jobs: int, model: LineModel | None, model_path,
     for stream in (sys.stdout, sys.stderr):  # a forked worker flushes its copy when it exits
         if stream is not None:
             stream.flush()
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(path, os.getpid(), site_counts))
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                               initargs=(path, os.getpid(), site_counts, trust_model_file))
     # A forking pool starts all its workers at the first submit; a spawning one one per
     # submit while fewer than jobs are idle. Either way: all of them, now.
     for future in [pool.submit(int) for _ in range(jobs)]:
@@ -253,15 +256,15 @@ def _start_pool(jobs: int, model: LineModel | None, model_path,
 
 def map_batches(batches: Iterable[list[Item]], text_field: str, options: dict, jobs: int,
                 model: LineModel | None, model_path, encode=None,
-                site_counts: SiteCounts | None = None) -> Iterator[tuple]:
+                site_counts: SiteCounts | None = None, trust_model_file: bool = False) -> Iterator[tuple]:
     """clean_items of each batch, in input order; jobs > 1 cleans batches in worker
     processes, which also parse and encode the rows, so that the parent only reads and writes."""
     if jobs <= 1:
-        model = model if model is not None else load_model(model_path)
+        model = model if model is not None else load_model(model_path, trust_model_file=trust_model_file)
         for batch in batches:
             yield clean_items(model, batch, text_field, options, encode, site_counts)
         return
-    with _start_pool(jobs, model, model_path, site_counts) as pool:
+    with _start_pool(jobs, model, model_path, site_counts, trust_model_file) as pool:
         pending: deque = deque()
         try:
             for batch in batches:
@@ -296,7 +299,7 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
                  batch_lines: int = BATCH_LINES, progress=None, encode=None,
                  max_record_bytes: int = MAX_RECORD_BYTES, max_record_lines: int = MAX_RECORD_LINES,
                  utf8_only: bool = False, reading=None, audit=None, site_counts: SiteCounts | None = None,
-                 site_field: str | None = None,
+                 site_field: str | None = None, trust_model_file: bool = False,
                  warn: Callable[[str], None] = logger.warning) -> Totals:
     """Clean every record of the sources and pass the cleaned rows, in order, to write.
 
@@ -312,7 +315,8 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
     CorpusWriter that gets every batch's audit lines (audit.py), encoded where cleaned.
     site_counts: the counts of a first pass over the same sources (site_pass.count_sites),
     each record's site being its site_field or its url's host; rows then get
-    SITE_STATS_FIELD too.
+    SITE_STATS_FIELD too. trust_model_file: workers that load model_path themselves (spawned,
+    where fork does not exist) load it as persist.load_model(trust_model_file=...) would.
     """
     totals = Totals()
     options = {"threshold": threshold, "keep": keep, "mode": mode, "max_removed_share": max_removed_share,
@@ -322,7 +326,7 @@ def clean_corpus(sources: Iterable[tuple[str, str]], write: Callable[[list[dict]
     batches = batch_items(iter_items(sources, text_field, id_field, max_record_bytes, max_record_lines, reading),
                           text_field, batch_lines)
     for rows, counts, problems, audited in map_batches(batches, text_field, options, jobs, model, model_path, encode,
-                                                       site_counts):
+                                                       site_counts, trust_model_file):
         for problem in problems:
             _report(problem, skip_bad, totals, warn)
         write(rows)

@@ -271,7 +271,8 @@ def clean_to_output(args, sources, model) -> int:
                                   jobs=args.jobs, skip_bad=args.skip_bad_records, batch_lines=args.batch_lines,
                                   max_record_bytes=args.max_record_bytes, max_record_lines=args.max_record_lines,
                                   utf8_only=fmt == "parquet", site_counts=site_counts, site_field=args.site_field,
-                                  progress=bar, reading=bar, audit=audit, warn=warn)
+                                  progress=bar, reading=bar, audit=audit, warn=warn,
+                                  trust_model_file=args.trust_model_file)
             nothing_read = totals.unreadable and not (totals.documents or totals.skipped)
             if nothing_read:
                 out.discard()  # the previous output is better than an empty one
