@@ -262,3 +262,28 @@ def test_workers_that_load_the_model_themselves_trust_it_as_the_caller_does(tiny
     assert two == one and totals.written == 12
     with pytest.raises(ModelFileError, match="QuietStage"):
         clean_corpus([(str(corpus), "jsonl")], [].extend, model_path=model_path, jobs=1)
+
+
+def test_clean_dataset_and_the_datatrove_step_load_a_trusted_file_only_when_told(tiny_model, model_path):
+    datasets = pytest.importorskip("datasets")
+    from boilercut import clean_dataset
+
+    stage = QuietStage(**tiny_model.context_stage.get_params())
+    stage.classifier_ = tiny_model.context_stage.classifier_
+    forge(model_path, {"pipeline": tiny_model.pipeline, "context_stage": stage})
+    ds = datasets.Dataset.from_list([{"text": "\n".join(LINES)}])
+    with pytest.raises(ModelFileError, match="QuietStage"):
+        clean_dataset(ds, model=model_path, keep_in_memory=True)
+    cleaned = clean_dataset(ds, model=model_path, trust_model_file=True, keep_in_memory=True)
+    assert cleaned["text"] == clean_dataset(ds, model=tiny_model, keep_in_memory=True)["text"]
+    pytest.importorskip("datatrove")
+    from datatrove.data import Document
+
+    from boilercut.datatrove_step import BoilercutFilter
+
+    with pytest.raises(ModelFileError, match="QuietStage"):
+        BoilercutFilter(model_path=model_path).model
+    trusting = BoilercutFilter(model_path=model_path, trust_model_file=True)
+    doc = Document(text="\n".join(LINES), id="d")
+    trusting.filter(doc)
+    assert doc.text == cleaned["text"][0]

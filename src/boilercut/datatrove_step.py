@@ -45,7 +45,8 @@ class BoilercutFilter(BaseFilter):
 
     def __init__(self, model_path: str | Path | None = None, threshold: float | None = None,
                  keep: str | None = None, mode: str = "lines", max_removed_share: float | None = None,
-                 batch_size: int = BATCH_SIZE, exclusion_writer: DiskWriter = None):
+                 batch_size: int = BATCH_SIZE, exclusion_writer: DiskWriter = None,
+                 trust_model_file: bool = False):
         super().__init__(exclusion_writer, batch_size=batch_size)
         check_options(threshold, mode, max_removed_share)
         self.model_path = model_path
@@ -53,12 +54,13 @@ class BoilercutFilter(BaseFilter):
         self.keep = keep
         self.mode = mode
         self.max_removed_share = max_removed_share
+        self.trust_model_file = trust_model_file  # load_model(trust_model_file=...): only for files you trust
         self._model: LineModel | None = None
 
     @property
     def model(self) -> LineModel:
         if self._model is None:
-            self._model = load_model(self.model_path)
+            self._model = load_model(self.model_path, trust_model_file=self.trust_model_file)
         return self._model
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:

@@ -48,13 +48,13 @@ def model_key(path: str | Path) -> str:
     return hashlib.sha256(metadata_path(Path(path)).read_bytes()).hexdigest()
 
 
-def _model(model: LineModel | str, key: str | None = None) -> LineModel:
+def _model(model: LineModel | str, key: str | None = None, trust_model_file: bool = False) -> LineModel:
     """A model object as is; a path loaded once per process and model_key (map workers get
     the path and key only), refused when the file is no longer the model of that key."""
     if isinstance(model, LineModel):
         return model
     if (model, key) not in _loaded:
-        loaded = load_model(model)
+        loaded = load_model(model, trust_model_file=trust_model_file)
         if model_key(model) != key:
             raise ModelFileError(f"{model}: the model file changed while the dataset was being cleaned")
         _loaded[model, key] = loaded
@@ -85,12 +85,12 @@ def _check_texts(texts: list, rows: list[int], text_column: str) -> None:
 
 def _clean_batch(batch: dict, rows: list[int], text_column: str, model, threshold, mode, max_removed_share,
                  keep=None, model_key=None, site_counts: SiteCounts | None = None,
-                 site_column: str | None = None) -> dict:
+                 site_column: str | None = None, trust_model_file: bool = False) -> dict:
     _check_texts(batch[text_column], rows, text_column)
     site_options = {}
     if site_counts is not None:
         site_options = {"site_counts": site_counts, "sites": _sites(batch, site_column)}
-    results = clean_batch(_model(model, model_key), batch[text_column], threshold, mode, max_removed_share, keep,
+    results = clean_batch(_model(model, model_key, trust_model_file), batch[text_column], threshold, mode, max_removed_share, keep,
                           **site_options)
     keep = [i for i, r in enumerate(results) if not r.dropped]
     out = {name: [values[i] for i in keep] for name, values in batch.items()}
@@ -163,7 +163,7 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
                   max_removed_share: float | None = None, num_proc: int | None = None,
                   keep: str | None = None,
                   batch_size: int = BATCH_SIZE, site_repeats: bool = False, site_column: str | None = None,
-                  **map_kwargs):
+                  trust_model_file: bool = False, **map_kwargs):
     """The dataset cleaned, with the statistics columns; other map() options pass through.
 
     model: a LineModel, a model file, or None for the default model. threshold None uses
@@ -172,6 +172,8 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
     site_repeats: first count, per site (site_column, or the host of the "url" column), the
     rows holding each line, then clean with the counts (the model's site stage reads them)
     and add the column lines_removed_site_repeated.
+    trust_model_file: load a model file as load_model(trust_model_file=True) does, here and
+    in the map workers (any pickle: only for files you trust).
     """
     from datasets import Features, Value
 
@@ -187,14 +189,14 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
             model = default_model_file()
         model = str(model)
         key = model_key(model)  # part of map()'s fingerprint: a retrained model is not the cached one
-        _model(model, key)  # fail here, with a clear ModelFileError, rather than inside a worker
+        _model(model, key, trust_model_file)  # fail here, with a clear ModelFileError, rather than inside a worker
     features = Features({**ds.features, "lines_kept": Value("int64"), "lines_removed": Value("int64"),
                          "words_removed_share": Value("float64")})
     site_counts = None
     if site_repeats:
         if site_column is not None and site_column not in ds.column_names:
             raise ValueError(f"site_column {site_column!r} is not a column of the dataset {ds.column_names}")
-        stage = _model(model, key).site_stage
+        stage = _model(model, key, trust_model_file).site_stage
         # Only the map options that cannot clash with the cleaning map's (its cache file name).
         shared = {k: v for k, v in map_kwargs.items() if k in ("keep_in_memory", "load_from_cache_file")}
         site_counts = count_dataset_sites(ds, text_column, site_column,
@@ -209,5 +211,6 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
                   remove_columns=ds.column_names, features=features,
                   fn_kwargs={"text_column": text_column, "model": model, "threshold": threshold,
                              "mode": mode, "max_removed_share": max_removed_share, "keep": keep,
-                             "model_key": key, "site_counts": site_counts, "site_column": site_column},
+                             "model_key": key, "site_counts": site_counts, "site_column": site_column,
+                             "trust_model_file": trust_model_file},
                   desc="boilercut", **map_kwargs)
