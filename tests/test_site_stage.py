@@ -104,3 +104,24 @@ def test_a_damaged_site_stage_in_the_metadata_is_refused_in_one_line(site_model,
     metadata_path(path).write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelFileError, match="metadata site_stage: weights of shape"):
         load_model(path)
+
+
+def test_pages_for_the_site_stage_only_leave_the_first_two_stages_as_they_were(held_out):
+    """site_only pages train the site stage alone: the line and context stages are the fits
+    of the training pages, and the stage learns from how those score a site never seen."""
+    records = tiny_records()
+    pipeline, stage, none = fit_models(records, TINY_FEATURES, TINY_CLASSIFIER, context_stage=TINY_CONTEXT_STAGE,
+                                       site_stage=SITE_STAGE)
+    assert none is None  # the training pages have no sites
+    pipeline2, stage2, sites = fit_models(records, TINY_FEATURES, TINY_CLASSIFIER,
+                                          context_stage=TINY_CONTEXT_STAGE, site_stage=SITE_STAGE,
+                                          site_only=site_records(sites=6, pages=6, seed=1))
+    assert np.array_equal(pipeline[-1].coef_, pipeline2[-1].coef_)
+    assert np.array_equal(stage.classifier_.coef_, stage2.classifier_.coef_)
+    assert sites is not None
+    model = LineModel(pipeline=pipeline2, keep_labels=("content",), threshold=0.5, context_stage=stage2,
+                      site_stage=sites)
+    pages, repeats = [r["lines"] for r in held_out[0]], held_out[1]
+    with_counts, without = model.score(pages, repeats=repeats).keep, model.score(pages).keep
+    teaser = np.asarray([lab == "clickbait" for r in held_out[0] for lab in r["labels"]])
+    assert with_counts[teaser].mean() < without[teaser].mean()

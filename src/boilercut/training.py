@@ -110,8 +110,12 @@ def _fold_proba(records: Sequence[dict], held_out: Sequence[dict], features: dic
                 line_weight: str, classes: Sequence[str], solver: str = "block") -> np.ndarray:
     """Probabilities of the held-out pages' lines from a Pipeline fitted on `records`, in
     `classes` order (a class absent from this fold's training pages gets probability 0)."""
-    pipeline = fit_pipeline(records, features, classifier, line_weight, solver)
-    proba = LineModel(pipeline=pipeline).score([r["lines"] for r in held_out]).proba
+    return _proba_in(fit_pipeline(records, features, classifier, line_weight, solver), held_out, classes)
+
+
+def _proba_in(pipeline, records: Sequence[dict], classes: Sequence[str]) -> np.ndarray:
+    """A fitted Pipeline's probabilities of the records' lines, in `classes` order."""
+    proba = LineModel(pipeline=pipeline).score([r["lines"] for r in records]).proba
     out = np.zeros((len(proba), len(classes)))
     out[:, [list(classes).index(str(c)) for c in pipeline.classes_]] = proba
     return out
@@ -125,7 +129,8 @@ def fit_line_model(records: Sequence[dict], features: dict, classifier: dict, li
 
 def fit_models(records: Sequence[dict], features: dict, classifier: dict, line_weight: str = "none",
                context_stage: dict | None = None, n_jobs: int | None = 1,
-               site_stage: dict | None = None, solver: str = "block") -> tuple:
+               site_stage: dict | None = None, solver: str = "block",
+               site_only: Sequence[dict] = ()) -> tuple:
     """Fit the first-stage Pipeline, the context stage when context_stage["folds"] >= 2, and
     the site stage when site_stage["enabled"] (it needs the context stage).
 
@@ -134,7 +139,9 @@ def fit_models(records: Sequence[dict], features: dict, classifier: dict, line_w
     The fold Pipelines and the final one (on every page) are independent fits, run in
     `n_jobs` processes. The site stage (site_stage.py) learns from the context stage's
     probabilities of those out-of-fold probabilities, on the pages whose site (`site`
-    and `view` fields) has site_stage["min_site_pages"] or more training pages. Returns
+    and `view` fields) has site_stage["min_site_pages"] or more training pages, and from
+    the `site_only` pages: pages the first two stages never see, scored by the final ones,
+    so that their probabilities are out-of-sample as a new site's are. Returns
     (pipeline, context stage or None, site stage or None).
     """
     settings = dict(context_stage or {})
@@ -182,8 +189,13 @@ def fit_models(records: Sequence[dict], features: dict, classifier: dict, line_w
     if not use_sites:
         return pipeline, stage, None
     min_pages = int(sites.pop("min_site_pages", MIN_SITE_PAGES))
-    repeats = records_repeats(records, labeled_site, min_pages)
-    site = SiteStage.fit(stage.predict_proba(np.vstack(by_page), page), [len(r["lines"]) for r in records],
+    site_records = list(records) + list(site_only)
+    if site_only:
+        by_page = by_page + [_proba_in(pipeline, site_only, classes)]
+        page = np.repeat(np.arange(len(site_records)), [len(r["lines"]) for r in site_records])
+        labels, weights = flat_labels(site_records), line_weights(site_records, line_weight)
+    repeats = records_repeats(site_records, labeled_site, min_pages)
+    site = SiteStage.fit(stage.predict_proba(np.vstack(by_page), page), [len(r["lines"]) for r in site_records],
                          repeats, labels, classes, sample_weight=weights, min_site_pages=min_pages, **sites)
     logger.info("site stage fitted on %d pages with a site signal%s", sum(r is not None for r in repeats),
                 "" if site is not None else ": too few labeled lines, no site stage")
