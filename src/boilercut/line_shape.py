@@ -119,17 +119,6 @@ def _bmp_marks_table() -> np.ndarray:
     return table
 
 
-def _at_among(codes: np.ndarray, candidates: np.ndarray, first: np.ndarray, literal: str) -> np.ndarray:
-    """The positions where `literal` starts, sorted, given the sorted positions of a set
-    of characters that includes its first one (and `first`, the codes there): a few
-    percent of the batch, so no pass over the whole batch per literal."""
-    where = candidates[first == ord(literal[0])]
-    where = where[where <= len(codes) - len(literal)]
-    for k, ch in enumerate(literal[1:], start=1):
-        where = where[codes[where + k] == ord(ch)]
-    return where
-
-
 class _Batch:
     """Code points of the stripped lines joined by "\\n", with per-line sums over them."""
 
@@ -170,27 +159,10 @@ class _Batch:
         bounds = self.bounds(head)
         values = mask.view(np.uint8) if mask.dtype == bool else mask
         padded = np.concatenate((values, np.zeros(1, dtype=values.dtype)))
-        count_type = np.int32 if len(mask) < 2 ** 31 else np.int64
+        # uint64 values are counts packed in fields (_head_counts), summed field by field.
+        count_type = np.uint64 if values.dtype == np.uint64 else np.int32 if len(mask) < 2 ** 31 else np.int64
         counts = np.add.reduceat(padded, bounds, dtype=count_type)[0::2]
         return np.where(ends > self.starts, counts, 0).astype(count_type, copy=False)
-
-    def sums_of(self, masks: list[np.ndarray], head: bool = False) -> list[np.ndarray]:
-        """[sums(mask, head) for mask in masks], for a page in one np.add.reduceat over the
-        masks laid out as the rows of one array (a reduceat call has a fixed cost whatever
-        its size, and a page's shape features summed six masks over the heads). A large
-        batch sums mask by mask: copying its masks into one array cost more than the calls
-        it saved."""
-        if not len(self.lengths) or len(masks) < 2 or len(masks[0]) > _SUMS_TOGETHER_MAX_CODES:
-            return [self.sums(mask, head) for mask in masks]
-        n = len(masks[0])
-        rows = np.zeros((len(masks), n + 1), dtype=np.uint8)  # a zero past the end, as in sums
-        for row, mask in zip(rows, masks):
-            row[:n] = mask
-        count_type = np.int32 if n < 2 ** 31 else np.int64
-        counts = np.add.reduceat(rows, self.bounds(head), axis=1, dtype=count_type)[:, 0::2]
-        ends = self.head_ends if head else self.ends
-        counts = np.where(ends > self.starts, counts, 0).astype(count_type, copy=False)
-        return list(counts)
 
     def bounds(self, head: bool = False) -> np.ndarray:
         """start, end, start, end, ... of every line (or of its head), built once."""
@@ -260,7 +232,6 @@ class _Batch:
             if len(self.codes) else np.full(len(self.lengths), 32)
 
 
-_SUMS_TOGETHER_MAX_CODES = 1 << 15  # _Batch.sums_of: batches of up to ~100 lines
 _NOWHERE = np.zeros(0, dtype=np.intp)  # the positions of a literal that does not occur
 _TERMINAL_CODES = np.array([ord(c) for c in TERMINAL], dtype=np.uint32)
 # Code points are below 2^21: (first << 21 | second) names a line's first two characters.
@@ -368,26 +339,48 @@ class _Separators(NamedTuple):
     spaced_marks: np.ndarray  # where a mark other than "|" stands between whitespace (sorted)
 
 
+# A batch of at most this many code points (a page) asks str's own search first whether a
+# literal occurs at all; in a larger one most literals occur, and an absent one costs str's
+# search more than the positions of its first characters do.
+_STR_SEARCH_MAX_CODES = 1 << 15
+
+
 class _Literals:
     """Finds literal patterns (links, copyright marks, " :: ") among the positions of their
     first characters, 8% of the batch: one pass over the batch for all of them instead of
-    one or more per literal."""
+    one or more per literal. The positions of each prefix are kept, so literals that begin
+    alike ("http://", "https://"; ".com", ".org") narrow them down once."""
 
     def __init__(self, b: _Batch):
         self.b = b
         self.candidates = np.flatnonzero(b.has(LITERAL_START))
         self.first_codes = b.codes[self.candidates]
+        self._prefixes: dict[str, np.ndarray] = {}
 
     def starting_with(self, code: int) -> np.ndarray:
         """The positions of the given character, when it is one of _LITERAL_STARTS."""
-        return self.candidates[self.first_codes == code]
+        return self._starting(chr(code))
+
+    def _starting(self, prefix: str) -> np.ndarray:
+        """Where prefix starts (its first character one of _LITERAL_STARTS), sorted."""
+        where = self._prefixes.get(prefix)
+        if where is None:
+            if len(prefix) == 1:
+                where = self.candidates[self.first_codes == ord(prefix)]
+            else:
+                k, codes = len(prefix) - 1, self.b.codes
+                where = self._starting(prefix[:-1])
+                where = where[where < len(codes) - k]
+                where = where[codes[where + k] == ord(prefix[-1])]
+            self._prefixes[prefix] = where
+        return where
 
     def at(self, literal: str) -> np.ndarray:
-        """Where literal starts, sorted. str's own search tells first whether it occurs at
-        all (most are absent from a page; a dozen numpy calls each otherwise)."""
-        if literal not in self.b.text:
+        """Where literal starts, sorted. In a page, str's own search tells first whether it
+        occurs at all (most are absent from a page; a dozen numpy calls each otherwise)."""
+        if len(self.b.codes) <= _STR_SEARCH_MAX_CODES and literal not in self.b.text:
             return _NOWHERE
-        return _at_among(self.b.codes, self.candidates, self.first_codes, literal)
+        return self._starting(literal)
 
     def followed_by_word(self, literal: str) -> np.ndarray:
         found = self.at(literal)
@@ -412,7 +405,7 @@ def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     b = _Batch(stripped, marks=True)
     words = _words(b)
     upper = b.has(UPPER)
-    heads = _head_counts(b, upper)
+    heads = _head_counts(b)
     literals = _Literals(b)
     separators = _separators(b, literals)
     counter, year, numbered = _regex_marks(stripped, heads.digits, _unit_in_head(b))
@@ -443,11 +436,36 @@ def _words(b: _Batch) -> _Words:
     return _Words(n_words, n_tokens, token_starts, begins, cjk_at)
 
 
-def _head_counts(b: _Batch, upper: np.ndarray) -> _HeadCounts:
-    """Every per-line count over the heads, in one pass (_Batch.sums_of)."""
-    letters, alnum_space, digits, upper_in_head, quotes, glued = b.sums_of(
-        [b.has(ALPHA), b.has(ALNUM | SPACE), b.has(DIGIT), upper, b.has(QUOTE_MARK), _glued_starts(b)], head=True)
-    return _HeadCounts(np.maximum(letters, 1), alnum_space, digits, upper_in_head, quotes, glued)
+def _head_counts(b: _Batch) -> _HeadCounts:
+    """Every per-line count over the heads but the glued words, in one pass: each code
+    point's class bits looked up as a 1 in the field of each count it adds to (_HEAD_FIELDS),
+    the fields summed together by one reduceat over the heads (one per mask took 2.5 times
+    as long on 2,000-line batches); glued words are rare, and counted from their positions."""
+    sums = b.sums(_head_fields_table().take(b.classes), head=True)
+    letters, alnum_space, digits, upper, quotes = (
+        ((sums >> np.uint64(k * _HEAD_FIELD_BITS)) & np.uint64(_HEAD_FIELD_MASK)).astype(np.int64)
+        for k in range(len(_HEAD_FIELDS)))
+    glued = b.count_at(np.flatnonzero(_glued_starts(b)), head=True)
+    return _HeadCounts(np.maximum(letters, 1), alnum_space, digits, upper, quotes, glued)
+
+
+# The counts of _head_counts, in fields of _HEAD_FIELD_BITS bits of a uint64 in this order:
+# a head holds at most HEAD_CHARS characters, fewer than 2^10, so no field overflows.
+_HEAD_FIELDS = (ALPHA, ALNUM | SPACE, DIGIT, UPPER, QUOTE_MARK)
+_HEAD_FIELD_BITS = 10
+_HEAD_FIELD_MASK = (1 << _HEAD_FIELD_BITS) - 1
+assert HEAD_CHARS <= _HEAD_FIELD_MASK and len(_HEAD_FIELDS) * _HEAD_FIELD_BITS <= 64
+
+
+@lru_cache(maxsize=1)
+def _head_fields_table() -> np.ndarray:
+    """For every uint16 of class and mark bits (_Batch.classes), a 1 in the field of each of
+    _HEAD_FIELDS it has."""
+    bits = np.arange(1 << 16)
+    table = np.zeros(1 << 16, dtype=np.uint64)
+    for k, field_bits in enumerate(_HEAD_FIELDS):
+        table |= ((bits & field_bits) != 0).astype(np.uint64) << np.uint64(k * _HEAD_FIELD_BITS)
+    return table
 
 
 def _glued_starts(b: _Batch) -> np.ndarray:
