@@ -126,10 +126,15 @@ def _bmp_units(text: str) -> np.ndarray | None:
     tables of _bmp_normalised give its normalised codes: it is all in the BMP (two bytes
     per character in UTF-16) and holds none of the characters lowered by their
     neighbours or to several; else None."""
-    units = text.encode("utf-16-le", "surrogatepass")
-    if len(units) != 2 * len(text) or any(c in text for c in _bmp_normalised()[2]):
+    encoded = text.encode("utf-16-le", "surrogatepass")
+    if len(encoded) != 2 * len(text):
         return None
-    return np.frombuffer(units, dtype=np.uint16).astype(np.intp)
+    units = np.frombuffer(encoded, dtype=np.uint16)
+    # The exceptions (two in today's Unicode data) looked for among the code units: each
+    # comparison is a fast pass over them, where str's search of a large batch is slow.
+    if any((units == ord(c)).any() for c in _bmp_normalised()[2]):
+        return None
+    return units.astype(np.intp)
 
 
 def _normalised_codes(text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -334,10 +339,9 @@ class _KeyTable:
         """The value of each query (int32), -1 for a query that is not a key."""
         queries = np.asarray(queries, dtype=np.uint64)
         slot = self._home(queries)
-        found = self.keys[slot]
-        values = self.values[slot]
-        pending = np.flatnonzero(found != queries)
-        pending = pending[found[pending] != self.empty]
+        found = self.keys.take(slot)
+        values = self.values.take(slot)
+        pending = np.flatnonzero((found != queries) & (found != self.empty))
         while len(pending) * (self.reach + 1) > _ONE_SHOT_PROBES:
             next_slot = slot[pending] + 1  # never past the end: the last slot is empty
             found = self.keys[next_slot]

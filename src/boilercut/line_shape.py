@@ -391,17 +391,18 @@ class _Literals:
         return found[~self.b.has_at(found + len(literal), WORD)] if len(found) else found
 
 
-def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def shape_matrix(texts: list[str], stripped: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(features of each line in LINE_SHAPE_NAMES order, word count of each line).
 
     What is computed over the whole batch once (words, the counts over the heads, the
     literal marks, the separators, the regex marks) is shared; then one step per group of
     features gives its columns, in the order of LINE_SHAPE_NAMES. boilercut.shape_reference
-    says what each feature is, one line at a time."""
+    says what each feature is, one line at a time. stripped: each text stripped, when the
+    caller has them (page_lines.shape_features strips them once for its page marks too)."""
     n = len(texts)
     if n == 0:
         return np.zeros((0, len(LINE_SHAPE_NAMES))), np.zeros(0)
-    stripped = [t.strip() for t in texts]
+    stripped = list(map(str.strip, texts)) if stripped is None else stripped
     b = _Batch(stripped, marks=True)
     words = _words(b)
     upper = b.has(UPPER)
