@@ -363,6 +363,7 @@ def test_counted_entries_are_np_unique_of_the_row_major_keys(n_rows, n_cols):
     keys, counts = np.unique(rows * n_cols + cols, return_counts=True)
     assert np.array_equal(got.row, keys // n_cols) and np.array_equal(got.col, keys % n_cols)
     assert got.row.dtype == got.col.dtype == np.int64
+    assert np.array_equal(got.indptr, row_pointers(got.row, n_rows))
     assert np.array_equal(got.value, counts.astype(np.float32))
 
 

@@ -148,7 +148,9 @@ class _Batch:
         return out
 
     def sums(self, mask: np.ndarray, head: bool = False) -> np.ndarray:
-        """Per line, how many positions of the line (or of its head) are set in mask."""
+        """Per line, how many positions of the line (or of its head) are set in mask (one
+        value per code point, or with one more, a zero: the padding below, made by the
+        caller without a copy)."""
         ends = self.head_ends if head else self.ends
         if not len(self.lengths):
             return np.zeros(0, dtype=np.int32)
@@ -158,7 +160,7 @@ class _Batch:
         # segment instead of 0, hence the where.
         bounds = self.bounds(head)
         values = mask.view(np.uint8) if mask.dtype == bool else mask
-        padded = np.concatenate((values, np.zeros(1, dtype=values.dtype)))
+        padded = values if len(values) > len(self.codes) else np.concatenate((values, np.zeros(1, dtype=values.dtype)))
         # uint64 values are counts packed in fields (_head_counts), summed field by field.
         count_type = np.uint64 if values.dtype == np.uint64 else np.int32 if len(mask) < 2 ** 31 else np.int64
         counts = np.add.reduceat(padded, bounds, dtype=count_type)[0::2]
@@ -442,7 +444,10 @@ def _head_counts(b: _Batch) -> _HeadCounts:
     point's class bits looked up as a 1 in the field of each count it adds to (_HEAD_FIELDS),
     the fields summed together by one reduceat over the heads (one per mask took 2.5 times
     as long on 2,000-line batches); glued words are rare, and counted from their positions."""
-    sums = b.sums(_head_fields_table().take(b.classes), head=True)
+    packed = np.empty(len(b.codes) + 1, dtype=np.uint64)  # and a zero past the end (_Batch.sums)
+    packed[-1] = 0
+    _head_fields_table().take(b.classes, out=packed[:-1], mode="clip")  # (no index is out of range)
+    sums = b.sums(packed, head=True)
     letters, alnum_space, digits, upper, quotes = (
         ((sums >> np.uint64(k * _HEAD_FIELD_BITS)) & np.uint64(_HEAD_FIELD_MASK)).astype(np.int64)
         for k in range(len(_HEAD_FIELDS)))

@@ -43,10 +43,16 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _clip(line: str) -> str:
     """The part of a line the features see: head and tail, surrogates replaced."""
+    line = _head_and_tail(line)
+    return line if line.isascii() else _SURROGATE.sub("\ufffd", line)
+
+
+def _head_and_tail(line: str) -> str:
+    """The line, or its head and tail when it is longer than MAX_FEATURE_CHARS."""
     if len(line) > MAX_FEATURE_CHARS:
         half = MAX_FEATURE_CHARS // 2
         line = line[:half] + " " + line[-half:]
-    return line if line.isascii() else _SURROGATE.sub("\ufffd", line)
+    return line
 
 
 class LineBatch(NamedTuple):
@@ -58,17 +64,18 @@ class LineBatch(NamedTuple):
 
 def _clip_lines(lines: Sequence[str]) -> list[str]:
     """[_clip(line) for line in lines]. Most lines need no clipping at all, which one test
-    of the joined lines tells (ASCII, or UTF-8 encodable, which a lone surrogate is not)
-    faster than a call per line; then only lines too long are clipped."""
+    of the joined lines tells (ASCII, or UTF-16 encodable, which a lone surrogate is not:
+    faster to ask than UTF-8) faster than a call per line; then only lines too long are
+    clipped, with no surrogate to look for."""
     joined = "\n".join(lines)
     if not joined.isascii():
         try:
-            joined.encode("utf-8")
+            joined.encode("utf-16-le")
         except UnicodeEncodeError:
             return [_clip(line) for line in lines]
     if max(map(len, lines), default=0) <= MAX_FEATURE_CHARS:
         return list(lines)
-    return [line if len(line) <= MAX_FEATURE_CHARS else _clip(line) for line in lines]
+    return [line if len(line) <= MAX_FEATURE_CHARS else _head_and_tail(line) for line in lines]
 
 
 def line_batch(pages: Sequence[Sequence[str]], whole_page: dict[str, np.ndarray] | None = None) -> LineBatch:
