@@ -341,7 +341,8 @@ class _KeyTable:
         slot = self._home(queries)
         found = self.keys.take(slot)
         values = self.values.take(slot)
-        pending = np.flatnonzero((found != queries) & (found != self.empty))
+        pending = np.flatnonzero(found != queries)
+        pending = pending[found[pending] != self.empty]  # a few: cheaper than a test of all
         while len(pending) * (self.reach + 1) > _ONE_SHOT_PROBES:
             next_slot = slot[pending] + 1  # never past the end: the last slot is empty
             found = self.keys[next_slot]
@@ -527,8 +528,10 @@ class _CharWbCounts:
         # (its first and last positions aside) and is not two spaces.
         # (Lowered after the padding is added: spaces and line ends are neither cased nor
         # case-ignorable, so str.lower() lowers every head as it would alone.)
-        heads = _join_batch([line[:CHAR_FEATURE_CHARS] for line in lines])
-        text = " " + heads.replace("\n", " \n ") + " "
+        heads = [line[:CHAR_FEATURE_CHARS] for line in lines]
+        text = " " + " \n ".join(heads) + " "
+        if text.count("\n") != len(heads) - 1:  # a line holding "\n" itself (_join_batch)
+            text = " " + _join_batch(heads).replace("\n", " \n ") + " "
         units = _bmp_units(text)
         if units is not None:  # the steps below composed per code point (_bmp_char_ids)
             char_ids, is_space = self._bmp_char_ids()

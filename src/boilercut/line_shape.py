@@ -103,6 +103,8 @@ SEPARATOR_MARK, LITERAL_START, UNIT, NUMBER_PUNCT = 1 << 12, 1 << 13, 1 << 14, 1
 # The first characters of the literal patterns (links, copyright marks, " :: "), and the
 # characters _COUNTER_SUFFIX needs (a k/K/m/M unit after a digit, "." or ",").
 _LITERAL_STARTS, _UNITS, _NUMBER_PUNCT = "hw@.(\u00a9:", "kKmM", ".,"
+# The mark bits that only a few percent of the code points have (_Batch.marked).
+_MARKED = SEPARATOR_MARK | LITERAL_START | UNIT
 
 
 @lru_cache(maxsize=1)
@@ -181,6 +183,18 @@ class _Batch:
         if not len(positions):  # most marks are absent from a page: no searches
             return np.zeros(len(self.starts), dtype=np.intp)
         return np.diff(np.searchsorted(positions, self.bounds(head)))[0::2]
+
+    def marked(self, bit: int) -> np.ndarray:
+        """Where the code points with the given bit are (sorted), for one of the rare mark
+        bits _MARKED: all of them are found in one pass over the batch, then told apart
+        among the few positions found."""
+        positions, bits = self._marked
+        return positions[(bits & bit) != 0]
+
+    @cached_property
+    def _marked(self) -> tuple[np.ndarray, np.ndarray]:
+        positions = np.flatnonzero(self.classes & _MARKED)
+        return positions, self.classes[positions]
 
     @cached_property
     def space(self) -> np.ndarray:
@@ -355,7 +369,7 @@ class _Literals:
 
     def __init__(self, b: _Batch):
         self.b = b
-        self.candidates = np.flatnonzero(b.has(LITERAL_START))
+        self.candidates = b.marked(LITERAL_START)
         self.first_codes = b.codes[self.candidates]
         self._prefixes: dict[str, np.ndarray] = {}
 
@@ -489,7 +503,7 @@ def _separators(b: _Batch, literals: _Literals) -> _Separators:
     """" X " with X one of SEPARATOR_MARKS, found from the positions of X; " :: ", from
     its first colon; the "|"s; the marks between whitespace."""
     codes, classes, n_codes = b.codes, b.classes, len(b.codes)
-    marks = np.flatnonzero(b.has(SEPARATOR_MARK))
+    marks = b.marked(SEPARATOR_MARK)
     inner = marks[(marks >= 1) & (marks < n_codes - 1)]
     spaced = inner[(codes[inner - 1] == 32) & (codes[inner + 1] == 32)] - 1
     colons = literals.starting_with(ord(":"))
@@ -505,7 +519,7 @@ def _unit_in_head(b: _Batch) -> np.ndarray:
     r"""Per line, whether _COUNTER_SUFFIX (\d[\d.,]*\s*[kKmM]\b) could match its head: only
     at a k/K/m/M that follows a decimal digit, "." "," or whitespace and ends a word (or
     the head)."""
-    units = np.flatnonzero(b.has(UNIT))
+    units = b.marked(UNIT)
     units = units[units >= 1]
     units = units[(b.classes[units - 1] & (DECIMAL | SPACE | NUMBER_PUNCT)) != 0]
     line_of = np.searchsorted(b.starts, units, side="right") - 1
