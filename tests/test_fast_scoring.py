@@ -353,6 +353,20 @@ def test_entries_times_weights_is_scipys_product_bit_for_bit(entries, width):
     assert np.array_equal(entries_dot(values, weights), matrix @ weights)
 
 
+@pytest.mark.parametrize("n_rows, n_cols", [(2_000, 130_000), (1 << 20, 1 << 13)], ids=["uint32", "uint64"])
+def test_counted_entries_are_np_unique_of_the_row_major_keys(n_rows, n_cols):
+    # Keys packed as row << bits | col: uint32 for a batch, uint64 when rows need more bits.
+    rng = np.random.default_rng(n_rows)
+    rows, cols = rng.integers(0, n_rows, 5_000), rng.integers(0, n_cols, 5_000)
+    rows[:100], cols[:100] = n_rows - 1, n_cols - 1  # the largest key, repeated
+    got = count_entries(rows, cols, n_rows, n_cols)
+    keys, counts = np.unique(rows * n_cols + cols, return_counts=True)
+    assert np.array_equal(got.row, keys // n_cols) and np.array_equal(got.col, keys % n_cols)
+    assert got.row.dtype == got.col.dtype == np.int64
+    assert np.array_equal(got.indptr, row_pointers(got.row, n_rows))
+    assert np.array_equal(got.value, counts.astype(np.float32))
+
+
 def test_entries_times_weights_without_scipys_routine_is_the_same(monkeypatch):
     import boilercut.sparse_entries as sparse_entries
 
@@ -365,9 +379,7 @@ def test_entries_times_weights_without_scipys_routine_is_the_same(monkeypatch):
     assert np.array_equal(entries_dot(entries, weights), fast)
 
 
-@pytest.mark.parametrize("small_batch_terms", [0, 1 << 30], ids=["scipy-matrix", "entries"])
-def test_fast_tfidf_products_are_the_matrix_times_weights(monkeypatch, small_batch_terms):
-    monkeypatch.setattr(fast_tfidf, "SMALL_BATCH_TERMS", small_batch_terms)
+def test_fast_tfidf_products_are_the_matrix_times_weights():
     weights = np.random.default_rng(4).standard_normal
     for kwargs in (WORDS, {"preprocessor": normalise_head, "analyzer": "char_wb", "ngram_range": (3, 4)}):
         fast = fast_transform(_fitted(**kwargs))

@@ -53,7 +53,7 @@ def odd_pages() -> list[list[str]]:
     fast_tfidf._normalised_codes, page_lines._clip_lines, the context stage in place): only
     empty lines, CJK only, the lowering exceptions (final sigma, dotted I), characters above
     U+FFFF, a lone surrogate (clipped to U+FFFD), lines longer than the features read (their
-    words counted again), and a page with more n-grams than a small batch (scipy's matrix)."""
+    words counted again), and a page of many lines and n-grams."""
     sentences = [line for r in tiny_records(30, seed=21) for line in r["lines"]]
     return [["", "", ""], [""], ["日本語のテキスト", "中文字符 한국어 テキスト", "网站首页 新闻"],
             ["ΟΔΟΣ ΚΑΙ ΣΟΦΙΑΣ", "İstanbul İ", "Home > News"], ["emoji 😀 ok 😀😀", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 words"],
@@ -84,10 +84,7 @@ def test_the_line_api_per_page_gives_the_batched_results(model):
 
 
 def test_odd_pages_score_alone_as_in_the_batch(model):
-    from boilercut.fast_tfidf import SMALL_BATCH_TERMS
-
     pages = odd_pages()
-    assert sum(len(line[:160]) for line in pages[-2]) > SMALL_BATCH_TERMS / 2  # 3- and 4-grams: past it
     texts = ["\n".join(page) for page in pages]
     scored = model.score(pages)
     alone = np.concatenate([model.score([page]).proba for page in pages])

@@ -126,10 +126,15 @@ def _bmp_units(text: str) -> np.ndarray | None:
     tables of _bmp_normalised give its normalised codes: it is all in the BMP (two bytes
     per character in UTF-16) and holds none of the characters lowered by their
     neighbours or to several; else None."""
-    units = text.encode("utf-16-le", "surrogatepass")
-    if len(units) != 2 * len(text) or any(c in text for c in _bmp_normalised()[2]):
+    encoded = text.encode("utf-16-le", "surrogatepass")
+    if len(encoded) != 2 * len(text):
         return None
-    return np.frombuffer(units, dtype=np.uint16).astype(np.intp)
+    units = np.frombuffer(encoded, dtype=np.uint16)
+    # The exceptions (two in today's Unicode data) looked for among the code units: each
+    # comparison is a fast pass over them, where str's search of a large batch is slow.
+    if any((units == ord(c)).any() for c in _bmp_normalised()[2]):
+        return None
+    return units.astype(np.intp)
 
 
 def _normalised_codes(text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -151,14 +156,17 @@ def _normalised_codes(text: str) -> tuple[np.ndarray, np.ndarray]:
     return codes, classes
 
 
-def _rows_of(positions: np.ndarray, newlines: np.ndarray) -> np.ndarray:
-    """The line (row of the batch) of each of the ascending positions: how many of the
-    positions of line ends (newlines) come before it. Each line end is placed among the
-    positions (a batch has few lines, far fewer than tokens or n-grams), and a running
-    count over the positions adds them up: faster than a running count over every code
-    point of the batch."""
-    steps = np.bincount(np.searchsorted(positions, newlines, side="right"), minlength=len(positions) + 1)
-    return np.cumsum(steps[:len(positions)], dtype=np.int32 if len(newlines) < 2 ** 31 else np.int64)
+def _row_at(newlines: np.ndarray, n_codes: int) -> np.ndarray:
+    """The line (row of the batch) of every position of a batch of n_codes code points
+    whose line ends are at `newlines` (ascending): how many line ends come before it (a
+    line end itself belongs to the line it ends). Filled run by run (np.repeat), it is
+    then read at the positions of tokens or n-grams: faster than placing the line ends
+    among those positions and counting (benchmarks/NOTES.md, "The batched path")."""
+    bounds = np.empty(len(newlines) + 2, dtype=np.intp)
+    bounds[0], bounds[-1] = -1, n_codes - 1
+    bounds[1:-1] = newlines
+    row_type = np.int32 if len(newlines) < 2 ** 31 else np.int64
+    return np.repeat(np.arange(len(newlines) + 1, dtype=row_type), np.diff(bounds))
 
 
 # An odd multiplier (so it has an inverse modulo 2^64) with well-mixed bits.
@@ -198,9 +206,11 @@ def _token_hashes(codes: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, n
     """(start, hash, length) of every token, a maximal run of \\w characters, in codes.
 
     hash = sum of code[start + k] * B^k modulo 2^64, for k < length. One pass over the
-    batch gives it for all tokens at once: the sum over a token of code[i] * B^i (one
-    np.add.reduceat over the tokens' bounds, faster than numpy's running sum of uint64) is
-    B^start times its hash, and B^-start undoes that."""
+    batch gives it for all tokens at once: the sum over a token of code[i] * B^i (the
+    difference of a running sum of those terms at its two ends; modulo 2^64 differences
+    are exact) is B^start times its hash, and B^-start undoes that. (np.add.reduceat over
+    the tokens' bounds gives the same sums, slower: its cost per token outweighs the
+    running sum's per code point.)"""
     # Token edges: where the \w flag differs from the one before it (padded with False at
     # both ends). Compared as booleans, whose nonzero() numpy counts and fills without
     # branching: much faster than nonzero() of an int8 np.diff on text-like data.
@@ -210,12 +220,11 @@ def _token_hashes(codes: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, n
     starts, ends = edges[::2], edges[1::2]
     if not len(starts):
         return starts, np.zeros(0, dtype=np.uint64), ends - starts
-    terms = np.empty(len(codes) + 1, dtype=np.uint64)  # a zero past the end: a token may end there
-    terms[-1] = 0
-    np.multiply(codes, _powers_upto(_HASH_BASE, len(codes)), out=terms[:-1])
-    bounds = np.empty(2 * len(starts), dtype=np.intp)
-    bounds[0::2], bounds[1::2] = starts, ends
-    sums = np.add.reduceat(terms, bounds)[0::2]  # modulo 2^64: in any order the same sums
+    running = np.empty(len(codes) + 1, dtype=np.uint64)  # running[i]: the terms before position i
+    running[0] = 0
+    np.multiply(codes, _powers_upto(_HASH_BASE, len(codes)), out=running[1:])
+    np.cumsum(running, out=running)
+    sums = running.take(ends) - running.take(starts)
     return starts, sums * _powers_upto(_HASH_BASE_INVERSE, len(codes) + 1)[starts], ends - starts
 
 
@@ -268,8 +277,11 @@ _SLOT_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
 
 # _KeyTable.get reads the remaining slots of all pending queries at once when that is at
-# most this many slots; more pending queries (large batches) probe one slot per round.
-_ONE_SHOT_PROBES = 1 << 16
+# most this many slots; more pending queries probe one slot per round, which is faster
+# once a round's fixed cost is spread over enough of them: most end within a round or two,
+# and reading all reach + 1 slots of each costs more (2,000-line batches: 12% less time
+# in the lookups than at 2^16; pages: 5% less).
+_ONE_SHOT_PROBES = 1 << 11
 
 
 class _KeyTable:
@@ -330,10 +342,10 @@ class _KeyTable:
         """The value of each query (int32), -1 for a query that is not a key."""
         queries = np.asarray(queries, dtype=np.uint64)
         slot = self._home(queries)
-        found = self.keys[slot]
-        values = self.values[slot]
+        found = self.keys.take(slot)
+        values = self.values.take(slot)
         pending = np.flatnonzero(found != queries)
-        pending = pending[found[pending] != self.empty]
+        pending = pending[found[pending] != self.empty]  # a few: cheaper than a test of all
         while len(pending) * (self.reach + 1) > _ONE_SHOT_PROBES:
             next_slot = slot[pending] + 1  # never past the end: the last slot is empty
             found = self.keys[next_slot]
@@ -413,7 +425,7 @@ class _WordCounts:
         starts, hashes, lengths = _token_hashes(codes, classes)
         ids = self.token_index.get(hashes).astype(np.intp)
         ids[self.token_length[ids] != lengths] = -1  # a hash match of another length
-        return ids, _rows_of(starts, np.flatnonzero(codes == _NEWLINE))
+        return ids, _row_at(np.flatnonzero(codes == _NEWLINE), len(codes)).take(starts)
 
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
         return _counts_matrix(*self.pairs(lines), len(lines), self.n_cols)
@@ -519,8 +531,10 @@ class _CharWbCounts:
         # (its first and last positions aside) and is not two spaces.
         # (Lowered after the padding is added: spaces and line ends are neither cased nor
         # case-ignorable, so str.lower() lowers every head as it would alone.)
-        heads = _join_batch([line[:CHAR_FEATURE_CHARS] for line in lines])
-        text = " " + heads.replace("\n", " \n ") + " "
+        heads = [line[:CHAR_FEATURE_CHARS] for line in lines]
+        text = " " + " \n ".join(heads) + " "
+        if text.count("\n") != len(heads) - 1:  # a line holding "\n" itself (_join_batch)
+            text = " " + _join_batch(heads).replace("\n", " \n ") + " "
         units = _bmp_units(text)
         if units is not None:  # the steps below composed per code point (_bmp_char_ids)
             char_ids, is_space = self._bmp_char_ids()
@@ -533,7 +547,7 @@ class _CharWbCounts:
             space = ((classes & SPACE) != 0) & ~newline
             codes[space] = ord(" ")
             ids = np.take(self.table, codes, mode="clip")
-        newlines = np.flatnonzero(newline)
+        row_at = _row_at(np.flatnonzero(newline), len(ids))
         rows, cols = [], []
         key = ids.copy()
         # blocked[i]: the window starting at i crosses a line end or has whitespace inside it
@@ -554,7 +568,7 @@ class _CharWbCounts:
             starts = np.flatnonzero(~(blocked | two_spaces) if n == 2 else ~blocked)
             col = self.table_of[n].get(key[starts])
             hit = col >= 0
-            rows.append(_rows_of(starts[hit], newlines))
+            rows.append(row_at.take(starts[hit]))
             cols.append(col[hit])
         if not rows:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -585,12 +599,6 @@ def fast_transform(vectorizer) -> FastTfidf | None:
     return FastTfidf(counts, *_tfidf_weighting(v._tfidf))  # the vectorizer's own fitted TfidfTransformer
 
 
-# A batch with at most this many term occurrences is multiplied by the weights as arrays
-# of entries (sparse_entries.py); a larger one as a scipy matrix, whose fixed cost per
-# call no longer matters and whose product makes one pass over the entries, not three.
-SMALL_BATCH_TERMS = 1 << 14
-
-
 class FastTfidf:
     """A fitted TfidfVectorizer's transform (calling it) and its product with weights."""
 
@@ -606,11 +614,14 @@ class FastTfidf:
 
     def products(self, lines: Sequence[str], weights: np.ndarray) -> np.ndarray:
         """self(lines) @ weights (float64 weights, one row per column of the matrix), the
-        same numbers; a small batch (a page of the line API) never becomes a scipy matrix."""
+        same numbers, computed on arrays of entries (sparse_entries.py) without a scipy
+        matrix: for a page that saves the matrix classes' fixed cost per call, and for a
+        batch sorting the entries' uint32 keys is faster than _counts_matrix's two bucket
+        passes (benchmarks/NOTES.md, "The batched path")."""
         if not len(lines):
             return np.zeros((0, weights.shape[1]))
         rows, cols = self.counts.pairs(lines)
-        if self.weigh_entries is None or len(rows) > SMALL_BATCH_TERMS:
+        if self.weigh_entries is None:
             return self.weigh(_counts_matrix(rows, cols, len(lines), self.n_cols)) @ weights
         return entries_dot(self.weigh_entries(count_entries(rows, cols, len(lines), self.n_cols)), weights)
 

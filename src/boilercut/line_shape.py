@@ -103,6 +103,8 @@ SEPARATOR_MARK, LITERAL_START, UNIT, NUMBER_PUNCT = 1 << 12, 1 << 13, 1 << 14, 1
 # The first characters of the literal patterns (links, copyright marks, " :: "), and the
 # characters _COUNTER_SUFFIX needs (a k/K/m/M unit after a digit, "." or ",").
 _LITERAL_STARTS, _UNITS, _NUMBER_PUNCT = "hw@.(\u00a9:", "kKmM", ".,"
+# The mark bits that only a few percent of the code points have (_Batch.marked).
+_MARKED = SEPARATOR_MARK | LITERAL_START | UNIT
 
 
 @lru_cache(maxsize=1)
@@ -117,17 +119,6 @@ def _bmp_marks_table() -> np.ndarray:
     table[0x41:0x5B] |= GLUED_UPPER
     table[0xC0:0xDF] |= GLUED_UPPER
     return table
-
-
-def _at_among(codes: np.ndarray, candidates: np.ndarray, first: np.ndarray, literal: str) -> np.ndarray:
-    """The positions where `literal` starts, sorted, given the sorted positions of a set
-    of characters that includes its first one (and `first`, the codes there): a few
-    percent of the batch, so no pass over the whole batch per literal."""
-    where = candidates[first == ord(literal[0])]
-    where = where[where <= len(codes) - len(literal)]
-    for k, ch in enumerate(literal[1:], start=1):
-        where = where[codes[where + k] == ord(ch)]
-    return where
 
 
 class _Batch:
@@ -159,7 +150,9 @@ class _Batch:
         return out
 
     def sums(self, mask: np.ndarray, head: bool = False) -> np.ndarray:
-        """Per line, how many positions of the line (or of its head) are set in mask."""
+        """Per line, how many positions of the line (or of its head) are set in mask (one
+        value per code point, or with one more, a zero: the padding below, made by the
+        caller without a copy)."""
         ends = self.head_ends if head else self.ends
         if not len(self.lengths):
             return np.zeros(0, dtype=np.int32)
@@ -169,28 +162,11 @@ class _Batch:
         # segment instead of 0, hence the where.
         bounds = self.bounds(head)
         values = mask.view(np.uint8) if mask.dtype == bool else mask
-        padded = np.concatenate((values, np.zeros(1, dtype=values.dtype)))
-        count_type = np.int32 if len(mask) < 2 ** 31 else np.int64
+        padded = values if len(values) > len(self.codes) else np.concatenate((values, np.zeros(1, dtype=values.dtype)))
+        # uint64 values are counts packed in fields (_head_counts), summed field by field.
+        count_type = np.uint64 if values.dtype == np.uint64 else np.int32 if len(mask) < 2 ** 31 else np.int64
         counts = np.add.reduceat(padded, bounds, dtype=count_type)[0::2]
         return np.where(ends > self.starts, counts, 0).astype(count_type, copy=False)
-
-    def sums_of(self, masks: list[np.ndarray], head: bool = False) -> list[np.ndarray]:
-        """[sums(mask, head) for mask in masks], for a page in one np.add.reduceat over the
-        masks laid out as the rows of one array (a reduceat call has a fixed cost whatever
-        its size, and a page's shape features summed six masks over the heads). A large
-        batch sums mask by mask: copying its masks into one array cost more than the calls
-        it saved."""
-        if not len(self.lengths) or len(masks) < 2 or len(masks[0]) > _SUMS_TOGETHER_MAX_CODES:
-            return [self.sums(mask, head) for mask in masks]
-        n = len(masks[0])
-        rows = np.zeros((len(masks), n + 1), dtype=np.uint8)  # a zero past the end, as in sums
-        for row, mask in zip(rows, masks):
-            row[:n] = mask
-        count_type = np.int32 if n < 2 ** 31 else np.int64
-        counts = np.add.reduceat(rows, self.bounds(head), axis=1, dtype=count_type)[:, 0::2]
-        ends = self.head_ends if head else self.ends
-        counts = np.where(ends > self.starts, counts, 0).astype(count_type, copy=False)
-        return list(counts)
 
     def bounds(self, head: bool = False) -> np.ndarray:
         """start, end, start, end, ... of every line (or of its head), built once."""
@@ -207,6 +183,18 @@ class _Batch:
         if not len(positions):  # most marks are absent from a page: no searches
             return np.zeros(len(self.starts), dtype=np.intp)
         return np.diff(np.searchsorted(positions, self.bounds(head)))[0::2]
+
+    def marked(self, bit: int) -> np.ndarray:
+        """Where the code points with the given bit are (sorted), for one of the rare mark
+        bits _MARKED: all of them are found in one pass over the batch, then told apart
+        among the few positions found."""
+        positions, bits = self._marked
+        return positions[(bits & bit) != 0]
+
+    @cached_property
+    def _marked(self) -> tuple[np.ndarray, np.ndarray]:
+        positions = np.flatnonzero(self.classes & _MARKED)
+        return positions, self.classes[positions]
 
     @cached_property
     def space(self) -> np.ndarray:
@@ -260,7 +248,6 @@ class _Batch:
             if len(self.codes) else np.full(len(self.lengths), 32)
 
 
-_SUMS_TOGETHER_MAX_CODES = 1 << 15  # _Batch.sums_of: batches of up to ~100 lines
 _NOWHERE = np.zeros(0, dtype=np.intp)  # the positions of a literal that does not occur
 _TERMINAL_CODES = np.array([ord(c) for c in TERMINAL], dtype=np.uint32)
 # Code points are below 2^21: (first << 21 | second) names a line's first two characters.
@@ -368,26 +355,48 @@ class _Separators(NamedTuple):
     spaced_marks: np.ndarray  # where a mark other than "|" stands between whitespace (sorted)
 
 
+# A batch of at most this many code points (a page) asks str's own search first whether a
+# literal occurs at all; in a larger one most literals occur, and an absent one costs str's
+# search more than the positions of its first characters do.
+_STR_SEARCH_MAX_CODES = 1 << 15
+
+
 class _Literals:
     """Finds literal patterns (links, copyright marks, " :: ") among the positions of their
     first characters, 8% of the batch: one pass over the batch for all of them instead of
-    one or more per literal."""
+    one or more per literal. The positions of each prefix are kept, so literals that begin
+    alike ("http://", "https://"; ".com", ".org") narrow them down once."""
 
     def __init__(self, b: _Batch):
         self.b = b
-        self.candidates = np.flatnonzero(b.has(LITERAL_START))
+        self.candidates = b.marked(LITERAL_START)
         self.first_codes = b.codes[self.candidates]
+        self._prefixes: dict[str, np.ndarray] = {}
 
     def starting_with(self, code: int) -> np.ndarray:
         """The positions of the given character, when it is one of _LITERAL_STARTS."""
-        return self.candidates[self.first_codes == code]
+        return self._starting(chr(code))
+
+    def _starting(self, prefix: str) -> np.ndarray:
+        """Where prefix starts (its first character one of _LITERAL_STARTS), sorted."""
+        where = self._prefixes.get(prefix)
+        if where is None:
+            if len(prefix) == 1:
+                where = self.candidates[self.first_codes == ord(prefix)]
+            else:
+                k, codes = len(prefix) - 1, self.b.codes
+                where = self._starting(prefix[:-1])
+                where = where[where < len(codes) - k]
+                where = where[codes[where + k] == ord(prefix[-1])]
+            self._prefixes[prefix] = where
+        return where
 
     def at(self, literal: str) -> np.ndarray:
-        """Where literal starts, sorted. str's own search tells first whether it occurs at
-        all (most are absent from a page; a dozen numpy calls each otherwise)."""
-        if literal not in self.b.text:
+        """Where literal starts, sorted. In a page, str's own search tells first whether it
+        occurs at all (most are absent from a page; a dozen numpy calls each otherwise)."""
+        if len(self.b.codes) <= _STR_SEARCH_MAX_CODES and literal not in self.b.text:
             return _NOWHERE
-        return _at_among(self.b.codes, self.candidates, self.first_codes, literal)
+        return self._starting(literal)
 
     def followed_by_word(self, literal: str) -> np.ndarray:
         found = self.at(literal)
@@ -398,21 +407,22 @@ class _Literals:
         return found[~self.b.has_at(found + len(literal), WORD)] if len(found) else found
 
 
-def shape_matrix(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def shape_matrix(texts: list[str], stripped: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(features of each line in LINE_SHAPE_NAMES order, word count of each line).
 
     What is computed over the whole batch once (words, the counts over the heads, the
     literal marks, the separators, the regex marks) is shared; then one step per group of
     features gives its columns, in the order of LINE_SHAPE_NAMES. boilercut.shape_reference
-    says what each feature is, one line at a time."""
+    says what each feature is, one line at a time. stripped: each text stripped, when the
+    caller has them (page_lines.shape_features strips them once for its page marks too)."""
     n = len(texts)
     if n == 0:
         return np.zeros((0, len(LINE_SHAPE_NAMES))), np.zeros(0)
-    stripped = [t.strip() for t in texts]
+    stripped = list(map(str.strip, texts)) if stripped is None else stripped
     b = _Batch(stripped, marks=True)
     words = _words(b)
     upper = b.has(UPPER)
-    heads = _head_counts(b, upper)
+    heads = _head_counts(b)
     literals = _Literals(b)
     separators = _separators(b, literals)
     counter, year, numbered = _regex_marks(stripped, heads.digits, _unit_in_head(b))
@@ -443,11 +453,39 @@ def _words(b: _Batch) -> _Words:
     return _Words(n_words, n_tokens, token_starts, begins, cjk_at)
 
 
-def _head_counts(b: _Batch, upper: np.ndarray) -> _HeadCounts:
-    """Every per-line count over the heads, in one pass (_Batch.sums_of)."""
-    letters, alnum_space, digits, upper_in_head, quotes, glued = b.sums_of(
-        [b.has(ALPHA), b.has(ALNUM | SPACE), b.has(DIGIT), upper, b.has(QUOTE_MARK), _glued_starts(b)], head=True)
-    return _HeadCounts(np.maximum(letters, 1), alnum_space, digits, upper_in_head, quotes, glued)
+def _head_counts(b: _Batch) -> _HeadCounts:
+    """Every per-line count over the heads but the glued words, in one pass: each code
+    point's class bits looked up as a 1 in the field of each count it adds to (_HEAD_FIELDS),
+    the fields summed together by one reduceat over the heads (one per mask took 2.5 times
+    as long on 2,000-line batches); glued words are rare, and counted from their positions."""
+    packed = np.empty(len(b.codes) + 1, dtype=np.uint64)  # and a zero past the end (_Batch.sums)
+    packed[-1] = 0
+    _head_fields_table().take(b.classes, out=packed[:-1], mode="clip")  # (no index is out of range)
+    sums = b.sums(packed, head=True)
+    letters, alnum_space, digits, upper, quotes = (
+        ((sums >> np.uint64(k * _HEAD_FIELD_BITS)) & np.uint64(_HEAD_FIELD_MASK)).astype(np.int64)
+        for k in range(len(_HEAD_FIELDS)))
+    glued = b.count_at(np.flatnonzero(_glued_starts(b)), head=True)
+    return _HeadCounts(np.maximum(letters, 1), alnum_space, digits, upper, quotes, glued)
+
+
+# The counts of _head_counts, in fields of _HEAD_FIELD_BITS bits of a uint64 in this order:
+# a head holds at most HEAD_CHARS characters, fewer than 2^10, so no field overflows.
+_HEAD_FIELDS = (ALPHA, ALNUM | SPACE, DIGIT, UPPER, QUOTE_MARK)
+_HEAD_FIELD_BITS = 10
+_HEAD_FIELD_MASK = (1 << _HEAD_FIELD_BITS) - 1
+assert HEAD_CHARS <= _HEAD_FIELD_MASK and len(_HEAD_FIELDS) * _HEAD_FIELD_BITS <= 64
+
+
+@lru_cache(maxsize=1)
+def _head_fields_table() -> np.ndarray:
+    """For every uint16 of class and mark bits (_Batch.classes), a 1 in the field of each of
+    _HEAD_FIELDS it has."""
+    bits = np.arange(1 << 16)
+    table = np.zeros(1 << 16, dtype=np.uint64)
+    for k, field_bits in enumerate(_HEAD_FIELDS):
+        table |= ((bits & field_bits) != 0).astype(np.uint64) << np.uint64(k * _HEAD_FIELD_BITS)
+    return table
 
 
 def _glued_starts(b: _Batch) -> np.ndarray:
@@ -465,7 +503,7 @@ def _separators(b: _Batch, literals: _Literals) -> _Separators:
     """" X " with X one of SEPARATOR_MARKS, found from the positions of X; " :: ", from
     its first colon; the "|"s; the marks between whitespace."""
     codes, classes, n_codes = b.codes, b.classes, len(b.codes)
-    marks = np.flatnonzero(b.has(SEPARATOR_MARK))
+    marks = b.marked(SEPARATOR_MARK)
     inner = marks[(marks >= 1) & (marks < n_codes - 1)]
     spaced = inner[(codes[inner - 1] == 32) & (codes[inner + 1] == 32)] - 1
     colons = literals.starting_with(ord(":"))
@@ -481,7 +519,7 @@ def _unit_in_head(b: _Batch) -> np.ndarray:
     r"""Per line, whether _COUNTER_SUFFIX (\d[\d.,]*\s*[kKmM]\b) could match its head: only
     at a k/K/m/M that follows a decimal digit, "." "," or whitespace and ends a word (or
     the head)."""
-    units = np.flatnonzero(b.has(UNIT))
+    units = b.marked(UNIT)
     units = units[units >= 1]
     units = units[(b.classes[units - 1] & (DECIMAL | SPACE | NUMBER_PUNCT)) != 0]
     line_of = np.searchsorted(b.starts, units, side="right") - 1

@@ -43,10 +43,16 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _clip(line: str) -> str:
     """The part of a line the features see: head and tail, surrogates replaced."""
+    line = _head_and_tail(line)
+    return line if line.isascii() else _SURROGATE.sub("\ufffd", line)
+
+
+def _head_and_tail(line: str) -> str:
+    """The line, or its head and tail when it is longer than MAX_FEATURE_CHARS."""
     if len(line) > MAX_FEATURE_CHARS:
         half = MAX_FEATURE_CHARS // 2
         line = line[:half] + " " + line[-half:]
-    return line if line.isascii() else _SURROGATE.sub("\ufffd", line)
+    return line
 
 
 class LineBatch(NamedTuple):
@@ -57,20 +63,19 @@ class LineBatch(NamedTuple):
 
 
 def _clip_lines(lines: Sequence[str]) -> list[str]:
-    """[_clip(line) for line in lines]. Most pages need no clipping at all, which one test
-    of the joined page tells (no line too long; ASCII, or UTF-8 encodable, which a lone
-    surrogate is not) faster than a call per line."""
-    if max(map(len, lines), default=0) <= MAX_FEATURE_CHARS:
-        joined = "\n".join(lines)
-        if joined.isascii():
-            return list(lines)
+    """[_clip(line) for line in lines]. Most lines need no clipping at all, which one test
+    of the joined lines tells (ASCII, or UTF-16 encodable, which a lone surrogate is not:
+    faster to ask than UTF-8) faster than a call per line; then only lines too long are
+    clipped, with no surrogate to look for."""
+    joined = "\n".join(lines)
+    if not joined.isascii():
         try:
-            joined.encode("utf-8")
+            joined.encode("utf-16-le")
         except UnicodeEncodeError:
-            pass
-        else:
-            return list(lines)
-    return [_clip(line) for line in lines]
+            return [_clip(line) for line in lines]
+    if max(map(len, lines), default=0) <= MAX_FEATURE_CHARS:
+        return list(lines)
+    return [line if len(line) <= MAX_FEATURE_CHARS else _head_and_tail(line) for line in lines]
 
 
 def line_batch(pages: Sequence[Sequence[str]], whole_page: dict[str, np.ndarray] | None = None) -> LineBatch:
@@ -80,7 +85,7 @@ def line_batch(pages: Sequence[Sequence[str]], whole_page: dict[str, np.ndarray]
         text = _clip_lines(pages[0])
         page = np.zeros(len(text), dtype=np.int64)
     else:
-        text = [_clip(line) for page in pages for line in page]
+        text = _clip_lines([line for page in pages for line in page])
         page = np.repeat(np.arange(len(pages), dtype=np.int64), [len(p) for p in pages])
     if whole_page is not None:
         whole_page = {name: whole_page[name] for name in PAGE_COLUMNS}
@@ -166,23 +171,24 @@ def shape_features(batch: LineBatch, position: bool) -> tuple[np.ndarray, np.nda
     if not texts:
         n_features = len(SHAPE_NAMES) if position else len(SHAPE_NAMES) - len(POSITION_NAMES)
         return np.zeros((0, n_features)), np.zeros(0)
-    line_shape, words = shape_matrix(texts)
+    stripped = list(map(str.strip, texts))  # read by all three: stripped once
+    line_shape, words = shape_matrix(texts, stripped)
     # What the whole page says about each line: the table's own pages, unless the table
     # is a window of a longer page and carries them (see PAGE_COLUMNS). Without position
     # features that is only the duplicate mark.
     whole_page = batch.whole_page
     if whole_page is None:
         whole_page = (page_columns(texts, page, words) if position
-                      else {"duplicate_in_page": _duplicates_in_page(texts, page)})
+                      else {"duplicate_in_page": _duplicates_in_page(texts, page, stripped)})
     # Page-level marks: a title bar repeating its neighbour, and lines that recur on the
     # page (menus at top and bottom, the same headline in two lists).
-    shape = np.column_stack([line_shape, _contains_neighbour(texts, page), whole_page["duplicate_in_page"]])
+    shape = np.column_stack([line_shape, _contains_neighbour(texts, page, stripped), whole_page["duplicate_in_page"]])
     if not position:
         return shape, words
     return np.hstack([shape, _position_features(whole_page, words)]), words
 
 
-def _contains_neighbour(texts: list[str], page: np.ndarray) -> np.ndarray:
+def _contains_neighbour(texts: list[str], page: np.ndarray, stripped: list[str] | None = None) -> np.ndarray:
     """1 where the line holds the whole text of the line above or below it and more: a title
     bar or breadcrumb that repeats the headline ("Home > Finance<headline> -Site").
     The neighbour (stripped) must be at least 20 characters long, the line 4 more, and the
@@ -191,11 +197,12 @@ def _contains_neighbour(texts: list[str], page: np.ndarray) -> np.ndarray:
     add-on" above "Foo Bar Baz") is not a title bar. Without that bound the mark fired on
     155 content lines of the four real dev sets against 9 in data/, and its weight two
     lines away dropped whole paragraphs of prose. The lengths are compared with numpy, so
-    only the pairs that pass get a substring search."""
+    only the pairs that pass get a substring search. stripped: each text stripped, when the
+    caller has them."""
     out = np.zeros(len(texts))
     if len(texts) < 2:
         return out
-    stripped = [t.strip() for t in texts]
+    stripped = list(map(str.strip, texts)) if stripped is None else stripped
     if page[0] == page[-1]:  # one page: the same tests in plain Python, cheaper than arrays for a page
         return np.asarray(_contains_neighbour_in_page(texts, stripped), dtype=np.float64)
     length = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
@@ -223,15 +230,22 @@ def _contains_neighbour_in_page(texts: list[str], stripped: list[str]) -> list[f
     return out
 
 
-def _duplicates_in_page(texts: list[str], page: np.ndarray) -> np.ndarray:
+def _duplicates_in_page(texts: list[str], page: np.ndarray, stripped: list[str] | None = None) -> np.ndarray:
     """1 where the same stripped text occurs elsewhere in the page (lists repeat headlines).
 
-    (Counted in a dict of (page, text) pairs: faster than pandas' DataFrame.duplicated.)"""
-    keys = list(map(str.lower, map(str.strip, texts)))
-    if len(texts) and page[0] != page[-1]:  # several pages: a line counts within its own
-        keys = list(zip(page.tolist(), keys))
+    (Counted in a dict: faster than pandas' DataFrame.duplicated.) With several pages, a
+    line repeated within its page is repeated in the batch: only the lines repeated in the
+    batch, a few, are counted again as (page, text) pairs. stripped: each text stripped,
+    when the caller has them."""
+    keys = list(map(str.lower, map(str.strip, texts) if stripped is None else stripped))
     counts = Counter(keys)
-    return (np.fromiter(map(counts.__getitem__, keys), dtype=np.int64, count=len(keys)) > 1).astype(np.float64)
+    repeated = np.fromiter(map(counts.__getitem__, keys), dtype=np.int64, count=len(keys)) > 1
+    if len(texts) and page[0] != page[-1] and repeated.any():  # several pages: a line counts within its own
+        rows = np.flatnonzero(repeated)
+        pairs = list(zip(page[rows].tolist(), map(keys.__getitem__, rows.tolist())))
+        in_page = Counter(pairs)
+        repeated[rows] = np.fromiter(map(in_page.__getitem__, pairs), dtype=np.int64, count=len(pairs)) > 1
+    return repeated.astype(np.float64)
 
 
 def shift_rows(feats, offset: int, page: np.ndarray):

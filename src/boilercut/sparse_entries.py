@@ -30,6 +30,7 @@ class Entries(NamedTuple):
     col: np.ndarray     # int64, ascending within a row
     value: np.ndarray   # float32
     n_rows: int
+    indptr: np.ndarray | None = None  # the CSR row pointers (int64), when known (row_pointers)
 
 
 def count_entries(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> Entries:
@@ -37,19 +38,30 @@ def count_entries(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) 
     fast_tfidf's counts matrix (duplicates summed, sorted).
 
     np.unique(keys, return_counts=True) of the row-major keys, its steps written out (its
-    own checks and wrappers cost more than the sort on a page), and the keys sorted as
-    uint32 when they fit (the same order, sorted faster)."""
-    key_type = np.uint32 if n_rows * n_cols <= 2 ** 32 else np.int64
-    keys = np.asarray(rows).astype(key_type) * key_type(n_cols)
-    keys += np.asarray(cols).astype(key_type)
+    own checks and wrappers cost more than the sort on a page). A key is the row shifted
+    left past the column's bits, or-ed with the column: the row-major order of
+    row * n_cols + col, taken apart again by a shift and a mask instead of an integer
+    division; uint32 keys when they fit (numpy sorts them faster). The row pointers come
+    from the sorted keys too: a binary search per row is cheaper than counting every
+    entry's row again (row_pointers)."""
+    bits = max(int(n_cols) - 1, 1).bit_length()
+    key_type = np.uint32 if n_rows <= 1 << (32 - bits) else np.uint64
+    keys = np.asarray(rows).astype(key_type)
+    np.left_shift(keys, key_type(bits), out=keys)
+    keys |= np.asarray(cols).astype(key_type)
     keys.sort()
     first = np.empty(len(keys) + 1, dtype=bool)  # where each distinct key starts, and the end
     first[0] = first[-1] = True
     np.not_equal(keys[1:], keys[:-1], out=first[1:-1])
     starts = np.flatnonzero(first)
-    keys = keys[starts[:-1]].astype(np.int64)
-    row = keys // n_cols
-    return Entries(row, keys - row * n_cols, np.diff(starts).astype(np.float32), n_rows)
+    keys = keys[starts[:-1]]
+    row = (keys >> key_type(bits)).astype(np.int64)
+    col = (keys & key_type((1 << bits) - 1)).astype(np.int64)
+    indptr = np.empty(n_rows + 1, dtype=np.int64)
+    indptr[0], indptr[-1] = 0, len(keys)
+    # Where rows 1 .. n_rows - 1 begin (the key of row n_rows itself may not fit the type).
+    indptr[1:-1] = np.searchsorted(keys, np.arange(1, n_rows, dtype=key_type) << key_type(bits))
+    return Entries(row, col, np.diff(starts).astype(np.float32), n_rows, indptr)
 
 
 def row_pointers(row: np.ndarray, n_rows: int) -> np.ndarray:
@@ -63,7 +75,7 @@ def entries_dot(entries: Entries, weights: np.ndarray) -> np.ndarray:
     """The matrix of the entries (float32 values) times dense float64 weights (n_cols, m),
     as `csr_matrix @ weights` computes it."""
     n_rows, n_cols = entries.n_rows, len(weights)
-    indptr = row_pointers(entries.row, n_rows)
+    indptr = row_pointers(entries.row, n_rows) if entries.indptr is None else entries.indptr
     if _csr_matvecs is None:
         matrix = sp.csr_matrix((entries.value, entries.col, indptr), shape=(n_rows, n_cols))
         return np.asarray(matrix @ weights, dtype=np.float64)
