@@ -63,6 +63,13 @@ def forge(path: Path, stored, compress: int = 3) -> Path:
     return path
 
 
+def forge_quiet_stage(model: LineModel, path: Path) -> Path:
+    """The model saved with a QuietStage for context stage: a file only a trusting load accepts."""
+    stage = QuietStage(**model.context_stage.get_params())
+    stage.classifier_ = model.context_stage.classifier_
+    return forge(path, {"pipeline": model.pipeline, "context_stage": stage})
+
+
 def forge_bytes(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     meta_file = metadata_path(path)
@@ -139,9 +146,7 @@ def test_an_old_joblib_format_is_refused(model_path):
 
 
 def test_an_unlisted_class_loads_when_the_file_is_trusted(tiny_model, model_path):
-    stage = QuietStage(**tiny_model.context_stage.get_params())
-    stage.classifier_ = tiny_model.context_stage.classifier_
-    forge(model_path, {"pipeline": tiny_model.pipeline, "context_stage": stage})
+    forge_quiet_stage(tiny_model, model_path)
     assert "refuses to load global 'test_model_pickles.QuietStage'" in refusal(model_path)
     trusted = load_model(model_path, trust_model_file=True)
     assert isinstance(trusted.context_stage, QuietStage)
@@ -209,9 +214,7 @@ def test_predict_refuses_the_file_in_one_line_and_runs_nothing(model_path, tmp_p
 
 
 def test_predict_trust_model_file_loads_an_unlisted_class(tiny_model, model_path, tmp_path):
-    stage = QuietStage(**tiny_model.context_stage.get_params())
-    stage.classifier_ = tiny_model.context_stage.classifier_
-    forge(model_path, {"pipeline": tiny_model.pipeline, "context_stage": stage})
+    forge_quiet_stage(tiny_model, model_path)
     page = tmp_path / "page.txt"
     page.write_text(TINY_PAGE + "\n")
     refused = run_predict("--model", str(model_path), str(page), cwd=tmp_path)
@@ -233,9 +236,7 @@ def compose_evaluate(overrides: list[str]):
 def test_evaluate_refuses_the_file_unless_the_config_trusts_it(tiny_model, model_path, tmp_path):
     from boilercut import evaluate
 
-    stage = QuietStage(**tiny_model.context_stage.get_params())
-    stage.classifier_ = tiny_model.context_stage.classifier_
-    forge(model_path, {"pipeline": tiny_model.pipeline, "context_stage": stage})
+    forge_quiet_stage(tiny_model, model_path)
     data = write_jsonl(tmp_path / "eval.jsonl", tiny_records(4, seed=7))
     overrides = [f"eval.model_path={model_path}", f"eval.files=[{data}]", f"eval.report_dir={tmp_path / 'report'}",
                  "eval.justext=false", "eval.progress=false"]
@@ -250,9 +251,7 @@ def test_workers_that_load_the_model_themselves_trust_it_as_the_caller_does(tiny
     file themselves: a file the caller trusts must load there too."""
     from boilercut.corpus import clean_corpus
 
-    stage = QuietStage(**tiny_model.context_stage.get_params())
-    stage.classifier_ = tiny_model.context_stage.classifier_
-    forge(model_path, {"pipeline": tiny_model.pipeline, "context_stage": stage})
+    forge_quiet_stage(tiny_model, model_path)
     corpus = tmp_path / "c.jsonl"
     corpus.write_text("".join(json.dumps({"text": "\n".join(LINES[i % 3:])}) + "\n" for i in range(12)))
     one, two = [], []
@@ -268,9 +267,7 @@ def test_clean_dataset_and_the_datatrove_step_load_a_trusted_file_only_when_told
     datasets = pytest.importorskip("datasets")
     from boilercut import clean_dataset
 
-    stage = QuietStage(**tiny_model.context_stage.get_params())
-    stage.classifier_ = tiny_model.context_stage.classifier_
-    forge(model_path, {"pipeline": tiny_model.pipeline, "context_stage": stage})
+    forge_quiet_stage(tiny_model, model_path)
     ds = datasets.Dataset.from_list([{"text": "\n".join(LINES)}])
     with pytest.raises(ModelFileError, match="QuietStage"):
         clean_dataset(ds, model=model_path, keep_in_memory=True)
