@@ -182,9 +182,7 @@ def clean_dataset(ds, text_column: str = "text", model: LineModel | str | Path |
     key = None
     if not isinstance(model, LineModel):
         if model is None:
-            from boilercut.first_model import (
-                default_model_file,  # trained here if absent, not in each worker
-            )
+            from boilercut.first_model import default_model_file  # trained here if absent, not in each worker
 
             model = default_model_file()
         model = str(model)

@@ -149,7 +149,8 @@ def _train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
     classifier = OmegaConf.to_container(cfg.model, resolve=True)
     context_stage = OmegaConf.to_container(cfg.context_stage, resolve=True)
     site_stage = OmegaConf.to_container(cfg.site_stage, resolve=True)
-    site_only = load_records(site_stage.pop("extra_files", None) or []) if site_stage.get("enabled") else []
+    extra_files = site_stage.pop("extra_files", None) or []  # not a SiteStage.fit argument
+    site_only = load_records(extra_files, cfg.data.cache_dir) if extra_files and site_stage.get("enabled") else []
     pipeline, stage, sites = fit_models(splits["train"], features, classifier, cfg.fit.line_weight,
                                         context_stage, cfg.fit.n_jobs, site_stage, cfg.fit.get("solver", "block"),
                                         site_only)
