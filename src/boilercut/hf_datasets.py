@@ -27,6 +27,7 @@ from boilercut.lines import split_lines
 from boilercut.model import LineModel
 from boilercut.persist import ModelFileError, load_model, metadata_path, read_metadata
 from boilercut.site_repeats import (
+    LINE_HASH_VERSION,
     MIN_SITE_PAGES,
     SiteCounts,
     line_hashes,
@@ -109,9 +110,10 @@ def _sites(batch: dict, site_column: str | None) -> list[str | None]:
     return [url_host(url) for url in batch.get("url", [None] * len(next(iter(batch.values()))))]
 
 
-def _signature_batch(batch: dict, text_column: str, site_column: str | None) -> dict:
+def _signature_batch(batch: dict, text_column: str, site_column: str | None, line_hash_version: int) -> dict:
     """Each row's site hash, whether it is counted (it has a site and a text), and its
-    distinct line hashes."""
+    distinct line hashes. (line_hash_version is in the map's arguments so that datasets'
+    cache of signatures made by another version of the hash is not reused.)"""
     site_hashes, counted, hashes = [], [], []
     for site, text in zip(_sites(batch, site_column), batch[text_column]):
         counted.append(site is not None and isinstance(text, str))
@@ -135,7 +137,7 @@ def dataset_signatures(ds, text_column: str = "text", site_column: str | None = 
         _signature_batch, batched=True, batch_size=batch_size, num_proc=num_proc, remove_columns=columns,
         features=Features({"site_hash": Value("uint64"), "counted": Value("bool"),
                            "line_hashes": Sequence(Value("uint64"))}),
-        fn_kwargs={"text_column": text_column, "site_column": site_column},
+        fn_kwargs={"text_column": text_column, "site_column": site_column, "line_hash_version": LINE_HASH_VERSION},
         desc="boilercut: hashing lines per site", **map_kwargs)
 
 

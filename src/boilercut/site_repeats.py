@@ -8,7 +8,7 @@
 A menu, a "Most read" list or a footer shows up on many pages of one host; the article is
 on one. Lines are compared after normalise_line (CCNet's normalisation: lower case,
 digits as 0, punctuation and symbols dropped, whitespace collapsed; Unicode-aware), as
-64-bit hashes (blake2b), and a page counts a line once however often it holds it.
+64-bit hashes (line_hash.py), and a page counts a line once however often it holds it.
 
 Memory is per distinct (site, line) pair, not per line of text: the counts are one sorted
 array of 64-bit pair keys (line hash XOR site hash) and one of 32-bit page counts, 12
@@ -22,7 +22,6 @@ no signal, and the model scores it exactly as without site counts.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from hashlib import blake2b
 from typing import NamedTuple
@@ -30,55 +29,18 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from boilercut.line_hash import LINE_HASH_VERSION, line_hashes, normalise_line  # noqa: F401 (public here too)
+
 # A site needs this many pages before its repeats mean anything: on two pages, a line
 # both hold may as well be a quote the second page repeats.
 MIN_SITE_PAGES = 3
 # Pairs buffered before the first compaction (then: as many as are already counted).
 COMPACT_PAIRS = 1 << 20
 
-_DIGITS = re.compile(r"\d")
-_PUNCTUATION = re.compile(r"[^\w\s]|_")  # \w is Unicode-aware: letters and digits of any script
-_SPACES = re.compile(r"\s+")
-
-
-def _ascii_table() -> bytes:
-    """For bytes.translate: ASCII digits to "0", every other non-letter to a space."""
-    table = bytearray(range(256))
-    for code in range(128):
-        char = chr(code)
-        table[code] = ord("0") if char.isdigit() else code if char.isalpha() else ord(" ")
-    return bytes(table)
-
-
-_ASCII = _ascii_table()
-
-
-def normalise_line(line: str) -> str:
-    """CCNet's line normalisation: "Home > News (12)" -> "home news 00".
-
-    An ASCII line (nine lines in ten of realweb dev-raw) goes through bytes.translate:
-    the same result as the regular expressions (tested), much faster: the regular
-    expressions were most of the cost of counting."""
-    if line.isascii():
-        return " ".join(line.lower().encode("ascii").translate(_ASCII).decode("ascii").split())
-    text = _PUNCTUATION.sub(" ", _DIGITS.sub("0", line.lower()))
-    return _SPACES.sub(" ", text).strip()
-
 
 def text_hash(text: str) -> int:
-    """A 64-bit hash of text (lone surrogates of undecodable bytes included)."""
+    """A 64-bit hash of text (lone surrogates of undecodable bytes included): a site's name."""
     return int.from_bytes(blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
-
-
-def line_hashes(lines: Sequence[str]) -> np.ndarray:
-    """The 64-bit hash of each line's normalised text; 0 for a line with nothing left
-    (blank, or only punctuation), which is never counted."""
-    out = np.zeros(len(lines), dtype=np.uint64)
-    for i, line in enumerate(lines):
-        text = normalise_line(line)
-        if text:
-            out[i] = text_hash(text)
-    return out
 
 
 def site_hash(site: str) -> np.uint64:
@@ -179,11 +141,17 @@ class SiteCounts:
         self.compact()
         sites = np.fromiter(self.site_pages.keys(), dtype=np.uint64, count=len(self.site_pages))
         pages = np.fromiter(self.site_pages.values(), dtype=np.int64, count=len(self.site_pages))
-        return {"keys": self.keys, "counts": self.counts, "sites": sites, "site_pages": pages}
+        return {"keys": self.keys, "counts": self.counts, "sites": sites, "site_pages": pages,
+                "line_hash_version": np.array(LINE_HASH_VERSION)}
 
     @classmethod
     def from_arrays(cls, arrays, min_site_pages: int = MIN_SITE_PAGES) -> SiteCounts:
-        """The counts to_arrays gave (an np.load of its np.savez will do)."""
+        """The counts to_arrays gave (an np.load of its np.savez will do). Counts keyed on
+        another version of the line hash would match no line: they are refused."""
+        version = int(arrays["line_hash_version"]) if "line_hash_version" in arrays else 1
+        if version != LINE_HASH_VERSION:
+            raise ValueError(f"site counts keyed on line hash version {version}, this boilercut uses "
+                             f"{LINE_HASH_VERSION}: count the corpus again (signature and merge stages)")
         counts = cls(min_site_pages)
         counts.keys = np.asarray(arrays["keys"], dtype=np.uint64)
         counts.counts = np.asarray(arrays["counts"], dtype=np.uint32)
