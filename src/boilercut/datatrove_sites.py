@@ -19,11 +19,17 @@
    its site hash, its number of distinct line hashes and the hashes (uint64 each). A
    site's pages all go to shard site_hash % shards.
 2. SiteCountsMerge runs one task per shard and turns that shard's signatures into its
-   site counts (site_repeats.SiteCounts, 12 bytes per distinct (site, line)).
-3. SiteRepeatsFilter is BoilercutFilter with the counts: each task loads a shard's counts
-   the first time one of its pages needs them (so memory grows to all shards' counts in
-   a task that sees every site), and the model's site stage reads them. Output and
-   statistics are those of `predict --site-repeats` (tested), plus
+   site counts (site_repeats.SiteCounts, 12 bytes per distinct (site, line)), saved whole
+   (shard_SSSS.npz), and, for every task of stage 1, the counts of that task's own pages'
+   (site, line) pairs (task_TTTTT/shard_SSSS.npz), as datatrove's minhash dedup writes
+   per-task results.
+3. SiteRepeatsFilter is BoilercutFilter with the counts, and the model's site stage reads
+   them. By default (per_task=True) task T loads task_TTTTT/*: memory in proportion to the
+   distinct lines of its own pages, whatever the corpus; this needs stage 3 to read the
+   same input with the same number of tasks as stage 1 (a missing file says so).
+   per_task=False loads whole shards, each the first time one of its pages needs it (any
+   input, but memory grows to every shard's counts in a task that sees every site).
+   Output and statistics are those of `predict --site-repeats` either way (tested), plus
    lines_removed_site_repeated in doc.metadata.
 
 A page's site is its metadata's site_field, or the host of its "url" metadata (the
@@ -103,20 +109,62 @@ class SiteCountsMerge(PipelineStep):
         if world_size != self.shards:
             raise ValueError(f"SiteCountsMerge runs one task per shard: tasks={world_size}, shards={self.shards}")
         counts = SiteCounts()
-        for name in self.input_folder.list_files(subdirectory=f"shard_{rank:04d}"):
-            with self.input_folder.open(name, mode="rb") as f:
-                values = np.frombuffer(f.read(), dtype=np.uint64)
-            at = 0
-            while at < len(values):
-                n = int(values[at + 1])
-                counts.add_hashes(values[at], values[at + 2:at + 2 + n])
-                at += 2 + n
+        names = self.input_folder.list_files(subdirectory=f"shard_{rank:04d}")
+        for name in names:
+            for site, hashes in self._pages(name):
+                counts.add_hashes(site, hashes)
                 self.stat_update("pages_counted")
+        counts.compact()
         with self.output_folder.open(f"shard_{rank:04d}.npz", mode="wb") as f:
             np.savez(f, **counts.to_arrays())
+        # The counts each task of stage 1 (and so of stage 3, run on the same input with
+        # the same tasks) will look up: its own pages' pairs, read again from its file.
+        for name in names:
+            task = int(name.rsplit("/", 1)[-1].split(".")[0])
+            pages = list(self._pages(name))
+            sites = np.array([site for site, _ in pages], dtype=np.uint64)
+            pairs = np.concatenate([hashes ^ site for site, hashes in pages]) if pages else np.zeros(0, np.uint64)
+            with self.output_folder.open(f"task_{task:05d}/shard_{rank:04d}.npz", mode="wb") as f:
+                np.savez(f, **counts.subset(sites, pairs).to_arrays())
         self.stat_update("site_line_pairs", value=len(counts.keys))
         return
         yield
+
+    def _pages(self, name: str):
+        """(site hash, distinct line hashes) of every page of one signature file."""
+        with self.input_folder.open(name, mode="rb") as f:
+            values = np.frombuffer(f.read(), dtype=np.uint64)
+        at = 0
+        while at < len(values):
+            n = int(values[at + 1])
+            yield values[at], values[at + 2:at + 2 + n]
+            at += 2 + n
+
+
+class TaskCounts:
+    """page_repeats over the counts stage 2 wrote for one task of stage 1: the pairs of
+    that task's own pages, from every shard, loaded on first use."""
+
+    def __init__(self, folder, task: int, shards: int, min_site_pages: int = MIN_SITE_PAGES):
+        self.folder, self.task, self.shards, self.min_site_pages = folder, task, shards, min_site_pages
+        self._counts: SiteCounts | None = None
+
+    def counts(self) -> SiteCounts:
+        if self._counts is None:
+            merged = SiteCounts(self.min_site_pages)
+            for shard in range(self.shards):
+                name = f"task_{self.task:05d}/shard_{shard:04d}.npz"
+                if not self.folder.exists(name):
+                    raise FileNotFoundError(
+                        f"{self.folder.path}/{name} is missing: SiteRepeatsFilter(per_task=True) must run with "
+                        f"the input and the number of tasks of SiteSignatures (or per_task=False)")
+                with self.folder.open(name, mode="rb") as f:
+                    merged.add_counts(SiteCounts.from_arrays(dict(np.load(f)), self.min_site_pages))
+            self._counts = merged
+        return self._counts
+
+    def page_repeats(self, site: str | None, lines):
+        return None if site is None else self.counts().page_repeats(site, lines)
 
 
 class ShardedCounts:
@@ -143,17 +191,25 @@ class SiteRepeatsFilter(BoilercutFilter):
 
     name = "✂️ boilercut (site repeats)"
 
-    def __init__(self, counts_folder: DataFolderLike, shards: int = 1, site_field: str | None = None, **kwargs):
+    def __init__(self, counts_folder: DataFolderLike, shards: int = 1, site_field: str | None = None,
+                 per_task: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.counts_folder = get_datafolder(counts_folder)
         self.shards = _check_shards(shards)
         self.site_field = site_field
-        self._counts: ShardedCounts | None = None
+        self.per_task = per_task
+        self._counts: TaskCounts | ShardedCounts | None = None
+        self._rank = 0
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        self._rank = rank  # per_task: which task's counts to read
+        yield from super().run(data, rank, world_size)
 
     def clean(self, batch):
         if self._counts is None:
             stage = self.model.site_stage
-            self._counts = ShardedCounts(self.counts_folder, self.shards,
-                                         stage.min_site_pages if stage is not None else MIN_SITE_PAGES)
+            min_pages = stage.min_site_pages if stage is not None else MIN_SITE_PAGES
+            self._counts = (TaskCounts(self.counts_folder, self._rank, self.shards, min_pages) if self.per_task
+                            else ShardedCounts(self.counts_folder, self.shards, min_pages))
         sites = [record_site(doc.metadata, self.site_field) for doc in batch]
         return self._clean_batch(batch, sites=sites, site_counts=self._counts)

@@ -136,6 +136,19 @@ class SiteCounts:
         self.keys = np.insert(self.keys, at[~known], keys[~known])
         self.counts = np.insert(self.counts, at[~known], counts[~known])
 
+    def subset(self, sites: np.ndarray, pair_keys: np.ndarray) -> SiteCounts:
+        """The counts of these sites (site hashes) and pairs (line hash XOR site hash) only:
+        what the pages that gave them will look up (datatrove_sites' per-task counts)."""
+        self.compact()
+        keys = np.unique(np.asarray(pair_keys, dtype=np.uint64))
+        at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        found = self.keys[at] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
+        out = SiteCounts(self.min_site_pages)
+        out.keys, out.counts = keys[found], self.counts[at[found]]
+        out.site_pages = {site: self.site_pages[site] for site in np.unique(np.asarray(sites, dtype=np.uint64)).tolist()
+                          if site in self.site_pages}
+        return out
+
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The counts as arrays (np.savez), pending pairs merged first."""
         self.compact()
