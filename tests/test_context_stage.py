@@ -95,3 +95,20 @@ def test_a_model_file_holding_something_else_is_refused(tiny_model, tmp_path):
     metadata_path(path).write_text(json.dumps(meta))
     with pytest.raises(ModelFileError, match="context_stage is a str, not a ContextStage"):
         load_model(path)
+
+
+def test_folds_keep_a_site_s_pages_together_and_balance_lines():
+    from boilercut.training import fold_members
+
+    records = [{"id": f"p{i}", "site": f"s{i % 4}" if i < 12 else None, "lines": ["x"] * (1 + i % 3)}
+               for i in range(20)]
+    members = fold_members(records, 3)
+    assert sorted(i for m in members for i in m) == list(range(20))
+    fold_of = {i: k for k, m in enumerate(members) for i in m}
+    for site in range(4):
+        assert len({fold_of[i] for i in range(12) if i % 4 == site}) == 1
+    lines = [sum(len(records[i]["lines"]) for i in m) for m in members]
+    assert max(lines) - min(lines) <= 8  # a site group holds 6 to 9 lines
+    two_sites = [dict(r, site="a" if i % 2 else "b") for i, r in enumerate(records[:6])]
+    with pytest.raises(ValueError, match="only 2 groups"):
+        fold_members(two_sites, 3)

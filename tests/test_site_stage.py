@@ -125,3 +125,31 @@ def test_pages_for_the_site_stage_only_leave_the_first_two_stages_as_they_were(h
     with_counts, without = model.score(pages, repeats=repeats).keep, model.score(pages).keep
     teaser = np.asarray([lab == "clickbait" for r in held_out[0] for lab in r["labels"]])
     assert with_counts[teaser].mean() < without[teaser].mean()
+
+
+def test_a_stage_refitted_on_held_out_pages_fits_their_probabilities(site_model, held_out):
+    from boilercut.site_stage import SiteStage
+    from boilercut.training import refit_site_stage
+
+    records, repeats = held_out
+    refit = refit_site_stage(site_model, records, {**SITE_STAGE, "fit_on": "validation"})
+    pages = [r["lines"] for r in records]
+    proba = site_model.score(pages).proba
+    expected = SiteStage.fit(proba, [len(p) for p in pages], repeats, [lab for r in records for lab in r["labels"]],
+                             site_model.score(pages).class_names, C=SITE_STAGE["C"])
+    assert np.array_equal(refit.weights, expected.weights) and np.array_equal(refit.bias, expected.bias)
+    assert not np.allclose(refit.weights, site_model.site_stage.weights)
+    # on the pages it was fitted on, it loses less log-likelihood than the stage of the training pages
+    gold = [site_model.score(pages).class_names.index(lab) for r in records for lab in r["labels"]]
+
+    def log_loss(stage):
+        p = stage.apply(proba, [len(x) for x in pages], repeats)
+        return -np.mean(np.log(p[np.arange(len(gold)), gold]))
+
+    assert log_loss(refit) < log_loss(site_model.site_stage)
+
+
+def test_unknown_fold_and_fit_settings_are_refused():
+    with pytest.raises(ValueError, match="fold_by must be page or site"):
+        fit_models(site_records(), TINY_FEATURES, TINY_CLASSIFIER, context_stage={**TINY_CONTEXT_STAGE, "fold_by": "x"},
+                   site_stage=SITE_STAGE)

@@ -47,6 +47,7 @@ def test_binary_label_set_trains_with_the_same_command(tmp_path):
     ("threshold.objective=accuracy", "threshold.objective must be one of"),
     ("output.removal_budget=2", "output.removal_budget must be in"),
     ("guard.long_line_words=0", "guard.long_line_words must be a whole number"),
+    ("site_stage.fit_on=test", "site_stage.fit_on must be train or validation"),
 ])
 def test_bad_config_values_fail_before_training(tiny_file, tmp_path, override, message):
     import train

@@ -167,7 +167,7 @@ def split_by_page(records: Sequence[dict], fractions: Sequence[float], seed: int
     if any(f < 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-6:
         raise ValueError(f"split fractions must be >= 0 and sum to 1, got {list(fractions)}")
     keys: dict = {}
-    group = [keys.setdefault(_group_name(r, i), len(keys)) for i, r in enumerate(records)]
+    group = [keys.setdefault(group_name(r, i), len(keys)) for i, r in enumerate(records)]
     members: list[list[int]] = [[] for _ in keys]
     for i, g in enumerate(group):
         members[g].append(i)
@@ -185,7 +185,7 @@ def split_by_page(records: Sequence[dict], fractions: Sequence[float], seed: int
     return splits
 
 
-def _group_name(record: dict, index: int) -> str:
+def group_name(record: dict, index: int) -> str:
     """The name a page's split group is hashed by: its site, else its id, else its position."""
     if record.get(GROUP_FIELD):
         return f"site:{record[GROUP_FIELD]}"

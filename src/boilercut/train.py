@@ -37,7 +37,8 @@ from boilercut.model import LineModel, check_long_line_words
 from boilercut.persist import ModelFileError, load_model, save_model
 from boilercut.tables import class_table, keep_table
 from boilercut.training import (LINE_WEIGHTS, check_split_classes, check_trainable, evaluate_scored,
-                                 SOLVERS, fit_models, fit_operating_points, pick_threshold, score_records)
+                                 SOLVERS, fit_models, fit_operating_points, pick_threshold, refit_site_stage,
+                                 score_records)
 
 logger = logging.getLogger("train")
 
@@ -150,6 +151,8 @@ def _train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
     context_stage = OmegaConf.to_container(cfg.context_stage, resolve=True)
     site_stage = OmegaConf.to_container(cfg.site_stage, resolve=True)
     extra_files = site_stage.pop("extra_files", None) or []  # not a SiteStage.fit argument
+    if site_stage.get("fit_on", "train") not in ("train", "validation"):
+        raise ValueError(f"site_stage.fit_on must be train or validation, got {site_stage['fit_on']!r}")
     site_only = load_records(extra_files, cfg.data.cache_dir) if extra_files and site_stage.get("enabled") else []
     pipeline, stage, sites = fit_models(splits["train"], features, classifier, cfg.fit.line_weight,
                                         context_stage, cfg.fit.n_jobs, site_stage, cfg.fit.get("solver", "block"),
@@ -161,7 +164,9 @@ def _train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
     metrics = {}
     loss = float(cfg.output.removal_budget)
     if splits["validation"]:
-        val = score_records(model, splits["validation"])
+        # The thresholds, operating points and page-style detector are those of the path
+        # without site counts unless threshold.with_site_counts (data/README.md, sixth session).
+        val = score_records(model, splits["validation"], bool(cfg.threshold.get("with_site_counts", True)))
         model.threshold = (float(cfg.threshold.fixed) if cfg.threshold.fixed is not None
                            else pick_threshold(val, float(cfg.threshold.max_content_loss), cfg.threshold.objective))
         metrics["validation"] = evaluate_scored(val, model.threshold, labels, loss)
@@ -174,6 +179,13 @@ def _train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
                                             op["default"])
         logger.info("operating points: %s (default %s)",
                     ", ".join(f"{k} {v:.3f}" for k, v in model.points.thresholds.items()), model.points.default)
+    if site_stage.get("enabled") and site_stage.get("fit_on") == "validation" and splits["validation"]:
+        # After the thresholds: they stay those chosen with the stage fitted on the training
+        # pages, so the path without counts is the same as with fit_on=train.
+        refit = refit_site_stage(model, splits["validation"], site_stage, cfg.fit.line_weight)
+        if refit is not None:
+            model.site_stage = refit
+            logger.info("site stage refitted on the validation pages")
     if splits["test"]:
         metrics["test"] = evaluate_scored(score_records(model, splits["test"]), model.threshold, labels, loss)
     for extra in cfg.data.extra_eval_files:

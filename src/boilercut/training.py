@@ -106,6 +106,30 @@ def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict, line
     return pipeline
 
 
+def fold_members(records: Sequence[dict], folds: int) -> list[list[int]]:
+    """The page indices of each fold. The pages of one site (data.group_name: the views of
+    an HTML page, a site family) stay in one fold, as they stay in one split: scored by a
+    Pipeline that had read their site's other pages, a site's chrome got out-of-fold
+    probabilities as sure as training lines get, and the stages after learned to trust them
+    (data/README.md, sixth session). Groups are dealt in page order, each to the fold with
+    the fewest lines so far."""
+    from boilercut.data import group_name
+
+    groups: dict[str, list[int]] = {}
+    for i, record in enumerate(records):
+        groups.setdefault(group_name(record, i), []).append(i)
+    if len(groups) < folds:
+        raise ValueError(f"context_stage.folds is {folds}, but the training pages form only {len(groups)} "
+                         "groups (sites, or pages without a site): use fewer folds")
+    members: list[list[int]] = [[] for _ in range(folds)]
+    lines = [0] * folds
+    for pages in groups.values():
+        k = lines.index(min(lines))
+        members[k] += pages
+        lines[k] += sum(len(records[i]["lines"]) for i in pages)
+    return [sorted(m) for m in members]
+
+
 def _fold_proba(records: Sequence[dict], held_out: Sequence[dict], features: dict, classifier: dict,
                 line_weight: str, classes: Sequence[str], solver: str = "block") -> np.ndarray:
     """Probabilities of the held-out pages' lines from a Pipeline fitted on `records`, in
@@ -146,6 +170,9 @@ def fit_models(records: Sequence[dict], features: dict, classifier: dict, line_w
     """
     settings = dict(context_stage or {})
     folds = int(settings.pop("folds", 0) or 0)
+    fold_by = settings.pop("fold_by", "page")
+    if fold_by not in ("page", "site"):
+        raise ValueError(f"context_stage.fold_by must be page or site, got {fold_by!r}")
     sites = dict(site_stage or {})
     use_sites = bool(sites.pop("enabled", False))
     if use_sites and folds == 0:
@@ -160,8 +187,8 @@ def fit_models(records: Sequence[dict], features: dict, classifier: dict, line_w
     stage.check_params()  # before minutes of fitting, not after
     labels = flat_labels(records)
     classes = sorted({lab for lab in labels if lab is not None})
-    # Pages are dealt round-robin: fold k holds pages k, k + folds, k + 2 * folds, ...
-    members = [range(k, len(records), folds) for k in range(folds)]
+    members = fold_members(records, folds) if fold_by == "site" else \
+        [list(range(k, len(records), folds)) for k in range(folds)]  # round-robin: k, k + folds, ...
     tasks = [delayed(_fold_proba)([records[i] for j in range(folds) if j != k for i in members[j]],
                                   [records[i] for i in members[k]], features, classifier, line_weight, classes,
                                   solver)
@@ -189,6 +216,7 @@ def fit_models(records: Sequence[dict], features: dict, classifier: dict, line_w
     if not use_sites:
         return pipeline, stage, None
     min_pages = int(sites.pop("min_site_pages", MIN_SITE_PAGES))
+    sites.pop("fit_on", None)  # refit_site_stage's
     site_records = list(records) + list(site_only)
     if site_only:
         by_page = by_page + [_proba_in(pipeline, site_only, classes)]
@@ -202,12 +230,29 @@ def fit_models(records: Sequence[dict], features: dict, classifier: dict, line_w
     return pipeline, stage, site
 
 
-def score_records(model: LineModel, records: Sequence[dict]) -> dict:
+def refit_site_stage(model: LineModel, records: Sequence[dict], site_stage: dict,
+                     line_weight: str = "none") -> SiteStage | None:
+    """A site stage fitted on `records`, pages the model's first two stages never saw
+    (the validation pages), as those stages score them: the probabilities of a new
+    site's pages, which is what the stage corrects in use. The stage fitted on the
+    training pages' out-of-fold probabilities learned less from the counts (data/README.md,
+    sixth session)."""
+    sites = {k: v for k, v in site_stage.items() if k not in ("enabled", "fit_on", "extra_files")}
+    min_pages = int(sites.pop("min_site_pages", MIN_SITE_PAGES))
+    scored = model.score([r["lines"] for r in records])  # no counts: the context stage's probabilities
+    repeats = records_repeats(records, labeled_site, min_pages)
+    return SiteStage.fit(scored.proba, [len(r["lines"]) for r in records], repeats, flat_labels(records),
+                         scored.class_names, sample_weight=line_weights(records, line_weight),
+                         min_site_pages=min_pages, **sites)
+
+
+def score_records(model: LineModel, records: Sequence[dict], site_counts: bool = True) -> dict:
     """Per line: gold label, gold keep (None when unlabeled), predicted label, keep score, words.
-    A model with a site stage reads the records' site repeats, the records being the corpus."""
+    A model with a site stage reads the records' site repeats (the records being the
+    corpus) unless site_counts is False."""
     pages = [r["lines"] for r in records]
     repeats = None
-    if model.site_stage is not None:
+    if model.site_stage is not None and site_counts:
         repeats = records_repeats(records, labeled_site, model.site_stage.min_site_pages)
     scored = model.score(pages, repeats=repeats)
     gold = flat_labels(records)
