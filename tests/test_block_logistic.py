@@ -31,6 +31,19 @@ def test_block_products_equal_the_stacked_matrix_products():
     assert rows.shape == features.shape
 
 
+def test_single_precision_products_take_double_weights_and_fill_double_outputs():
+    # The Hessian products run on float32 rows with the solver's float64 vectors: the cast
+    # inside must give the numbers a float32 copy of the weights gives, to the last bit.
+    features, dense_columns, _, _ = problem()
+    rows = BlockRows.split(features, dense_columns).astype(np.float32)
+    weights = np.random.default_rng(1).normal(size=(3, features.shape[1]))
+    per_row = np.random.default_rng(2).normal(size=(features.shape[0], 3))
+    assert np.array_equal(rows.times(weights), rows.times(weights.astype(np.float32)))
+    out = np.empty((3, features.shape[1]))
+    rows.transposed_times_into(per_row, out)
+    assert np.array_equal(out, rows.transposed_times(per_row).astype(np.float64))
+
+
 def test_converged_fit_is_scikit_learns_optimum():
     # Both solvers minimise the same objective; run to a tight tolerance they must agree.
     features, dense_columns, labels, weights = problem()

@@ -108,3 +108,43 @@ def test_line_head_keeps_the_first_words_and_names_the_marks():
     assert line_head("Watch parties were held downtown") == "Watch parties were"
     assert line_head("Home > News > World") == "Home xarrow News"
     assert line_head("") == ""
+
+
+def test_fit_transform_gives_fit_then_transform_to_the_last_bit():
+    # Vocabulary caps make the vectorizer sort and cut its columns: the case where
+    # TfidfVectorizer.fit_transform's own row norms are summed in another order.
+    import pickle
+
+    import scipy.sparse as sp
+
+    records = tiny_records(8)
+    t = make_line_table([r["lines"] for r in records])
+    union = build_features(**dict(TINY_FEATURES, max_word_features=40, max_char_features=60))
+    separate, once = clone(union), clone(union)
+    a = sp.csr_matrix(separate.fit(t).transform(t))
+    b = sp.csr_matrix(once.fit_transform(t))
+    assert a.dtype == b.dtype
+    for part in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(a, part), getattr(b, part))
+    for (_, x), (_, y) in zip(separate.transformer_list, once.transformer_list):
+        assert pickle.dumps(x.transformer_) == pickle.dumps(y.transformer_)
+
+
+class CountingLower:
+    """A vectorizer preprocessor that counts the texts it is given (on the class: clone
+    deep-copies a vectorizer's preprocessor)."""
+
+    calls = 0
+
+    def __call__(self, text):
+        CountingLower.calls += 1
+        return text.lower()
+
+
+def test_fit_transform_reads_each_line_once():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    CountingLower.calls = 0
+    part = Neighbours(TfidfVectorizer(preprocessor=CountingLower()), column="text", window=1)
+    x = part.fit_transform(table())
+    assert x.shape[0] == 5 and CountingLower.calls == 5  # fit then transform read them twice

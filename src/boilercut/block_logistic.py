@@ -63,14 +63,24 @@ class BlockRows:
 
     def times(self, weights: np.ndarray) -> np.ndarray:
         """rows @ weights.T for weights of shape (classes, columns), in the rows' precision."""
-        weights = weights.astype(self.dense.dtype, copy=False)
         cut = self.sparse.shape[1]
-        return self.sparse @ np.ascontiguousarray(weights[:, :cut].T) + self.dense @ weights[:, cut:].T
+        # Cast and transpose the sparse part's weights in one copy (they are most of them);
+        # the same numbers as casting all of them first.
+        sparse_weights = np.ascontiguousarray(weights[:, :cut].T, dtype=self.dense.dtype)
+        return self.sparse @ sparse_weights + self.dense @ weights[:, cut:].astype(self.dense.dtype, copy=False).T
 
     def transposed_times(self, per_row: np.ndarray) -> np.ndarray:
         """(rows.T @ per_row).T for per_row of shape (rows, classes): one row per class."""
+        out = np.empty((per_row.shape[1], self.shape[1]), dtype=self.dense.dtype)
+        self.transposed_times_into(per_row, out)
+        return out
+
+    def transposed_times_into(self, per_row: np.ndarray, out: np.ndarray) -> None:
+        """transposed_times written into `out` (classes, columns), of any float type."""
         per_row = per_row.astype(self.dense.dtype, copy=False)
-        return np.hstack([(self.sparse_t @ per_row).T, per_row.T @ self.dense])
+        cut = self.sparse.shape[1]
+        out[:, :cut] = (self.sparse_t @ per_row).T
+        out[:, cut:] = per_row.T @ self.dense
 
 
 class _Objective:
@@ -127,8 +137,13 @@ class _Objective:
             change = self.rows_single.times(coef) + intercept
             # The softmax Hessian per row: diag(p) - p p^T, applied to the row's change.
             curvature = proba * (change - np.sum(proba * change, axis=1, keepdims=True)) * self.weight[:, None]
-            return np.hstack([self.rows_single.transposed_times(curvature) + self.l2 * coef,
-                              curvature.sum(axis=0)[:, None]]).ravel()
+            # Written in place: [rows.T @ curvature + l2 * coef | curvature summed], as
+            # hstack built it, without its copies of 2 million numbers.
+            out = np.empty((self.n_classes, self.n_columns + 1))
+            self.rows_single.transposed_times_into(curvature, out[:, :-1])
+            out[:, :-1] += self.l2 * coef
+            out[:, -1] = curvature.sum(axis=0)
+            return out.ravel()
         return product
 
 
@@ -137,12 +152,16 @@ def _conjugate_gradient(product, gradient: np.ndarray, tol: float, max_inner: in
     or on non-positive curvature)."""
     tiny = 16 * np.finfo(np.float64).eps
     step = np.zeros_like(gradient)
-    residual = -gradient.copy()
+    residual = -gradient
     direction = residual.copy()
+    # The vectors hold every weight (about 2 million numbers): the updates below write into
+    # them and into one scratch vector, the same operations in the same order as
+    # `step += alpha * direction` and the like, without a fresh 15 MB array for each.
+    scratch = np.empty_like(gradient)
     previous = residual @ residual
     direction_norm2 = previous
     for i in range(max_inner + 1):
-        if np.sum(np.abs(residual)) <= tol:
+        if np.sum(np.abs(residual, out=scratch)) <= tol:
             break
         image = product(direction)
         curvature = direction @ image
@@ -153,11 +172,12 @@ def _conjugate_gradient(product, gradient: np.ndarray, tol: float, max_inner: in
                 step += (previous / curvature) * direction  # steepest descent, as scikit-learn does
             break
         alpha = previous / curvature
-        step += alpha * direction
-        residual -= alpha * image
+        step += np.multiply(alpha, direction, out=scratch)
+        residual -= np.multiply(alpha, image, out=image)
         current = residual @ residual
         beta = current / previous
-        direction = residual + beta * direction
+        direction *= beta
+        direction += residual  # residual + beta * direction: a sum of two terms, in either order the same
         direction_norm2 = current + beta ** 2 * direction_norm2
         previous = current
     return step

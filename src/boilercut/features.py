@@ -135,13 +135,27 @@ class Neighbours(TransformerMixin, BaseEstimator):
         return X if self.column is None else X[self.column]
 
     def fit(self, X, y=None):
-        if self.window < 0 or self.smooth < 0:
-            raise ValueError(f"window and smooth must be >= 0, got {self.window}, {self.smooth}")
+        self._check_reach()
         self.transformer_ = clone(self.transformer).fit(self._input(X), y)
         return self
 
+    def fit_transform(self, X, y=None):
+        """fit(X).transform(X), the same numbers to the last bit, with one pass of the
+        transformer over X instead of two: a vectorizer's analysis of every line was a
+        fifth of training time (benchmarks/NOTES.md, "Training time")."""
+        self._check_reach()
+        self.transformer_, feats = fitted_with_output(self.transformer, self._input(X), y)
+        return self._with_neighbours(feats, X)
+
+    def _check_reach(self):
+        if self.window < 0 or self.smooth < 0:
+            raise ValueError(f"window and smooth must be >= 0, got {self.window}, {self.smooth}")
+
     def transform(self, X):
-        feats = self.transformer_.transform(self._input(X))
+        return self._with_neighbours(self.transformer_.transform(self._input(X)), X)
+
+    def _with_neighbours(self, feats, X):
+        """The features of each line, then those of its neighbours (and their run mean)."""
         page = np.asarray(X["page"])
         blocks = [feats]
         for offset in self._offsets():
@@ -168,3 +182,32 @@ class Neighbours(TransformerMixin, BaseEstimator):
         return np.asarray(names, dtype=object)
 
 
+def fitted_with_output(transformer, data, y=None) -> tuple:
+    """(a fitted clone of transformer, its transform of data), as clone().fit(data) and
+    .transform(data) give them, from one pass over data."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if isinstance(transformer, TfidfVectorizer):
+        return _fitted_tfidf(transformer, data)
+    fitted = clone(transformer)
+    return fitted, fitted.fit_transform(data, y)
+
+
+def _fitted_tfidf(vectorizer, texts) -> tuple:
+    """A TfidfVectorizer fitted as its fit() fits it, and its transform of the texts.
+
+    Its own fit_transform counts once too, but weighs the counts with each row's
+    columns in the order that sorting and cutting the vocabulary left them in, so each
+    row's norm is summed in another order than transform()'s, which counts into sorted
+    rows: the features could differ in the last bit from those the model is scored with.
+    Here the counts are sorted first (tests/test_features.py checks the equality)."""
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+    fitted = clone(vectorizer)
+    # What TfidfVectorizer.fit does, attribute for attribute, in the same order.
+    fitted._tfidf = TfidfTransformer(norm=fitted.norm, use_idf=fitted.use_idf, smooth_idf=fitted.smooth_idf,
+                                     sublinear_tf=fitted.sublinear_tf)
+    counts = CountVectorizer.fit_transform(fitted, texts)
+    counts.sort_indices()
+    fitted._tfidf.fit(counts)
+    return fitted, fitted._tfidf.transform(counts, copy=False)
