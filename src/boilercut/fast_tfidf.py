@@ -15,7 +15,6 @@ other configuration, where the caller keeps using vectorizer.transform.
 """
 from __future__ import annotations
 
-import operator
 from functools import lru_cache
 from typing import Callable, Sequence
 
@@ -32,6 +31,7 @@ if not all(hasattr(_sparsetools, name) for name in ("coo_tocsr", "csr_tocsc", "c
 
 from boilercut.line_shape import DECIMAL, SPACE, WORD, char_classes
 from boilercut.normalise import CHAR_FEATURE_CHARS, WORD_TOKEN_PATTERN, normalise_head, normalise_text
+from boilercut.packed_vocabulary import PackedVocabulary, as_packed
 from boilercut.sparse_entries import Entries, count_entries, entries_dot, row_pointers
 from boilercut.stored import class_name, materialize, same_function
 
@@ -378,46 +378,38 @@ class _WordCounts:
     Tokens are found and identified without a Python object per token: on the code points
     of the batch, a token is a maximal run of \\w characters, and it is named by a 64-bit
     hash of its code points (_token_hashes). The vocabulary's tokens are hashed the same way
-    when this object is built (refused if two of them collide); a token of the text matches a
-    vocabulary token when hash and length both agree. A token outside the vocabulary could
-    share a vocabulary token's hash and length by chance: for a vocabulary of 36,000
-    tokens, with odds of about 36,000 in 2^64 per token."""
+    when this object is built (refused if two different ones collide); a token of the text
+    matches a vocabulary token when hash and length both agree. A token outside the
+    vocabulary could share a vocabulary token's hash and length by chance: for a
+    vocabulary of 36,000 tokens, with odds of about 36,000 in 2^64 per token.
 
-    def __init__(self, vocabulary: dict[str, int], bigrams: bool):
-        self.n_cols = len(vocabulary)
+    Built from the vocabulary's arrays (packed_vocabulary.py) with numpy alone, no str per
+    term: this runs at every start-up. `exact` is False for a vocabulary whose terms are
+    not one token or two tokens and a space, or whose tokens collide (never seen);
+    fast_transform then leaves the words to scikit-learn."""
+
+    def __init__(self, terms: PackedVocabulary, bigrams: bool):
+        self.n_cols = len(terms)
+        self.bigrams = bigrams
+        tokens = _vocabulary_tokens(terms)
+        self.exact = tokens is not None
+        if tokens is None:
+            return
         # Token ids cover every token of the vocabulary, also those only seen inside a
         # bigram (a unigram can miss the vocabulary when max_features cuts it).
-        # (Built with as few Python objects as possible: this runs at every start-up. The
-        # bigrams are the terms with a space, found in the code points of all terms.)
-        terms = list(vocabulary)
-        columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(terms))
-        is_bigram = _terms_with(terms, " ")
-        uni_rows, bi_rows = np.flatnonzero(~is_bigram), np.flatnonzero(is_bigram)
-        unigrams, bigram_terms = _pick(terms, uni_rows), _pick(terms, bi_rows)
-        halves = " ".join(bigram_terms).split(" ") if bigram_terms else []  # first, second, first, ...
-        if len(halves) != 2 * len(bigram_terms):
-            raise ValueError("a word bigram of the vocabulary is not two tokens")
-        token_id = dict.fromkeys(unigrams)
-        token_id.update(dict.fromkeys(halves))
-        token_id = dict(zip(token_id, range(len(token_id))))
-        tokens = list(token_id)
-        codes = _codes("\n".join(tokens))
-        _, hashes, lengths = _token_hashes(codes, char_classes(codes))
-        self.distinct_hashes = len(hashes) == len(tokens) and len(np.unique(hashes)) == len(tokens)
-        if not self.distinct_hashes:  # never seen; fast_transform then leaves the words to sklearn
-            return
-        self.token_index = _KeyTable(hashes, np.arange(len(tokens)), slots_per_key=4)
+        first_token, token_ids, token_hashes, token_lengths, is_bigram = tokens
+        n_tokens = len(token_hashes)
+        self.token_index = _KeyTable(token_hashes, np.arange(n_tokens), slots_per_key=4)
         # Both tables end with an entry for id -1 (a token not in the index), so they are
         # read without masking: length 0 (no token has it) and column -1 (no unigram).
-        self.token_length = np.append(lengths, 0)
-        self.unigram_col = np.full(len(tokens) + 1, -1, dtype=np.int32)
-        self.unigram_col[:len(unigrams)] = columns[uni_rows]  # unigrams come first
-        self.n_tokens = np.int64(len(tokens))
-        ids = np.fromiter(map(token_id.__getitem__, halves), dtype=np.int64, count=len(halves)).reshape(-1, 2)
-        self.bigram_index = _KeyTable(ids[:, 0] * self.n_tokens + ids[:, 1], np.arange(len(bigram_terms)),
-                                      slots_per_key=4)
-        self.bigram_col = columns[bi_rows].astype(np.int32)
-        self.bigrams = bigrams
+        self.token_length = np.append(token_lengths, 0)
+        self.unigram_col = np.full(n_tokens + 1, -1, dtype=np.int32)
+        self.unigram_col[token_ids[first_token[~is_bigram]]] = terms.columns[~is_bigram]
+        self.n_tokens = np.int64(n_tokens)
+        first_of_bigram = first_token[is_bigram]
+        self.bigram_index = _KeyTable(token_ids[first_of_bigram] * self.n_tokens + token_ids[first_of_bigram + 1],
+                                      np.arange(len(first_of_bigram)), slots_per_key=4)
+        self.bigram_col = terms.columns[is_bigram].astype(np.int32)
 
     def _token_ids(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(vocabulary token id or -1, row) of every token of the batch, in text order."""
@@ -447,14 +439,59 @@ class _WordCounts:
         return np.concatenate(rows), np.concatenate(cols)
 
 
-def _terms_with(terms: list[str], char: str) -> np.ndarray:
-    """Whether each term holds `char` (not "\\n"), from the code points of all terms."""
-    lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
-    ends = np.cumsum(lengths + 1) - 1  # where each term's "\\n" sits in the joined terms
-    at = np.flatnonzero(_codes("\n".join(terms)) == ord(char))
-    found = np.zeros(len(terms), dtype=bool)
-    found[np.searchsorted(ends, at)] = True
-    return found
+def _vocabulary_tokens(terms: PackedVocabulary):
+    """The tokens of a word vocabulary's terms: (the index of each term's first token
+    among all the terms' tokens, the id of every token (the same for equal ones), each
+    id's hash and length, whether each term is a bigram), or None when a term is not a
+    token (a unigram) or two tokens with a space between them (a bigram), or when two
+    different tokens share a hash."""
+    codes, term_starts = _separated_codes(terms)
+    starts, hashes, lengths = _token_hashes(codes, char_classes(codes))
+    term_lengths = terms.lengths()
+    is_bigram = np.zeros(len(term_lengths), dtype=bool)
+    is_bigram[np.searchsorted(term_starts, np.flatnonzero(codes == ord(" ")), side="right") - 1] = True
+    tokens_per_term = np.bincount(np.searchsorted(term_starts, starts, side="right") - 1, minlength=len(term_lengths))
+    if not np.array_equal(tokens_per_term, 1 + is_bigram):
+        return None
+    first = np.cumsum(tokens_per_term) - tokens_per_term
+    # The tokens fill their term: one token the whole of it, two tokens all but one character.
+    if not len(starts):
+        return first, starts, hashes, lengths, is_bigram
+    covered = lengths[first] + np.where(is_bigram, lengths[np.minimum(first + 1, len(lengths) - 1)], 0)
+    if not (np.array_equal(starts[first], term_starts) and np.array_equal(covered + is_bigram, term_lengths)):
+        return None
+    ids = _distinct_token_ids(codes, starts, lengths, hashes)
+    if ids is None:
+        return None
+    token_ids, first_of_id = ids
+    return first, token_ids, hashes[first_of_id], lengths[first_of_id], is_bigram
+
+
+def _separated_codes(terms: PackedVocabulary) -> tuple[np.ndarray, np.ndarray]:
+    """The code points of the terms, each followed by "\\n" (so that no token runs from one
+    term into the next), and where each term starts among them."""
+    codes, lengths = terms.codes(), terms.lengths()
+    term_starts = np.cumsum(lengths + 1) - (lengths + 1)
+    separated = np.full(len(codes) + len(lengths), _NEWLINE, dtype=np.uint32)
+    separated[np.arange(len(codes)) + np.repeat(np.arange(len(lengths)), lengths)] = codes
+    return separated, term_starts
+
+
+def _distinct_token_ids(codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+                        hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(an id for every token, equal tokens sharing it, taken from its hash; the index of
+    each id's first token), or None when two different tokens share a hash: every token's
+    code points are compared with those of the first token of its hash."""
+    _, first_of_id, ids = np.unique(hashes, return_index=True, return_inverse=True)
+    ids = ids.reshape(-1)
+    first = first_of_id[ids]
+    if not np.array_equal(lengths, lengths[first]):
+        return None
+    within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    own, firsts = np.repeat(starts, lengths) + within, np.repeat(starts[first], lengths) + within
+    if not np.array_equal(codes[own], codes[firsts]):
+        return None
+    return ids, first_of_id
 
 
 def _alphabet(codes: np.ndarray) -> np.ndarray:
@@ -462,14 +499,6 @@ def _alphabet(codes: np.ndarray) -> np.ndarray:
     present = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=bool)
     present[codes] = True
     return np.flatnonzero(present)
-
-
-def _pick(items: list, rows: np.ndarray) -> list:
-    """[items[i] for i in rows], gathered in C."""
-    if not len(rows):
-        return []
-    picked = operator.itemgetter(*rows.tolist())(items)
-    return list(picked) if len(rows) > 1 else [picked]
 
 
 class _CharWbCounts:
@@ -482,20 +511,19 @@ class _CharWbCounts:
     lie inside one padded word. (1-grams would count each pad space once per word, which
     the shared spaces of the joined batch cannot tell; min_n = 1 is left to sklearn.)"""
 
-    def __init__(self, vocabulary: dict[str, int], min_n: int, max_n: int):
-        self.min_n, self.max_n, self.n_cols = min_n, max_n, len(vocabulary)
+    def __init__(self, terms: PackedVocabulary, min_n: int, max_n: int):
+        self.min_n, self.max_n, self.n_cols = min_n, max_n, len(terms)
         self._bmp_ids: tuple[np.ndarray, np.ndarray] | None = None  # _bmp_char_ids
-        terms = list(vocabulary)
-        lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
-        term_starts = np.cumsum(lengths) - lengths
-        codes = _codes("".join(terms))
+        lengths = terms.lengths()
+        term_starts = terms.ends - lengths
+        codes = terms.codes()
         alphabet = _alphabet(codes)
         # Character id 0 = a character no vocabulary n-gram has; such n-grams match nothing.
         # (and for every code beyond the alphabet's largest: the table's last entry)
         self.table = np.zeros(int(alphabet[-1]) + 2 if len(alphabet) else 1, dtype=np.uint64)
         self.table[alphabet] = np.arange(1, len(alphabet) + 1, dtype=np.uint64)
         char_ids = self.table[codes]
-        cols = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(terms))
+        cols = terms.columns
         self.table_of = {}
         for n in range(min_n, max_n + 1):
             of_length_n = np.flatnonzero(lengths == n)
@@ -516,8 +544,8 @@ class _CharWbCounts:
         return self._bmp_ids
 
     @staticmethod
-    def fits(vocabulary: dict[str, int], min_n: int, max_n: int) -> bool:
-        return 2 <= min_n <= 3 and max_n <= 4 and len(_alphabet(_codes("".join(vocabulary)))) < 2 ** _CHAR_BITS
+    def fits(terms: PackedVocabulary, min_n: int, max_n: int) -> bool:
+        return 2 <= min_n <= 3 and max_n <= 4 and len(_alphabet(terms.codes())) < 2 ** _CHAR_BITS
 
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
         return _counts_matrix(*self.pairs(lines), len(lines), self.n_cols)
@@ -586,14 +614,15 @@ def fast_transform(vectorizer) -> FastTfidf | None:
     if v.stop_words is not None or v.strip_accents is not None or v.tokenizer is not None:
         return None
     min_n, max_n = v.ngram_range
+    terms = as_packed(v.vocabulary_)  # a model file's arrays, or a fitted vectorizer's dict as arrays
     if v.analyzer == "word" and same_function(v.preprocessor, normalise_text) \
             and v.token_pattern == WORD_TOKEN_PATTERN and min_n == 1 and max_n in (1, 2):
-        counts = _WordCounts(v.vocabulary_, bigrams=max_n == 2)
-        if not counts.distinct_hashes:  # never seen; sklearn then transforms
+        counts = _WordCounts(terms, bigrams=max_n == 2)
+        if not counts.exact:  # never seen; sklearn then transforms
             return None
     elif v.analyzer == "char_wb" and same_function(v.preprocessor, normalise_head) \
-            and _CharWbCounts.fits(v.vocabulary_, min_n, max_n):
-        counts = _CharWbCounts(v.vocabulary_, min_n, max_n)
+            and _CharWbCounts.fits(terms, min_n, max_n):
+        counts = _CharWbCounts(terms, min_n, max_n)
     else:
         return None
     return FastTfidf(counts, *_tfidf_weighting(v._tfidf))  # the vectorizer's own fitted TfidfTransformer

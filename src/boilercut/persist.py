@@ -28,6 +28,7 @@ from boilercut.locations import metadata_path
 from boilercut.model import LineModel, check_long_line_words, pipeline_classes
 from boilercut.model_errors import ModelFileError
 from boilercut.operating_points import OperatingPoints
+from boilercut.packed_vocabulary import packed_vocabularies
 from boilercut.safe_format import dumps_skops, loads_skops
 from boilercut.safe_joblib import RefusedGlobal, load_stored
 from boilercut.scorer import LOGISTIC_REGRESSION, PIPELINE, pipeline_steps
@@ -41,9 +42,12 @@ logger = logging.getLogger(__name__)
 # Bumped whenever a saved Pipeline would compute different features under this code:
 # 2 = line-shape marks read the first 300 characters (line_shape.py);
 # 3 = the file holds {"pipeline", "context_stage"}; a format-2 file is the bare Pipeline,
-#     with the same features, so it still loads (as a model without a context stage).
-FORMAT_VERSION = 3
-READABLE_FORMATS = (2, 3)
+#     with the same features, so it still loads (as a model without a context stage);
+# 4 = a .joblib file's vectorizer vocabularies are packed into arrays (packed_vocabulary.py),
+#     which a boilercut reading format 3 would refuse; format 2 and 3 files, with dicts,
+#     load and score as before.
+FORMAT_VERSION = 4
+READABLE_FORMATS = (2, 3, 4)
 PROBE_PAGE = ["Home | News | Contact", "The council met on Tuesday to discuss the new bus routes."]
 
 
@@ -102,6 +106,12 @@ def stored_form(model: LineModel) -> dict:
     return {"pipeline": model.pipeline, "context_stage": model.context_stage}
 
 
+def _dump_packed(stored: dict, path: Path) -> None:
+    """joblib.dump with the vocabularies packed (loading them is reading arrays)."""
+    with packed_vocabularies(stored):
+        joblib.dump(stored, path, compress=3)
+
+
 def save_model(model: LineModel, path: str | Path) -> Path:
     """Write the Pipeline and its metadata; returns the model path."""
     path = Path(path)
@@ -111,7 +121,7 @@ def save_model(model: LineModel, path: str | Path) -> Path:
         data = dumps_skops(stored)
         _atomic_write(path, lambda tmp: tmp.write_bytes(data))
     else:
-        _atomic_write(path, lambda tmp: joblib.dump(stored, tmp, compress=3))
+        _atomic_write(path, lambda tmp: _dump_packed(stored, tmp))
     meta = {**model.metadata, "format_version": FORMAT_VERSION, "labels": model.labels,
             "keep_labels": list(model.keep_labels), "threshold": model.threshold,
             "long_line_words": model.long_line_words,

@@ -44,6 +44,7 @@ from joblib.numpy_pickle import NumpyArrayWrapper
 # but it is how joblib.load opens a file; tests cover the compressed and plain formats.
 from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
 
+from boilercut.packed_vocabulary import checked_vocabulary
 from boilercut.safe_format import LIBRARY_TYPES, PROJECT_TYPES
 from boilercut.stored import RefusedGlobal, Stored, materialize, stand_in
 
@@ -56,7 +57,11 @@ PICKLE_MACHINERY = (
     "numpy._core.multiarray.scalar",
     "numpy.core.multiarray.scalar",
 )
-ALLOWED_GLOBALS = frozenset(PROJECT_TYPES + PICKLE_MACHINERY
+# The project's forms of what a model file holds, which only .joblib files use: a
+# vectorizer's vocabulary_ packed into arrays (packed_vocabulary.py), which the file
+# builds by calling unpack_vocabulary (answered here by _VocabularyUnpacker).
+PACKED_FORMS = ("boilercut.packed_vocabulary.unpack_vocabulary",)
+ALLOWED_GLOBALS = frozenset(PROJECT_TYPES + PICKLE_MACHINERY + PACKED_FORMS
                             + tuple(name for name in LIBRARY_TYPES if not name.startswith("builtins.")))
 # (module, name) pairs: a name is matched exactly as the file spells it, so that
 # "boilercut" + "features.LineShape" cannot reach around the list through attributes.
@@ -64,6 +69,7 @@ _ALLOWED_PAIRS = frozenset(tuple(name.rsplit(".", 1)) for name in ALLOWED_GLOBAL
 
 
 _ARRAY_WRAPPER = ("joblib.numpy_pickle", "NumpyArrayWrapper")
+_UNPACK_VOCABULARY = ("boilercut.packed_vocabulary", "unpack_vocabulary")
 # The project's functions (the vectorizers' preprocessors); its other names are classes.
 _FUNCTIONS = frozenset({"boilercut.normalise.normalise_text", "boilercut.normalise.normalise_head"})
 
@@ -123,10 +129,29 @@ class _StoredUnpickler(pickle.Unpickler):
             raise RefusedGlobal(f"load global '{module}.{name}'")
         if (module, name) == _ARRAY_WRAPPER:
             return self._array_reader
+        if (module, name) == _UNPACK_VOCABULARY:
+            return _VocabularyUnpacker()
         if module.split(".", 1)[0] in ("boilercut", "sklearn"):
             full = f"{module}.{name}"
             return stand_in(full, is_function=full in _FUNCTIONS)
         return super().find_class(module, name)  # numpy's
+
+
+class _VocabularyUnpacker:
+    """unpack_vocabulary as the safe loader answers the file's call of it: the arguments
+    checked (packed_vocabulary.checked_vocabulary), and a PackedVocabulary instead of the
+    dict, so that no str is built per term. Its attributes cannot be set (BUILD)."""
+
+    def __call__(self, text, ends, columns):
+        return checked_vocabulary(text, _array_of(ends), _array_of(columns))
+
+    def __setstate__(self, state):
+        raise RefusedGlobal("set the attributes of 'boilercut.packed_vocabulary.unpack_vocabulary'")
+
+
+def _array_of(value):
+    """The array an array reader read (the call comes before _unwrap), else value itself."""
+    return getattr(value, "array", None) if isinstance(value, _ArrayReader) else value
 
 
 class _ClassGuard:
