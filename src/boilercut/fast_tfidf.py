@@ -16,15 +16,19 @@ other configuration, where the caller keeps using vectorizer.transform.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
-import scipy.sparse as sp
 
-try:  # scipy's C conversion routines, which its own sparse matrix classes call
-    from scipy.sparse import _sparsetools
-except ImportError:  # a scipy that moved them: the matrix classes do the same work
-    _sparsetools = None
+from boilercut.sparsetools import sparsetools
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+# scipy's C conversion routines, which its own sparse matrix classes call (None: a scipy
+# that moved them, where the matrix classes do the same work). scipy.sparse itself is
+# imported only where a matrix is built: scoring needs none (sparsetools.py says why).
+_sparsetools = sparsetools()
 # A private module: use it only if it still has every routine _counts_matrix calls.
 if not all(hasattr(_sparsetools, name) for name in ("coo_tocsr", "csr_tocsc", "csr_sum_duplicates")):
     _sparsetools = None
@@ -240,6 +244,8 @@ def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int)
     Both passes cost time in proportion to the number of columns too (a pointer per column),
     which for a page of a few dozen lines is most of the work. A batch with fewer entries
     than half the columns sorts its entries instead, which gives the same matrix."""
+    import scipy.sparse as sp
+
     if 2 * len(rows) < n_cols:
         return _sorted_counts_matrix(rows, cols, n_rows, n_cols)
     if _sparsetools is None:
@@ -264,6 +270,8 @@ def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int)
 def _sorted_counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
     """_counts_matrix by sorting the entries (sparse_entries.count_entries): each distinct
     (row, column) once, in row-major order, with its count."""
+    import scipy.sparse as sp
+
     index = np.int32 if max(len(rows), n_rows, n_cols) < 2 ** 31 - 1 else np.int64
     entries = count_entries(rows, cols, n_rows, n_cols)
     indptr = row_pointers(entries.row, n_rows).astype(index)
@@ -638,6 +646,8 @@ class FastTfidf:
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
         lines = list(lines)
         if not lines:  # TfidfTransformer refuses an empty matrix
+            import scipy.sparse as sp
+
             return sp.csr_matrix((0, self.n_cols), dtype=np.float32)
         return self.weigh(self.counts(lines))
 
