@@ -22,8 +22,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import joblib
-
 from boilercut.locations import metadata_path
 from boilercut.model import LineModel, check_long_line_words, pipeline_classes
 from boilercut.model_errors import ModelFileError
@@ -60,6 +58,7 @@ def sha256_file(path: Path) -> str:
 
 
 def library_versions() -> dict:
+    import joblib
     import numpy
     import scipy
 
@@ -108,6 +107,8 @@ def stored_form(model: LineModel) -> dict:
 
 def _dump_packed(stored: dict, path: Path) -> None:
     """joblib.dump with the vocabularies packed (loading them is reading arrays)."""
+    import joblib  # (imported where it is used: loading a model needs no joblib)
+
     with packed_vocabularies(stored):
         joblib.dump(stored, path, compress=3)
 
@@ -285,8 +286,8 @@ def _site_stage(path: Path, meta: dict, labels: list[str]) -> SiteStage | None:
 
 def _check_versions(path: Path, saved: dict) -> None:
     """scikit-learn pickles are only guaranteed to load in the same minor version."""
-    current = library_versions()
-    for lib in ("scikit-learn",):
+    current = {"scikit-learn": scikit_learn_version()}
+    for lib in current:
         old, new = saved.get(lib) if isinstance(saved, dict) else None, current[lib]
         if not isinstance(old, str):
             raise ModelFileError(f"{path}: metadata does not record the {lib} version; "
@@ -302,7 +303,11 @@ def _load_pipeline(path: Path, data: bytes, trust_model_file: bool = False):
     try:
         # Stand-ins (stored.py): scoring reads them as they are; LineModel builds the real
         # objects when they are asked for.
-        return joblib.load(io.BytesIO(data)) if trust_model_file else load_stored(data, str(path))
+        if trust_model_file:
+            import joblib
+
+            return joblib.load(io.BytesIO(data))
+        return load_stored(data, str(path))
     except RefusedGlobal as err:
         raise ModelFileError(f"{path}: refuses to {err} (not part of a boilercut model); if you trust this "
                              "file, pass --trust-model-file (evaluate: eval.trust_model_file=true; "

@@ -34,15 +34,11 @@ than needed); the stand-ins then trade their wrappers for the arrays.
 from __future__ import annotations
 
 import io
+import math
 import pickle
 import warnings
 
 import numpy as np
-from joblib.numpy_pickle import NumpyArrayWrapper
-
-# joblib's reader of its own container (compression detection and decompression): private,
-# but it is how joblib.load opens a file; tests cover the compressed and plain formats.
-from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
 
 from boilercut.packed_vocabulary import checked_vocabulary
 from boilercut.safe_format import LIBRARY_TYPES, PROJECT_TYPES
@@ -86,23 +82,37 @@ class _Stream:
         self.readinto = self._buffer.readinto
 
 
+# The state of joblib's array wrapper (NumpyArrayWrapper) as joblib writes it, which
+# _read_array reads: importing joblib for its own reader took 50-80 ms of a start-up.
+# (numpy_array_alignment_bytes is absent from files of joblib 1.1 and older.) A state
+# with other keys, from another joblib, is read by joblib's NumpyArrayWrapper.read.
+_WRAPPER_STATE = frozenset({"subclass", "shape", "order", "dtype", "allow_mmap", "numpy_array_alignment_bytes"})
+_WRAPPER_STATE_NEEDED = frozenset({"subclass", "shape", "order", "dtype"})
+
+
 class _ArrayReader:
     """joblib's wrapper of an array: built from the wrapper's state, it reads the array's
-    bytes (NumpyArrayWrapper.read, joblib's own) from the stream."""
+    bytes from the stream (_read_array, or joblib's NumpyArrayWrapper.read)."""
 
     stream: _Stream  # set on the subclass made for each load
 
     def __setstate__(self, state):
-        if not isinstance(state, dict):
+        if not (isinstance(state, dict) and isinstance(state.get("dtype"), np.dtype)
+                and state.get("subclass") is np.ndarray):
             raise RefusedGlobal("load an array that is not a plain numpy array")
+        if state["dtype"].hasobject:
+            raise RefusedGlobal("load an array of Python objects")
+        if _WRAPPER_STATE_NEEDED <= state.keys() <= _WRAPPER_STATE:
+            self.array = _read_array(self.stream, state)
+        else:
+            self.array = self._read_with_joblib(state)
+
+    def _read_with_joblib(self, state: dict) -> np.ndarray:
+        from joblib.numpy_pickle import NumpyArrayWrapper
+
         wrapper = NumpyArrayWrapper.__new__(NumpyArrayWrapper)
         wrapper.__dict__.update(state)
-        if not (isinstance(getattr(wrapper, "dtype", None), np.dtype)
-                and getattr(wrapper, "subclass", None) is np.ndarray):
-            raise RefusedGlobal("load an array that is not a plain numpy array")
-        if wrapper.dtype.hasobject:
-            raise RefusedGlobal("load an array of Python objects")
-        self.array = wrapper.read(self, ensure_native_byte_order=True)
+        return wrapper.read(self, ensure_native_byte_order=True)
 
     # What NumpyArrayWrapper.read asks of the unpickler it is given.
     np = np
@@ -111,6 +121,25 @@ class _ArrayReader:
     @property
     def file_handle(self):
         return self.stream
+
+
+def _read_array(stream: _Stream, state: dict) -> np.ndarray:
+    """The array whose bytes follow its wrapper in the stream, read as joblib's
+    NumpyArrayWrapper.read_array reads a plain (not object) array: a padding length byte
+    and that much padding when the wrapper says the data is aligned, then the data (in
+    `order`), made native-endian. A writable array of its own, as joblib's."""
+    shape, order, dtype = state["shape"], state["order"], state["dtype"]
+    if not (isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape) and order in ("C", "F")):
+        raise pickle.UnpicklingError(f"an array of shape {shape!r} and order {order!r}")
+    if state.get("numpy_array_alignment_bytes") is not None:
+        stream.read(int.from_bytes(stream.read(1), "little"))
+    array = np.empty(math.prod(shape), dtype=dtype)
+    if stream.readinto(array.view(np.uint8)) != array.nbytes:
+        raise pickle.UnpicklingError("the file ends inside an array's data")
+    array = array.reshape(shape[::-1]).transpose() if order == "F" else array.reshape(shape)
+    if not array.dtype.isnative:
+        array = array.byteswap().view(array.dtype.newbyteorder("="))
+    return array
 
 
 class _StoredUnpickler(pickle.Unpickler):
@@ -210,6 +239,11 @@ def load_stored(data: bytes, name: str = "<model>"):
     pickle, joblib or numpy raise them."""
     raw = _inflated(data)
     if raw is None:
+        # joblib's reader of its own container (compression detection and decompression):
+        # private, but it is how joblib.load opens a file; tests cover the compressed and
+        # plain formats.
+        from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # joblib's note on a pre-0.10 file
             with _validate_fileobject_and_memmap(io.BytesIO(data), name, None) as (stream, _):
