@@ -16,7 +16,7 @@ other configuration, where the caller keeps using vectorizer.transform.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -222,14 +222,19 @@ def _token_hashes(codes: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, n
     np.not_equal(classes & WORD, 0, out=word[1:-1])
     edges = np.flatnonzero(word[1:] != word[:-1])
     starts, ends = edges[::2], edges[1::2]
+    return starts, _segment_hashes(codes, starts, ends), ends - starts
+
+
+def _segment_hashes(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The hash (_token_hashes) of each codes[start:end], from one running sum over codes."""
     if not len(starts):
-        return starts, np.zeros(0, dtype=np.uint64), ends - starts
+        return np.zeros(0, dtype=np.uint64)
     running = np.empty(len(codes) + 1, dtype=np.uint64)  # running[i]: the terms before position i
     running[0] = 0
     np.multiply(codes, _powers_upto(_HASH_BASE, len(codes)), out=running[1:])
     np.cumsum(running, out=running)
     sums = running.take(ends) - running.take(starts)
-    return starts, sums * _powers_upto(_HASH_BASE_INVERSE, len(codes) + 1)[starts], ends - starts
+    return sums * _powers_upto(_HASH_BASE_INVERSE, len(codes) + 1)[starts]
 
 
 def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
@@ -405,19 +410,17 @@ class _WordCounts:
             return
         # Token ids cover every token of the vocabulary, also those only seen inside a
         # bigram (a unigram can miss the vocabulary when max_features cuts it).
-        first_token, token_ids, token_hashes, token_lengths, is_bigram = tokens
-        n_tokens = len(token_hashes)
-        self.token_index = _KeyTable(token_hashes, np.arange(n_tokens), slots_per_key=4)
+        n_tokens = len(tokens.hashes)
+        self.token_index = _KeyTable(tokens.hashes, np.arange(n_tokens), slots_per_key=4)
         # Both tables end with an entry for id -1 (a token not in the index), so they are
         # read without masking: length 0 (no token has it) and column -1 (no unigram).
-        self.token_length = np.append(token_lengths, 0)
+        self.token_length = np.append(tokens.lengths, 0)
         self.unigram_col = np.full(n_tokens + 1, -1, dtype=np.int32)
-        self.unigram_col[token_ids[first_token[~is_bigram]]] = terms.columns[~is_bigram]
+        self.unigram_col[:len(tokens.unigrams)] = terms.columns[tokens.unigrams]  # unigrams come first
         self.n_tokens = np.int64(n_tokens)
-        first_of_bigram = first_token[is_bigram]
-        self.bigram_index = _KeyTable(token_ids[first_of_bigram] * self.n_tokens + token_ids[first_of_bigram + 1],
-                                      np.arange(len(first_of_bigram)), slots_per_key=4)
-        self.bigram_col = terms.columns[is_bigram].astype(np.int32)
+        self.bigram_index = _KeyTable(tokens.bigram_first * self.n_tokens + tokens.bigram_second,
+                                      np.arange(len(tokens.bigrams)), slots_per_key=4)
+        self.bigram_col = terms.columns[tokens.bigrams].astype(np.int32)
 
     def _token_ids(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(vocabulary token id or -1, row) of every token of the batch, in text order."""
@@ -447,42 +450,69 @@ class _WordCounts:
         return np.concatenate(rows), np.concatenate(cols)
 
 
-def _vocabulary_tokens(terms: PackedVocabulary):
-    """The tokens of a word vocabulary's terms: (the index of each term's first token
-    among all the terms' tokens, the id of every token (the same for equal ones), each
-    id's hash and length, whether each term is a bigram), or None when a term is not a
-    token (a unigram) or two tokens with a space between them (a bigram), or when two
-    different tokens share a hash."""
-    codes, term_starts = _separated_codes(terms)
-    starts, hashes, lengths = _token_hashes(codes, char_classes(codes))
-    term_lengths = terms.lengths()
-    is_bigram = np.zeros(len(term_lengths), dtype=bool)
-    is_bigram[np.searchsorted(term_starts, np.flatnonzero(codes == ord(" ")), side="right") - 1] = True
-    tokens_per_term = np.bincount(np.searchsorted(term_starts, starts, side="right") - 1, minlength=len(term_lengths))
-    if not np.array_equal(tokens_per_term, 1 + is_bigram):
-        return None
-    first = np.cumsum(tokens_per_term) - tokens_per_term
-    # The tokens fill their term: one token the whole of it, two tokens all but one character.
-    if not len(starts):
-        return first, starts, hashes, lengths, is_bigram
-    covered = lengths[first] + np.where(is_bigram, lengths[np.minimum(first + 1, len(lengths) - 1)], 0)
-    if not (np.array_equal(starts[first], term_starts) and np.array_equal(covered + is_bigram, term_lengths)):
-        return None
-    ids = _distinct_token_ids(codes, starts, lengths, hashes)
-    if ids is None:
-        return None
-    token_ids, first_of_id = ids
-    return first, token_ids, hashes[first_of_id], lengths[first_of_id], is_bigram
+class _VocabularyTokens(NamedTuple):
+    """The tokens of a word vocabulary. Token ids: the unigram terms' tokens, in order,
+    then the tokens only found inside bigrams."""
+    hashes: np.ndarray         # uint64: each token's hash (_token_hashes)
+    lengths: np.ndarray        # each token's length in code points
+    unigrams: np.ndarray       # the terms that are one token (token id = rank among them)
+    bigrams: np.ndarray        # the terms that are two tokens and a space
+    bigram_first: np.ndarray   # the token id of each bigram's first token
+    bigram_second: np.ndarray  # and of its second
 
 
-def _separated_codes(terms: PackedVocabulary) -> tuple[np.ndarray, np.ndarray]:
-    """The code points of the terms, each followed by "\\n" (so that no token runs from one
-    term into the next), and where each term starts among them."""
-    codes, lengths = terms.codes(), terms.lengths()
-    term_starts = np.cumsum(lengths + 1) - (lengths + 1)
-    separated = np.full(len(codes) + len(lengths), _NEWLINE, dtype=np.uint32)
-    separated[np.arange(len(codes)) + np.repeat(np.arange(len(lengths)), lengths)] = codes
-    return separated, term_starts
+def _vocabulary_tokens(terms: PackedVocabulary) -> _VocabularyTokens | None:
+    """The tokens of a word vocabulary's terms, found on the code points of all terms at
+    once; None when a term is neither a token (a run of \\w characters) nor two tokens
+    with a space between them, or when two different tokens have the same hash.
+
+    The unigram terms are distinct (dict keys): their hashes must be too. A bigram's
+    tokens are nearly all unigram terms as well, found by hash among them and compared
+    with them code point by code point; the others get ids of their own."""
+    codes, lengths, ends = terms.codes(), terms.lengths(), terms.ends
+    starts = ends - lengths
+    # Where the non-word characters are: none in a unigram, one space inside a bigram.
+    gaps = np.flatnonzero((char_classes(codes) & WORD) == 0)
+    term_at = np.repeat(np.arange(len(lengths)), lengths)  # faster than a search per gap
+    gaps_per_term = np.bincount(term_at[gaps], minlength=len(lengths))
+    if (lengths == 0).any() or (gaps_per_term > 1).any():
+        return None
+    is_bigram = gaps_per_term == 1
+    unigrams, bigrams = np.flatnonzero(~is_bigram), np.flatnonzero(is_bigram)
+    if not ((codes[gaps] == ord(" ")).all() and (gaps > starts[bigrams]).all() and (gaps < ends[bigrams] - 1).all()):
+        return None
+    halves_start = np.concatenate([starts[bigrams], gaps + 1])
+    halves_end = np.concatenate([gaps, ends[bigrams]])
+    # One running sum for both: unigrams first, then the first halves, then the second.
+    hashes = _segment_hashes(codes, np.concatenate([starts[unigrams], halves_start]),
+                             np.concatenate([ends[unigrams], halves_end]))
+    unigram_hashes, halves_hashes = hashes[:len(unigrams)], hashes[len(unigrams):]
+    if len(np.unique(unigram_hashes)) != len(unigrams):  # two different unigrams, one hash
+        return None
+    half_ids = _KeyTable(unigram_hashes, np.arange(len(unigrams))).get(halves_hashes).astype(np.int64)
+    found = half_ids >= 0
+    # A half found by its hash must be that unigram: the same length and code points.
+    half_lengths = halves_end - halves_start
+    unigram_of_half = unigrams[half_ids[found]]
+    if not (np.array_equal(half_lengths[found], lengths[unigram_of_half])
+            and _same_code_points(codes, halves_start[found], starts[unigram_of_half], half_lengths[found])):
+        return None
+    others = np.flatnonzero(~found)
+    distinct = _distinct_token_ids(codes, halves_start[others], half_lengths[others], halves_hashes[others])
+    if distinct is None:
+        return None
+    other_ids, first_of_id = distinct
+    half_ids[others] = len(unigrams) + other_ids
+    first_other = others[first_of_id]
+    return _VocabularyTokens(np.concatenate([unigram_hashes, halves_hashes[first_other]]),
+                             np.concatenate([lengths[unigrams], half_lengths[first_other]]),
+                             unigrams, bigrams, half_ids[:len(bigrams)], half_ids[len(bigrams):])
+
+
+def _same_code_points(codes: np.ndarray, starts_a: np.ndarray, starts_b: np.ndarray, lengths: np.ndarray) -> bool:
+    """Whether codes[a:a + n] equals codes[b:b + n] for every (a, b, n)."""
+    within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.array_equal(codes[np.repeat(starts_a, lengths) + within], codes[np.repeat(starts_b, lengths) + within])
 
 
 def _distinct_token_ids(codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
@@ -493,11 +523,7 @@ def _distinct_token_ids(codes: np.ndarray, starts: np.ndarray, lengths: np.ndarr
     _, first_of_id, ids = np.unique(hashes, return_index=True, return_inverse=True)
     ids = ids.reshape(-1)
     first = first_of_id[ids]
-    if not np.array_equal(lengths, lengths[first]):
-        return None
-    within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    own, firsts = np.repeat(starts, lengths) + within, np.repeat(starts[first], lengths) + within
-    if not np.array_equal(codes[own], codes[firsts]):
+    if not (np.array_equal(lengths, lengths[first]) and _same_code_points(codes, starts, starts[first], lengths)):
         return None
     return ids, first_of_id
 
