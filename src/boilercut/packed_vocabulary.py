@@ -25,21 +25,27 @@ _VECTORIZER = "sklearn.feature_extraction.text.TfidfVectorizer"
 
 class PackedVocabulary:
     """vocabulary_ as text (the terms, concatenated), ends (int64: where each term ends in
-    text, in code points) and columns (int64: each term's column), in the dict's order."""
+    text, in code points) and columns (int64: each term's column), in the dict's order.
+    numpy_columns: whether the dict's columns are numpy int64 scalars (what scikit-learn
+    leaves when max_features or min_df cut the vocabulary) or Python ints (otherwise)."""
 
-    def __init__(self, text: str, ends: np.ndarray, columns: np.ndarray):
-        self.text, self.ends, self.columns = text, ends, columns
+    def __init__(self, text: str, ends: np.ndarray, columns: np.ndarray, numpy_columns: bool = True):
+        self.text, self.ends, self.columns, self.numpy_columns = text, ends, columns, numpy_columns
         self._codes: np.ndarray | None = None
 
     @classmethod
     def from_dict(cls, vocabulary: dict) -> "PackedVocabulary | None":
-        """The packed form of a vocabulary of str terms and numpy int64 columns (what
-        scikit-learn's fit leaves), None for any other: to_dict() could not rebuild it."""
+        """The packed form of a vocabulary of str terms and columns that are all numpy
+        int64 or all Python ints (what scikit-learn's fit leaves), None for any other:
+        to_dict() could not rebuild it."""
         if not all(type(term) is str for term in vocabulary):
             return None
-        if set(map(type, vocabulary.values())) - {np.int64}:
+        column_types = set(map(type, vocabulary.values()))
+        if column_types not in ({np.int64}, {int}):
             return None
-        return as_packed(vocabulary)
+        packed = as_packed(vocabulary)
+        packed.numpy_columns = column_types == {np.int64}
+        return packed
 
     def __len__(self) -> int:
         return len(self.columns)
@@ -55,13 +61,14 @@ class PackedVocabulary:
         return self._codes
 
     def to_dict(self) -> dict:
-        """The vocabulary_ dict it was packed from: the same terms, columns (np.int64) and order."""
+        """The vocabulary_ dict it was packed from: the same terms, columns (of the same
+        type) and order."""
         starts = self.ends - self.lengths()
         terms = map(self.text.__getitem__, map(slice, starts.tolist(), self.ends.tolist()))
-        return dict(zip(terms, self.columns))
+        return dict(zip(terms, self.columns if self.numpy_columns else self.columns.tolist()))
 
     def __reduce__(self):
-        return unpack_vocabulary, (self.text, self.ends, self.columns)
+        return unpack_vocabulary, (self.text, self.ends, self.columns, self.numpy_columns)
 
 
 def as_packed(vocabulary) -> PackedVocabulary:
@@ -74,17 +81,19 @@ def as_packed(vocabulary) -> PackedVocabulary:
     return PackedVocabulary("".join(vocabulary), np.cumsum(lengths), columns)
 
 
-def unpack_vocabulary(text: str, ends: np.ndarray, columns: np.ndarray) -> dict:
+def unpack_vocabulary(text: str, ends: np.ndarray, columns: np.ndarray, numpy_columns: bool) -> dict:
     """The vocabulary_ dict of a packed vocabulary (what a plain unpickler builds)."""
-    return PackedVocabulary(text, ends, columns).to_dict()
+    return PackedVocabulary(text, ends, columns, numpy_columns).to_dict()
 
 
-def checked_vocabulary(text, ends, columns) -> PackedVocabulary:
+def checked_vocabulary(text, ends, columns, numpy_columns) -> PackedVocabulary:
     """A PackedVocabulary from a file's arguments, refused (ValueError) unless they are what
-    PackedVocabulary.__reduce__ writes: a str, and two int64 arrays of one length whose
-    ends rise to the text's end."""
+    PackedVocabulary.__reduce__ writes: a str, two int64 arrays of one length whose ends
+    rise to the text's end, and a bool."""
     if not isinstance(text, str):
         raise ValueError("a packed vocabulary's terms are not a str")
+    if not isinstance(numpy_columns, bool):
+        raise ValueError("a packed vocabulary's column type is not a bool")
     for name, array in (("ends", ends), ("columns", columns)):
         if not (type(array) is np.ndarray and array.dtype == np.int64 and array.ndim == 1):
             raise ValueError(f"a packed vocabulary's {name} are not a 1-d int64 array")
@@ -93,7 +102,7 @@ def checked_vocabulary(text, ends, columns) -> PackedVocabulary:
     lengths = np.diff(ends, prepend=0)
     if (lengths < 0).any() or (len(ends) and ends[-1] != len(text)) or (not len(ends) and text):
         raise ValueError("a packed vocabulary's ends do not divide its terms")
-    return PackedVocabulary(text, ends, columns)
+    return PackedVocabulary(text, ends, columns, numpy_columns)
 
 
 @contextmanager

@@ -171,8 +171,8 @@ class _VocabularyUnpacker:
     checked (packed_vocabulary.checked_vocabulary), and a PackedVocabulary instead of the
     dict, so that no str is built per term. Its attributes cannot be set (BUILD)."""
 
-    def __call__(self, text, ends, columns):
-        return checked_vocabulary(text, _array_of(ends), _array_of(columns))
+    def __call__(self, text, ends, columns, numpy_columns):
+        return checked_vocabulary(text, _array_of(ends), _array_of(columns), numpy_columns)
 
     def __setstate__(self, state):
         raise RefusedGlobal("set the attributes of 'boilercut.packed_vocabulary.unpack_vocabulary'")
