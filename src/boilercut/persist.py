@@ -106,11 +106,13 @@ def stored_form(model: LineModel) -> dict:
 
 
 def _dump_packed(stored: dict, path: Path) -> None:
-    """joblib.dump with the vocabularies packed (loading them is reading arrays)."""
+    """joblib.dump with the vocabularies packed (loading them is reading arrays), not
+    compressed: inflating the default model's 22 MB took 80 ms of a 0.7 s start-up, for a
+    file of 13.6 MB instead (benchmarks/NOTES.md, "Start-up on branch startup")."""
     import joblib  # (imported where it is used: loading a model needs no joblib)
 
     with packed_vocabularies(stored):
-        joblib.dump(stored, path, compress=3)
+        joblib.dump(stored, path, compress=0)
 
 
 def save_model(model: LineModel, path: str | Path) -> Path:

@@ -254,8 +254,12 @@ def load_stored(data: bytes, name: str = "<model>"):
 
 
 def _inflated(data: bytes) -> bytes | None:
-    """The pickle of a file save_model wrote (joblib's zlib container: one zlib stream),
-    decompressed by ISA-L in one call (faster than through joblib's reader); None for any other container, which joblib's reader then opens."""
+    """The pickle of a file save_model wrote: the file itself (uncompressed, as save_model
+    writes since format 4), or joblib's zlib container (one zlib stream, as it wrote
+    before) decompressed by ISA-L in one call (faster than through joblib's reader); None
+    for any other container, which joblib's reader then opens."""
+    if data[:1] == b"\x80":  # a pickle's protocol opcode: joblib's uncompressed file is the pickle itself
+        return data
     if data[:1] != b"\x78":  # joblib's zlib prefix
         return None
     from isal import isal_zlib
