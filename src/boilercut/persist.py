@@ -1,9 +1,11 @@
 """Save and load a LineModel: the Pipeline file plus a metadata JSON beside it.
 
 models/boilercut.joblib       {"pipeline": the fitted first-stage Pipeline, "context_stage":
-                              the fitted ContextStage or None}, a pickle, read by
-                              safe_joblib: only what a boilercut model holds is built, and
-                              nothing from the file runs (trust_model_file=True: any pickle)
+                              the fitted ContextStage or None}, an uncompressed pickle with
+                              each vectorizer's vocabulary packed into arrays
+                              (packed_vocabulary.py), read by safe_joblib: only what a
+                              boilercut model holds is built, and nothing from the file
+                              runs (trust_model_file=True: any pickle)
 models/boilercut.joblib.json  labels, keep labels, threshold, config, metrics, data
                               fingerprint, library versions, creation time, and the
                               SHA-256 of the Pipeline file, checked on every load.

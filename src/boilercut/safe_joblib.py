@@ -17,8 +17,10 @@ could act are closed as well:
   only kind of global one can reach) it would change that function or class for the
   whole process, so it is refused there.
 The lists come from safe_format (the same types, as skops names them) plus the names
-joblib's and numpy's pickles use; tests/test_model_pickles.py loads freshly fitted models
-of every feature option through them, so a new estimator shows up as a failing test.
+joblib's and numpy's pickles use, and one function of the project a file calls: the
+vectorizers' packed vocabularies (PACKED_FORMS), whose arguments are checked before
+anything is built from them. tests/test_model_pickles.py loads freshly fitted models of
+every feature option through them, so a new estimator shows up as a failing test.
 
 The project's and scikit-learn's globals are handed out as stand-ins (stored.py): the file
 loads without importing scikit-learn, and BUILD on such a global is refused by the
@@ -29,7 +31,8 @@ wrapper in the file), and on the default model it took most of the load, going o
 opcode through 180,000 vocabulary entries. Here each array wrapper is a small
 object whose __setstate__ reads the bytes, which the C unpickler leaves exactly after
 BUILD (joblib ends a pickle frame there, and a stream without peek() is read no further
-than needed); the stand-ins then trade their wrappers for the arrays.
+than needed); the stand-ins then trade their wrappers for the arrays. The bytes are read
+here too (_read_array, as joblib reads them), so loading a model imports no joblib.
 """
 from __future__ import annotations
 
