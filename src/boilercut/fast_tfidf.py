@@ -15,23 +15,27 @@ other configuration, where the caller keeps using vectorizer.transform.
 """
 from __future__ import annotations
 
-import operator
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 
 import numpy as np
-import scipy.sparse as sp
 
-try:  # scipy's C conversion routines, which its own sparse matrix classes call
-    from scipy.sparse import _sparsetools
-except ImportError:  # a scipy that moved them: the matrix classes do the same work
-    _sparsetools = None
+from boilercut.sparsetools import sparsetools
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+# scipy's C conversion routines, which its own sparse matrix classes call (None: a scipy
+# that moved them, where the matrix classes do the same work). scipy.sparse itself is
+# imported only where a matrix is built: scoring needs none (sparsetools.py says why).
+_sparsetools = sparsetools()
 # A private module: use it only if it still has every routine _counts_matrix calls.
 if not all(hasattr(_sparsetools, name) for name in ("coo_tocsr", "csr_tocsc", "csr_sum_duplicates")):
     _sparsetools = None
 
 from boilercut.line_shape import DECIMAL, SPACE, WORD, char_classes
 from boilercut.normalise import CHAR_FEATURE_CHARS, WORD_TOKEN_PATTERN, normalise_head, normalise_text
+from boilercut.packed_vocabulary import PackedVocabulary, as_packed
 from boilercut.sparse_entries import Entries, count_entries, entries_dot, row_pointers
 from boilercut.stored import class_name, materialize, same_function
 
@@ -218,14 +222,19 @@ def _token_hashes(codes: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, n
     np.not_equal(classes & WORD, 0, out=word[1:-1])
     edges = np.flatnonzero(word[1:] != word[:-1])
     starts, ends = edges[::2], edges[1::2]
+    return starts, _segment_hashes(codes, starts, ends), ends - starts
+
+
+def _segment_hashes(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The hash (_token_hashes) of each codes[start:end], from one running sum over codes."""
     if not len(starts):
-        return starts, np.zeros(0, dtype=np.uint64), ends - starts
+        return np.zeros(0, dtype=np.uint64)
     running = np.empty(len(codes) + 1, dtype=np.uint64)  # running[i]: the terms before position i
     running[0] = 0
     np.multiply(codes, _powers_upto(_HASH_BASE, len(codes)), out=running[1:])
     np.cumsum(running, out=running)
     sums = running.take(ends) - running.take(starts)
-    return starts, sums * _powers_upto(_HASH_BASE_INVERSE, len(codes) + 1)[starts], ends - starts
+    return sums * _powers_upto(_HASH_BASE_INVERSE, len(codes) + 1)[starts]
 
 
 def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
@@ -240,6 +249,8 @@ def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int)
     Both passes cost time in proportion to the number of columns too (a pointer per column),
     which for a page of a few dozen lines is most of the work. A batch with fewer entries
     than half the columns sorts its entries instead, which gives the same matrix."""
+    import scipy.sparse as sp
+
     if 2 * len(rows) < n_cols:
         return _sorted_counts_matrix(rows, cols, n_rows, n_cols)
     if _sparsetools is None:
@@ -264,6 +275,8 @@ def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int)
 def _sorted_counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
     """_counts_matrix by sorting the entries (sparse_entries.count_entries): each distinct
     (row, column) once, in row-major order, with its count."""
+    import scipy.sparse as sp
+
     index = np.int32 if max(len(rows), n_rows, n_cols) < 2 ** 31 - 1 else np.int64
     entries = count_entries(rows, cols, n_rows, n_cols)
     indptr = row_pointers(entries.row, n_rows).astype(index)
@@ -378,46 +391,36 @@ class _WordCounts:
     Tokens are found and identified without a Python object per token: on the code points
     of the batch, a token is a maximal run of \\w characters, and it is named by a 64-bit
     hash of its code points (_token_hashes). The vocabulary's tokens are hashed the same way
-    when this object is built (refused if two of them collide); a token of the text matches a
-    vocabulary token when hash and length both agree. A token outside the vocabulary could
-    share a vocabulary token's hash and length by chance: for a vocabulary of 36,000
-    tokens, with odds of about 36,000 in 2^64 per token."""
+    when this object is built (refused if two different ones collide); a token of the text
+    matches a vocabulary token when hash and length both agree. A token outside the
+    vocabulary could share a vocabulary token's hash and length by chance: for a
+    vocabulary of 36,000 tokens, with odds of about 36,000 in 2^64 per token.
 
-    def __init__(self, vocabulary: dict[str, int], bigrams: bool):
-        self.n_cols = len(vocabulary)
+    Built from the vocabulary's arrays (packed_vocabulary.py) with numpy alone, no str per
+    term: this runs at every start-up. `exact` is False for a vocabulary whose terms are
+    not one token or two tokens and a space, or whose tokens collide (never seen);
+    fast_transform then leaves the words to scikit-learn."""
+
+    def __init__(self, terms: PackedVocabulary, bigrams: bool):
+        self.n_cols = len(terms)
+        self.bigrams = bigrams
+        tokens = _vocabulary_tokens(terms)
+        self.exact = tokens is not None
+        if tokens is None:
+            return
         # Token ids cover every token of the vocabulary, also those only seen inside a
         # bigram (a unigram can miss the vocabulary when max_features cuts it).
-        # (Built with as few Python objects as possible: this runs at every start-up. The
-        # bigrams are the terms with a space, found in the code points of all terms.)
-        terms = list(vocabulary)
-        columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(terms))
-        is_bigram = _terms_with(terms, " ")
-        uni_rows, bi_rows = np.flatnonzero(~is_bigram), np.flatnonzero(is_bigram)
-        unigrams, bigram_terms = _pick(terms, uni_rows), _pick(terms, bi_rows)
-        halves = " ".join(bigram_terms).split(" ") if bigram_terms else []  # first, second, first, ...
-        if len(halves) != 2 * len(bigram_terms):
-            raise ValueError("a word bigram of the vocabulary is not two tokens")
-        token_id = dict.fromkeys(unigrams)
-        token_id.update(dict.fromkeys(halves))
-        token_id = dict(zip(token_id, range(len(token_id))))
-        tokens = list(token_id)
-        codes = _codes("\n".join(tokens))
-        _, hashes, lengths = _token_hashes(codes, char_classes(codes))
-        self.distinct_hashes = len(hashes) == len(tokens) and len(np.unique(hashes)) == len(tokens)
-        if not self.distinct_hashes:  # never seen; fast_transform then leaves the words to sklearn
-            return
-        self.token_index = _KeyTable(hashes, np.arange(len(tokens)), slots_per_key=4)
+        n_tokens = len(tokens.hashes)
+        self.token_index = _KeyTable(tokens.hashes, np.arange(n_tokens), slots_per_key=4)
         # Both tables end with an entry for id -1 (a token not in the index), so they are
         # read without masking: length 0 (no token has it) and column -1 (no unigram).
-        self.token_length = np.append(lengths, 0)
-        self.unigram_col = np.full(len(tokens) + 1, -1, dtype=np.int32)
-        self.unigram_col[:len(unigrams)] = columns[uni_rows]  # unigrams come first
-        self.n_tokens = np.int64(len(tokens))
-        ids = np.fromiter(map(token_id.__getitem__, halves), dtype=np.int64, count=len(halves)).reshape(-1, 2)
-        self.bigram_index = _KeyTable(ids[:, 0] * self.n_tokens + ids[:, 1], np.arange(len(bigram_terms)),
-                                      slots_per_key=4)
-        self.bigram_col = columns[bi_rows].astype(np.int32)
-        self.bigrams = bigrams
+        self.token_length = np.append(tokens.lengths, 0)
+        self.unigram_col = np.full(n_tokens + 1, -1, dtype=np.int32)
+        self.unigram_col[:len(tokens.unigrams)] = terms.columns[tokens.unigrams]  # unigrams come first
+        self.n_tokens = np.int64(n_tokens)
+        self.bigram_index = _KeyTable(tokens.bigram_first * self.n_tokens + tokens.bigram_second,
+                                      np.arange(len(tokens.bigrams)), slots_per_key=4)
+        self.bigram_col = terms.columns[tokens.bigrams].astype(np.int32)
 
     def _token_ids(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(vocabulary token id or -1, row) of every token of the batch, in text order."""
@@ -447,14 +450,82 @@ class _WordCounts:
         return np.concatenate(rows), np.concatenate(cols)
 
 
-def _terms_with(terms: list[str], char: str) -> np.ndarray:
-    """Whether each term holds `char` (not "\\n"), from the code points of all terms."""
-    lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
-    ends = np.cumsum(lengths + 1) - 1  # where each term's "\\n" sits in the joined terms
-    at = np.flatnonzero(_codes("\n".join(terms)) == ord(char))
-    found = np.zeros(len(terms), dtype=bool)
-    found[np.searchsorted(ends, at)] = True
-    return found
+class _VocabularyTokens(NamedTuple):
+    """The tokens of a word vocabulary. Token ids: the unigram terms' tokens, in order,
+    then the tokens only found inside bigrams."""
+    hashes: np.ndarray         # uint64: each token's hash (_token_hashes)
+    lengths: np.ndarray        # each token's length in code points
+    unigrams: np.ndarray       # the terms that are one token (token id = rank among them)
+    bigrams: np.ndarray        # the terms that are two tokens and a space
+    bigram_first: np.ndarray   # the token id of each bigram's first token
+    bigram_second: np.ndarray  # and of its second
+
+
+def _vocabulary_tokens(terms: PackedVocabulary) -> _VocabularyTokens | None:
+    """The tokens of a word vocabulary's terms, found on the code points of all terms at
+    once; None when a term is neither a token (a run of \\w characters) nor two tokens
+    with a space between them, or when two different tokens have the same hash.
+
+    The unigram terms are distinct (dict keys): their hashes must be too. A bigram's
+    tokens are nearly all unigram terms as well, found by hash among them and compared
+    with them code point by code point; the others get ids of their own."""
+    codes, lengths, ends = terms.codes(), terms.lengths(), terms.ends
+    starts = ends - lengths
+    # Where the non-word characters are: none in a unigram, one space inside a bigram.
+    gaps = np.flatnonzero((char_classes(codes) & WORD) == 0)
+    term_at = np.repeat(np.arange(len(lengths)), lengths)  # faster than a search per gap
+    gaps_per_term = np.bincount(term_at[gaps], minlength=len(lengths))
+    if (lengths == 0).any() or (gaps_per_term > 1).any():
+        return None
+    is_bigram = gaps_per_term == 1
+    unigrams, bigrams = np.flatnonzero(~is_bigram), np.flatnonzero(is_bigram)
+    if not ((codes[gaps] == ord(" ")).all() and (gaps > starts[bigrams]).all() and (gaps < ends[bigrams] - 1).all()):
+        return None
+    halves_start = np.concatenate([starts[bigrams], gaps + 1])
+    halves_end = np.concatenate([gaps, ends[bigrams]])
+    # One running sum for both: unigrams first, then the first halves, then the second.
+    hashes = _segment_hashes(codes, np.concatenate([starts[unigrams], halves_start]),
+                             np.concatenate([ends[unigrams], halves_end]))
+    unigram_hashes, halves_hashes = hashes[:len(unigrams)], hashes[len(unigrams):]
+    if len(np.unique(unigram_hashes)) != len(unigrams):  # two different unigrams, one hash
+        return None
+    half_ids = _KeyTable(unigram_hashes, np.arange(len(unigrams))).get(halves_hashes).astype(np.int64)
+    found = half_ids >= 0
+    # A half found by its hash must be that unigram: the same length and code points.
+    half_lengths = halves_end - halves_start
+    unigram_of_half = unigrams[half_ids[found]]
+    if not (np.array_equal(half_lengths[found], lengths[unigram_of_half])
+            and _same_code_points(codes, halves_start[found], starts[unigram_of_half], half_lengths[found])):
+        return None
+    others = np.flatnonzero(~found)
+    distinct = _distinct_token_ids(codes, halves_start[others], half_lengths[others], halves_hashes[others])
+    if distinct is None:
+        return None
+    other_ids, first_of_id = distinct
+    half_ids[others] = len(unigrams) + other_ids
+    first_other = others[first_of_id]
+    return _VocabularyTokens(np.concatenate([unigram_hashes, halves_hashes[first_other]]),
+                             np.concatenate([lengths[unigrams], half_lengths[first_other]]),
+                             unigrams, bigrams, half_ids[:len(bigrams)], half_ids[len(bigrams):])
+
+
+def _same_code_points(codes: np.ndarray, starts_a: np.ndarray, starts_b: np.ndarray, lengths: np.ndarray) -> bool:
+    """Whether codes[a:a + n] equals codes[b:b + n] for every (a, b, n)."""
+    within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.array_equal(codes[np.repeat(starts_a, lengths) + within], codes[np.repeat(starts_b, lengths) + within])
+
+
+def _distinct_token_ids(codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+                        hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(an id for every token, equal tokens sharing it, taken from its hash; the index of
+    each id's first token), or None when two different tokens share a hash: every token's
+    code points are compared with those of the first token of its hash."""
+    _, first_of_id, ids = np.unique(hashes, return_index=True, return_inverse=True)
+    ids = ids.reshape(-1)
+    first = first_of_id[ids]
+    if not (np.array_equal(lengths, lengths[first]) and _same_code_points(codes, starts, starts[first], lengths)):
+        return None
+    return ids, first_of_id
 
 
 def _alphabet(codes: np.ndarray) -> np.ndarray:
@@ -462,14 +533,6 @@ def _alphabet(codes: np.ndarray) -> np.ndarray:
     present = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=bool)
     present[codes] = True
     return np.flatnonzero(present)
-
-
-def _pick(items: list, rows: np.ndarray) -> list:
-    """[items[i] for i in rows], gathered in C."""
-    if not len(rows):
-        return []
-    picked = operator.itemgetter(*rows.tolist())(items)
-    return list(picked) if len(rows) > 1 else [picked]
 
 
 class _CharWbCounts:
@@ -482,20 +545,19 @@ class _CharWbCounts:
     lie inside one padded word. (1-grams would count each pad space once per word, which
     the shared spaces of the joined batch cannot tell; min_n = 1 is left to sklearn.)"""
 
-    def __init__(self, vocabulary: dict[str, int], min_n: int, max_n: int):
-        self.min_n, self.max_n, self.n_cols = min_n, max_n, len(vocabulary)
+    def __init__(self, terms: PackedVocabulary, min_n: int, max_n: int):
+        self.min_n, self.max_n, self.n_cols = min_n, max_n, len(terms)
         self._bmp_ids: tuple[np.ndarray, np.ndarray] | None = None  # _bmp_char_ids
-        terms = list(vocabulary)
-        lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
-        term_starts = np.cumsum(lengths) - lengths
-        codes = _codes("".join(terms))
+        lengths = terms.lengths()
+        term_starts = terms.ends - lengths
+        codes = terms.codes()
         alphabet = _alphabet(codes)
         # Character id 0 = a character no vocabulary n-gram has; such n-grams match nothing.
         # (and for every code beyond the alphabet's largest: the table's last entry)
         self.table = np.zeros(int(alphabet[-1]) + 2 if len(alphabet) else 1, dtype=np.uint64)
         self.table[alphabet] = np.arange(1, len(alphabet) + 1, dtype=np.uint64)
         char_ids = self.table[codes]
-        cols = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(terms))
+        cols = terms.columns
         self.table_of = {}
         for n in range(min_n, max_n + 1):
             of_length_n = np.flatnonzero(lengths == n)
@@ -516,8 +578,8 @@ class _CharWbCounts:
         return self._bmp_ids
 
     @staticmethod
-    def fits(vocabulary: dict[str, int], min_n: int, max_n: int) -> bool:
-        return 2 <= min_n <= 3 and max_n <= 4 and len(_alphabet(_codes("".join(vocabulary)))) < 2 ** _CHAR_BITS
+    def fits(terms: PackedVocabulary, min_n: int, max_n: int) -> bool:
+        return 2 <= min_n <= 3 and max_n <= 4 and len(_alphabet(terms.codes())) < 2 ** _CHAR_BITS
 
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
         return _counts_matrix(*self.pairs(lines), len(lines), self.n_cols)
@@ -586,14 +648,15 @@ def fast_transform(vectorizer) -> FastTfidf | None:
     if v.stop_words is not None or v.strip_accents is not None or v.tokenizer is not None:
         return None
     min_n, max_n = v.ngram_range
+    terms = as_packed(v.vocabulary_)  # a model file's arrays, or a fitted vectorizer's dict as arrays
     if v.analyzer == "word" and same_function(v.preprocessor, normalise_text) \
             and v.token_pattern == WORD_TOKEN_PATTERN and min_n == 1 and max_n in (1, 2):
-        counts = _WordCounts(v.vocabulary_, bigrams=max_n == 2)
-        if not counts.distinct_hashes:  # never seen; sklearn then transforms
+        counts = _WordCounts(terms, bigrams=max_n == 2)
+        if not counts.exact:  # never seen; sklearn then transforms
             return None
     elif v.analyzer == "char_wb" and same_function(v.preprocessor, normalise_head) \
-            and _CharWbCounts.fits(v.vocabulary_, min_n, max_n):
-        counts = _CharWbCounts(v.vocabulary_, min_n, max_n)
+            and _CharWbCounts.fits(terms, min_n, max_n):
+        counts = _CharWbCounts(terms, min_n, max_n)
     else:
         return None
     return FastTfidf(counts, *_tfidf_weighting(v._tfidf))  # the vectorizer's own fitted TfidfTransformer
@@ -609,6 +672,8 @@ class FastTfidf:
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
         lines = list(lines)
         if not lines:  # TfidfTransformer refuses an empty matrix
+            import scipy.sparse as sp
+
             return sp.csr_matrix((0, self.n_cols), dtype=np.float32)
         return self.weigh(self.counts(lines))
 

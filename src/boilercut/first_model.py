@@ -27,8 +27,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from boilercut.locations import PACKAGE_DIR, default_model_path, metadata_path
 from boilercut.model_errors import ModelFileError
 
@@ -49,6 +47,9 @@ def ensure_model(path: Path, overrides: Sequence[str] = ()) -> Path:
     path = Path(path)
     if path.is_file() and metadata_path(path).is_file():  # the metadata is written last
         return path
+    # Imported only to train: it took 20-70 ms of every start-up that found the model.
+    from filelock import FileLock, Timeout
+
     lock = FileLock(f"{path}.lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,10 +17,10 @@ from typing import NamedTuple
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.sparse as sp
 
 from boilercut.line_shape import LINE_SHAPE_NAMES, MAX_WORDS, shape_matrix, word_counts
 from boilercut.page_rows import PageRows
+from boilercut.sparsetools import is_sparse
 
 HEAD_COLUMN = "head"  # Neighbours(column="head"): the first words of each line (normalise.line_head)
 
@@ -255,7 +255,9 @@ def shift_rows(feats, offset: int, page: np.ndarray):
     valid = (src >= 0) & (src < n)
     src = np.clip(src, 0, max(n - 1, 0))
     valid &= page[src] == page if n else valid
-    if sp.issparse(feats):
+    if is_sparse(feats):
+        import scipy.sparse as sp
+
         return sp.diags(valid.astype(np.float64)) @ feats.tocsr()[src]
     return feats[src] * valid[:, None]
 

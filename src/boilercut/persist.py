@@ -1,9 +1,11 @@
 """Save and load a LineModel: the Pipeline file plus a metadata JSON beside it.
 
 models/boilercut.joblib       {"pipeline": the fitted first-stage Pipeline, "context_stage":
-                              the fitted ContextStage or None}, a pickle, read by
-                              safe_joblib: only what a boilercut model holds is built, and
-                              nothing from the file runs (trust_model_file=True: any pickle)
+                              the fitted ContextStage or None}, an uncompressed pickle with
+                              each vectorizer's vocabulary packed into arrays
+                              (packed_vocabulary.py), read by safe_joblib: only what a
+                              boilercut model holds is built, and nothing from the file
+                              runs (trust_model_file=True: any pickle)
 models/boilercut.joblib.json  labels, keep labels, threshold, config, metrics, data
                               fingerprint, library versions, creation time, and the
                               SHA-256 of the Pipeline file, checked on every load.
@@ -22,12 +24,11 @@ import os
 import tempfile
 from pathlib import Path
 
-import joblib
-
 from boilercut.locations import metadata_path
 from boilercut.model import LineModel, check_long_line_words, pipeline_classes
 from boilercut.model_errors import ModelFileError
 from boilercut.operating_points import OperatingPoints
+from boilercut.packed_vocabulary import packed_vocabularies
 from boilercut.safe_format import dumps_skops, loads_skops
 from boilercut.safe_joblib import RefusedGlobal, load_stored
 from boilercut.scorer import LOGISTIC_REGRESSION, PIPELINE, pipeline_steps
@@ -41,9 +42,12 @@ logger = logging.getLogger(__name__)
 # Bumped whenever a saved Pipeline would compute different features under this code:
 # 2 = line-shape marks read the first 300 characters (line_shape.py);
 # 3 = the file holds {"pipeline", "context_stage"}; a format-2 file is the bare Pipeline,
-#     with the same features, so it still loads (as a model without a context stage).
-FORMAT_VERSION = 3
-READABLE_FORMATS = (2, 3)
+#     with the same features, so it still loads (as a model without a context stage);
+# 4 = a .joblib file's vectorizer vocabularies are packed into arrays (packed_vocabulary.py),
+#     which a boilercut reading format 3 would refuse; format 2 and 3 files, with dicts,
+#     load and score as before.
+FORMAT_VERSION = 4
+READABLE_FORMATS = (2, 3, 4)
 PROBE_PAGE = ["Home | News | Contact", "The council met on Tuesday to discuss the new bus routes."]
 
 
@@ -56,6 +60,7 @@ def sha256_file(path: Path) -> str:
 
 
 def library_versions() -> dict:
+    import joblib
     import numpy
     import scipy
 
@@ -102,6 +107,16 @@ def stored_form(model: LineModel) -> dict:
     return {"pipeline": model.pipeline, "context_stage": model.context_stage}
 
 
+def _dump_packed(stored: dict, path: Path) -> None:
+    """joblib.dump with the vocabularies packed (loading them is reading arrays), not
+    compressed: inflating the default model's 22 MB took 80 ms of a 0.7 s start-up, for a
+    file of 13.6 MB instead (benchmarks/NOTES.md, "Start-up on branch startup")."""
+    import joblib  # (imported where it is used: loading a model needs no joblib)
+
+    with packed_vocabularies(stored):
+        joblib.dump(stored, path, compress=0)
+
+
 def save_model(model: LineModel, path: str | Path) -> Path:
     """Write the Pipeline and its metadata; returns the model path."""
     path = Path(path)
@@ -111,7 +126,7 @@ def save_model(model: LineModel, path: str | Path) -> Path:
         data = dumps_skops(stored)
         _atomic_write(path, lambda tmp: tmp.write_bytes(data))
     else:
-        _atomic_write(path, lambda tmp: joblib.dump(stored, tmp, compress=3))
+        _atomic_write(path, lambda tmp: _dump_packed(stored, tmp))
     meta = {**model.metadata, "format_version": FORMAT_VERSION, "labels": model.labels,
             "keep_labels": list(model.keep_labels), "threshold": model.threshold,
             "long_line_words": model.long_line_words,
@@ -275,8 +290,8 @@ def _site_stage(path: Path, meta: dict, labels: list[str]) -> SiteStage | None:
 
 def _check_versions(path: Path, saved: dict) -> None:
     """scikit-learn pickles are only guaranteed to load in the same minor version."""
-    current = library_versions()
-    for lib in ("scikit-learn",):
+    current = {"scikit-learn": scikit_learn_version()}
+    for lib in current:
         old, new = saved.get(lib) if isinstance(saved, dict) else None, current[lib]
         if not isinstance(old, str):
             raise ModelFileError(f"{path}: metadata does not record the {lib} version; "
@@ -292,7 +307,11 @@ def _load_pipeline(path: Path, data: bytes, trust_model_file: bool = False):
     try:
         # Stand-ins (stored.py): scoring reads them as they are; LineModel builds the real
         # objects when they are asked for.
-        return joblib.load(io.BytesIO(data)) if trust_model_file else load_stored(data, str(path))
+        if trust_model_file:
+            import joblib
+
+            return joblib.load(io.BytesIO(data))
+        return load_stored(data, str(path))
     except RefusedGlobal as err:
         raise ModelFileError(f"{path}: refuses to {err} (not part of a boilercut model); if you trust this "
                              "file, pass --trust-model-file (evaluate: eval.trust_model_file=true; "

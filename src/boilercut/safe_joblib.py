@@ -17,8 +17,10 @@ could act are closed as well:
   only kind of global one can reach) it would change that function or class for the
   whole process, so it is refused there.
 The lists come from safe_format (the same types, as skops names them) plus the names
-joblib's and numpy's pickles use; tests/test_model_pickles.py loads freshly fitted models
-of every feature option through them, so a new estimator shows up as a failing test.
+joblib's and numpy's pickles use, and one function of the project a file calls: the
+vectorizers' packed vocabularies (PACKED_FORMS), whose arguments are checked before
+anything is built from them. tests/test_model_pickles.py loads freshly fitted models of
+every feature option through them, so a new estimator shows up as a failing test.
 
 The project's and scikit-learn's globals are handed out as stand-ins (stored.py): the file
 loads without importing scikit-learn, and BUILD on such a global is refused by the
@@ -29,21 +31,19 @@ wrapper in the file), and on the default model it took most of the load, going o
 opcode through 180,000 vocabulary entries. Here each array wrapper is a small
 object whose __setstate__ reads the bytes, which the C unpickler leaves exactly after
 BUILD (joblib ends a pickle frame there, and a stream without peek() is read no further
-than needed); the stand-ins then trade their wrappers for the arrays.
+than needed); the stand-ins then trade their wrappers for the arrays. The bytes are read
+here too (_read_array, as joblib reads them), so loading a model imports no joblib.
 """
 from __future__ import annotations
 
 import io
+import math
 import pickle
 import warnings
 
 import numpy as np
-from joblib.numpy_pickle import NumpyArrayWrapper
 
-# joblib's reader of its own container (compression detection and decompression): private,
-# but it is how joblib.load opens a file; tests cover the compressed and plain formats.
-from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
-
+from boilercut.packed_vocabulary import checked_vocabulary
 from boilercut.safe_format import LIBRARY_TYPES, PROJECT_TYPES
 from boilercut.stored import RefusedGlobal, Stored, materialize, stand_in
 
@@ -56,7 +56,11 @@ PICKLE_MACHINERY = (
     "numpy._core.multiarray.scalar",
     "numpy.core.multiarray.scalar",
 )
-ALLOWED_GLOBALS = frozenset(PROJECT_TYPES + PICKLE_MACHINERY
+# The project's forms of what a model file holds, which only .joblib files use: a
+# vectorizer's vocabulary_ packed into arrays (packed_vocabulary.py), which the file
+# builds by calling unpack_vocabulary (answered here by _VocabularyUnpacker).
+PACKED_FORMS = ("boilercut.packed_vocabulary.unpack_vocabulary",)
+ALLOWED_GLOBALS = frozenset(PROJECT_TYPES + PICKLE_MACHINERY + PACKED_FORMS
                             + tuple(name for name in LIBRARY_TYPES if not name.startswith("builtins.")))
 # (module, name) pairs: a name is matched exactly as the file spells it, so that
 # "boilercut" + "features.LineShape" cannot reach around the list through attributes.
@@ -64,6 +68,7 @@ _ALLOWED_PAIRS = frozenset(tuple(name.rsplit(".", 1)) for name in ALLOWED_GLOBAL
 
 
 _ARRAY_WRAPPER = ("joblib.numpy_pickle", "NumpyArrayWrapper")
+_UNPACK_VOCABULARY = ("boilercut.packed_vocabulary", "unpack_vocabulary")
 # The project's functions (the vectorizers' preprocessors); its other names are classes.
 _FUNCTIONS = frozenset({"boilercut.normalise.normalise_text", "boilercut.normalise.normalise_head"})
 
@@ -80,23 +85,37 @@ class _Stream:
         self.readinto = self._buffer.readinto
 
 
+# The state of joblib's array wrapper (NumpyArrayWrapper) as joblib writes it, which
+# _read_array reads: importing joblib for its own reader took 50-80 ms of a start-up.
+# (numpy_array_alignment_bytes is absent from files of joblib 1.1 and older.) A state
+# with other keys, from another joblib, is read by joblib's NumpyArrayWrapper.read.
+_WRAPPER_STATE = frozenset({"subclass", "shape", "order", "dtype", "allow_mmap", "numpy_array_alignment_bytes"})
+_WRAPPER_STATE_NEEDED = frozenset({"subclass", "shape", "order", "dtype"})
+
+
 class _ArrayReader:
     """joblib's wrapper of an array: built from the wrapper's state, it reads the array's
-    bytes (NumpyArrayWrapper.read, joblib's own) from the stream."""
+    bytes from the stream (_read_array, or joblib's NumpyArrayWrapper.read)."""
 
     stream: _Stream  # set on the subclass made for each load
 
     def __setstate__(self, state):
-        if not isinstance(state, dict):
+        if not (isinstance(state, dict) and isinstance(state.get("dtype"), np.dtype)
+                and state.get("subclass") is np.ndarray):
             raise RefusedGlobal("load an array that is not a plain numpy array")
+        if state["dtype"].hasobject:
+            raise RefusedGlobal("load an array of Python objects")
+        if _WRAPPER_STATE_NEEDED <= state.keys() <= _WRAPPER_STATE:
+            self.array = _read_array(self.stream, state)
+        else:
+            self.array = self._read_with_joblib(state)
+
+    def _read_with_joblib(self, state: dict) -> np.ndarray:
+        from joblib.numpy_pickle import NumpyArrayWrapper
+
         wrapper = NumpyArrayWrapper.__new__(NumpyArrayWrapper)
         wrapper.__dict__.update(state)
-        if not (isinstance(getattr(wrapper, "dtype", None), np.dtype)
-                and getattr(wrapper, "subclass", None) is np.ndarray):
-            raise RefusedGlobal("load an array that is not a plain numpy array")
-        if wrapper.dtype.hasobject:
-            raise RefusedGlobal("load an array of Python objects")
-        self.array = wrapper.read(self, ensure_native_byte_order=True)
+        return wrapper.read(self, ensure_native_byte_order=True)
 
     # What NumpyArrayWrapper.read asks of the unpickler it is given.
     np = np
@@ -105,6 +124,25 @@ class _ArrayReader:
     @property
     def file_handle(self):
         return self.stream
+
+
+def _read_array(stream: _Stream, state: dict) -> np.ndarray:
+    """The array whose bytes follow its wrapper in the stream, read as joblib's
+    NumpyArrayWrapper.read_array reads a plain (not object) array: a padding length byte
+    and that much padding when the wrapper says the data is aligned, then the data (in
+    `order`), made native-endian. A writable array of its own, as joblib's."""
+    shape, order, dtype = state["shape"], state["order"], state["dtype"]
+    if not (isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape) and order in ("C", "F")):
+        raise pickle.UnpicklingError(f"an array of shape {shape!r} and order {order!r}")
+    if state.get("numpy_array_alignment_bytes") is not None:
+        stream.read(int.from_bytes(stream.read(1), "little"))
+    array = np.empty(math.prod(shape), dtype=dtype)
+    if stream.readinto(array.view(np.uint8)) != array.nbytes:
+        raise pickle.UnpicklingError("the file ends inside an array's data")
+    array = array.reshape(shape[::-1]).transpose() if order == "F" else array.reshape(shape)
+    if not array.dtype.isnative:
+        array = array.byteswap().view(array.dtype.newbyteorder("="))
+    return array
 
 
 class _StoredUnpickler(pickle.Unpickler):
@@ -123,10 +161,29 @@ class _StoredUnpickler(pickle.Unpickler):
             raise RefusedGlobal(f"load global '{module}.{name}'")
         if (module, name) == _ARRAY_WRAPPER:
             return self._array_reader
+        if (module, name) == _UNPACK_VOCABULARY:
+            return _VocabularyUnpacker()
         if module.split(".", 1)[0] in ("boilercut", "sklearn"):
             full = f"{module}.{name}"
             return stand_in(full, is_function=full in _FUNCTIONS)
         return super().find_class(module, name)  # numpy's
+
+
+class _VocabularyUnpacker:
+    """unpack_vocabulary as the safe loader answers the file's call of it: the arguments
+    checked (packed_vocabulary.checked_vocabulary), and a PackedVocabulary instead of the
+    dict, so that no str is built per term. Its attributes cannot be set (BUILD)."""
+
+    def __call__(self, text, ends, columns, numpy_columns):
+        return checked_vocabulary(text, _array_of(ends), _array_of(columns), numpy_columns)
+
+    def __setstate__(self, state):
+        raise RefusedGlobal("set the attributes of 'boilercut.packed_vocabulary.unpack_vocabulary'")
+
+
+def _array_of(value):
+    """The array an array reader read (the call comes before _unwrap), else value itself."""
+    return getattr(value, "array", None) if isinstance(value, _ArrayReader) else value
 
 
 class _ClassGuard:
@@ -185,6 +242,11 @@ def load_stored(data: bytes, name: str = "<model>"):
     pickle, joblib or numpy raise them."""
     raw = _inflated(data)
     if raw is None:
+        # joblib's reader of its own container (compression detection and decompression):
+        # private, but it is how joblib.load opens a file; tests cover the compressed and
+        # plain formats.
+        from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # joblib's note on a pre-0.10 file
             with _validate_fileobject_and_memmap(io.BytesIO(data), name, None) as (stream, _):
@@ -195,8 +257,12 @@ def load_stored(data: bytes, name: str = "<model>"):
 
 
 def _inflated(data: bytes) -> bytes | None:
-    """The pickle of a file save_model wrote (joblib's zlib container: one zlib stream),
-    decompressed by ISA-L in one call (faster than through joblib's reader); None for any other container, which joblib's reader then opens."""
+    """The pickle of a file save_model wrote: the file itself (uncompressed, as save_model
+    writes since format 4), or joblib's zlib container (one zlib stream, as it wrote
+    before) decompressed by ISA-L in one call (faster than through joblib's reader); None
+    for any other container, which joblib's reader then opens."""
+    if data[:1] == b"\x80":  # a pickle's protocol opcode: joblib's uncompressed file is the pickle itself
+        return data
     if data[:1] != b"\x78":  # joblib's zlib prefix
         return None
     from isal import isal_zlib

@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import scipy.sparse as sp
 
 from boilercut.fast_tfidf import FastTfidf, fast_transform
 from boilercut.logistic import softmax_rows, two_class_proba
 from boilercut.normalise import line_head
 from boilercut.page_lines import HEAD_COLUMN, LineBatch, as_line_batch, shape_features
 from boilercut.page_rows import PageRows
+from boilercut.sparsetools import is_sparse
 from boilercut.stored import class_name, is_a, materialize
 
 PIPELINE = "sklearn.pipeline.Pipeline"
@@ -133,7 +133,7 @@ class LinearScorer:
                     features, words = part.features_and_words(batch)
                 else:
                     features = part.features(batch)
-                products = features @ part.weights if sp.issparse(features) else rows.dot(features, part.weights)
+                products = features @ part.weights if is_sparse(features) else rows.dot(features, part.weights)
                 scores = np.asarray(products, dtype=np.float64)
             total += scores[:, :k]
             for b, offset in enumerate(part.offsets, start=1):

@@ -16,12 +16,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 
-try:  # scipy's C routine behind csr_matrix @ dense (fast_tfidf uses its module too)
-    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
-except ImportError:  # a scipy that moved it: the matrix class does the same work
-    _csr_matvecs = None
+from boilercut.sparsetools import sparsetools
+
+# scipy's C routine behind csr_matrix @ dense (fast_tfidf uses its module too), without
+# importing scipy.sparse (sparsetools.py); None: a scipy that moved it, where the matrix
+# class does the same work.
+_csr_matvecs = getattr(sparsetools(), "csr_matvecs", None)
 
 
 class Entries(NamedTuple):
@@ -77,6 +78,8 @@ def entries_dot(entries: Entries, weights: np.ndarray) -> np.ndarray:
     n_rows, n_cols = entries.n_rows, len(weights)
     indptr = row_pointers(entries.row, n_rows) if entries.indptr is None else entries.indptr
     if _csr_matvecs is None:
+        import scipy.sparse as sp
+
         matrix = sp.csr_matrix((entries.value, entries.col, indptr), shape=(n_rows, n_cols))
         return np.asarray(matrix @ weights, dtype=np.float64)
     weights = np.ascontiguousarray(weights, dtype=np.float64)

@@ -20,6 +20,8 @@ import importlib
 import pickle
 import sys
 
+from boilercut.packed_vocabulary import PackedVocabulary
+
 
 class RefusedGlobal(pickle.UnpicklingError):
     """The file asks for something a boilercut model does not hold; the message says what,
@@ -157,6 +159,9 @@ def materialize(obj, memo: dict | None = None):
         return memo[key]
     if isinstance(obj, StoredFunction):
         memo[key] = real = _real_global(obj.stored_class)
+        return real
+    if isinstance(obj, PackedVocabulary):  # what a plain unpickler builds from it: the dict
+        memo[key] = real = obj.to_dict()
         return real
     if isinstance(obj, Stored):
         cls = _real_global(obj.stored_class)
