@@ -181,8 +181,10 @@ def _train(cfg: DictConfig, model_path: str | Path | None = None) -> dict:
                     ", ".join(f"{k} {v:.3f}" for k, v in model.points.thresholds.items()), model.points.default)
     if site_stage.get("enabled") and site_stage.get("fit_on") == "validation" and splits["validation"]:
         # After the thresholds: they stay those chosen with the stage fitted on the training
-        # pages, so the path without counts is the same as with fit_on=train.
-        refit = refit_site_stage(model, splits["validation"], site_stage, cfg.fit.line_weight)
+        # pages, so the path without counts is the same as with fit_on=train. The
+        # extra_files pages are, like the validation pages, new to the first two stages.
+        refit = refit_site_stage(model, list(splits["validation"]) + list(site_only), site_stage,
+                                 cfg.fit.line_weight)
         if refit is not None:
             model.site_stage = refit
             logger.info("site stage refitted on the validation pages")
