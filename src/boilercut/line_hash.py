@@ -125,7 +125,7 @@ def _normalised_code(code: int) -> int:
 @lru_cache(maxsize=1)
 def _bmp_table() -> np.ndarray:
     """_normalised_code of every code point of the BMP, built on first use from one string
-    of all of them (15 ms; one _normalised_code call per code point took 150-300 ms of every
+    of all of them (about 20 ms; one _normalised_code call per code point took 150-300 ms of every
     corpus run). Only U+0130 lowers to two characters and only U+03A3 lowers by context:
     both are set as they are alone (their lines take the reference path anyway)."""
     everything = "".join(map(chr, range(_BMP))).replace("\u0130", "\0")
