@@ -95,3 +95,11 @@ def test_per_task_counts_hold_only_the_task_s_own_pairs(tmp_path):
                 assert got.other.tolist() == expected.other.tolist() and got.site_pages == expected.site_pages
     with pytest.raises(FileNotFoundError, match="number of tasks of SiteSignatures"):
         TaskCounts(folder, 5, SHARDS).counts()
+
+
+def test_the_merge_refuses_signatures_of_another_line_hash(tmp_path):
+    (tmp_path / "sigs" / "shard_0000").mkdir(parents=True)
+    (tmp_path / "sigs" / "shard_0000" / "00000.sig").write_bytes(b"")  # an older boilercut's name
+    step = SiteCountsMerge(str(tmp_path / "sigs"), str(tmp_path / "counts"), shards=1)
+    with pytest.raises(ValueError, match="not a signature file of line hash version"):
+        list(step.run(rank=0, world_size=1))

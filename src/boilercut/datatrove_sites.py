@@ -15,9 +15,10 @@
     LocalPipelineExecutor([JsonlReader("crawl/"), SiteRepeatsFilter("sites/counts", shards=SHARDS),
                            JsonlWriter("clean/")], tasks=64, logging_dir="logs/clean").run()
 
-1. SiteSignatures writes, per task, one file per shard: for every page of a known site,
-   its site hash, its number of distinct line hashes and the hashes (uint64 each). A
-   site's pages all go to shard site_hash % shards.
+1. SiteSignatures writes, per task, one file per shard (shard_SSSS/TTTTT.v2.sig, v2 the
+   line hash version: the merge refuses files of another): for every page of a known
+   site, its site hash, its number of distinct line hashes and the hashes (uint64 each).
+   A site's pages all go to shard site_hash % shards.
 2. SiteCountsMerge runs one task per shard and turns that shard's signatures into its
    site counts (site_repeats.SiteCounts, 12 bytes per distinct (site, line)), saved whole
    (shard_SSSS.npz), and, for every task of stage 1, the counts of that task's own pages'
@@ -45,12 +46,18 @@ from datatrove.pipeline.base import PipelineStep
 from boilercut.datatrove_step import BoilercutFilter
 from boilercut.lines import split_lines
 from boilercut.site_repeats import (
+    LINE_HASH_VERSION,
     MIN_SITE_PAGES,
     SiteCounts,
     line_hashes,
     record_site,
     site_hash,
 )
+
+
+# Signature files name the line hash they hold: hashes of another version would count as
+# other lines, silently.
+SIGNATURE_SUFFIX = f".v{LINE_HASH_VERSION}.sig"
 
 
 def _check_shards(shards: int) -> int:
@@ -72,7 +79,8 @@ class SiteSignatures(PipelineStep):
         self.site_field = site_field
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        files = [self.output_folder.open(f"shard_{s:04d}/{rank:05d}.sig", mode="wb") for s in range(self.shards)]
+        files = [self.output_folder.open(f"shard_{s:04d}/{rank:05d}{SIGNATURE_SUFFIX}", mode="wb")
+                 for s in range(self.shards)]
         try:
             for doc in data:
                 with self.track_time():
@@ -110,6 +118,10 @@ class SiteCountsMerge(PipelineStep):
             raise ValueError(f"SiteCountsMerge runs one task per shard: tasks={world_size}, shards={self.shards}")
         counts = SiteCounts()
         names = self.input_folder.list_files(subdirectory=f"shard_{rank:04d}")
+        other = [name for name in names if not name.endswith(SIGNATURE_SUFFIX)]
+        if other:
+            raise ValueError(f"{other[0]} is not a signature file of line hash version {LINE_HASH_VERSION} "
+                             f"(*{SIGNATURE_SUFFIX}): run SiteSignatures again into an empty folder")
         for name in names:
             for site, hashes in self._pages(name):
                 counts.add_hashes(site, hashes)
@@ -120,7 +132,7 @@ class SiteCountsMerge(PipelineStep):
         # The counts each task of stage 1 (and so of stage 3, run on the same input with
         # the same tasks) will look up: its own pages' pairs, read again from its file.
         for name in names:
-            task = int(name.rsplit("/", 1)[-1].split(".")[0])
+            task = int(name.rsplit("/", 1)[-1].split(".")[0])  # NNNNN.v2.sig
             pages = list(self._pages(name))
             sites = np.array([site for site, _ in pages], dtype=np.uint64)
             pairs = np.concatenate([hashes ^ site for site, hashes in pages]) if pages else np.zeros(0, np.uint64)
