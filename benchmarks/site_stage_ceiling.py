@@ -68,15 +68,15 @@ def cross_fitted(logit, features, gold, labeled, half, signal) -> np.ndarray:
     return out
 
 
-def oracle_keep(score, keep, other, share, gold, words, max_lost) -> tuple[np.ndarray, float]:
-    """The oracle's keep decision on labeled signal lines and its content lost: per bucket,
+def oracle_keep(score, keep, other, share, gold, words, max_lost) -> np.ndarray:
+    """The oracle's keep decision on labeled signal lines: per bucket,
     drop the lowest-scored lines while boilerplate words gained beat lam x content words
     lost; the lam whose decision has the best word F1 within max_lost wins."""
     bucket = np.select([other == 0, other == 1, other == 2, other <= 4] +
                        [share < edge for edge in SHARE_EDGES] + [share >= SHARE_EDGES[-1]],
                        list(range(4 + len(SHARE_EDGES) + 1))) * 2 + keep
     orders = [(m, np.argsort(score[m], kind="stable")) for m in (bucket == b for b in np.unique(bucket))]
-    best, best_keep = (-1.0, 0.0), keep
+    best_f1, best_keep = -1.0, keep
     for lam in np.concatenate([np.linspace(0.05, 1, 20), np.linspace(1, 20, 60), np.geomspace(20, 2000, 30)]):
         decision = np.ones(len(score), dtype=bool)
         for m, order in orders:
@@ -85,12 +85,13 @@ def oracle_keep(score, keep, other, share, gold, words, max_lost) -> tuple[np.nd
             decision[np.flatnonzero(m)[order[:int(np.argmax(gain))]]] = False
         kept, lost, wrong = (gold & decision) @ words, (gold & ~decision) @ words, (~gold & decision) @ words
         f1, share_lost = 2 * kept / (2 * kept + lost + wrong), lost / (kept + lost)
-        if share_lost <= max_lost + 1e-12 and f1 > best[0]:
-            best, best_keep = (f1, share_lost), decision
-    return best_keep, best[1]
+        if share_lost <= max_lost + 1e-12 and f1 > best_f1:
+            best_f1, best_keep = f1, decision
+    return best_keep
 
 
 def measure(model, path: Path) -> dict[str, dict]:
+    from boilercut.metrics import keep_metrics
     from boilercut.scoreboard import ScoredSet, read_jsonl
     from boilercut.site_repeats import records_repeats, repeat_features
     from boilercut.site_stage import site_features
@@ -133,12 +134,9 @@ def measure(model, path: Path) -> dict[str, dict]:
     base = results["model"]
     judged = signal & labeled
     share = counts[:, 0]
-    decision, lost = oracle_keep(scored.keep[judged], (scored.keep >= thresholds)[judged], other[judged],
+    decision = oracle_keep(scored.keep[judged], (scored.keep >= thresholds)[judged], other[judged],
                                  share[judged], gold[judged], scored_set.words[judged], base["content_words_lost"])
-    kept, dropped = (gold[judged] & decision) @ scored_set.words[judged], (gold[judged] & ~decision) @ scored_set.words[judged]
-    wrong = (~gold[judged] & decision) @ scored_set.words[judged]
-    results["oracle (tuned on the answers)"] = {"word_f1": 2 * kept / (2 * kept + dropped + wrong),
-                                                "content_words_lost": lost}
+    results["oracle (tuned on the answers)"] = keep_metrics(gold[judged].tolist(), decision, scored_set.words[judged])
     return results
 
 
