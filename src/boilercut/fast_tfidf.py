@@ -15,6 +15,7 @@ other configuration, where the caller keeps using vectorizer.transform.
 """
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 
@@ -32,6 +33,16 @@ _sparsetools = sparsetools()
 # A private module: use it only if it still has every routine _counts_matrix calls.
 if not all(hasattr(_sparsetools, name) for name in ("coo_tocsr", "csr_tocsc", "csr_sum_duplicates")):
     _sparsetools = None
+
+# The compiled loops of _kernels.c, when the install built them (setup.py: optional);
+# None: the numpy path below, which gives the same entries (BOILERCUT_NO_KERNELS=1 asks
+# for it, to compare the two or to rule the compiled part out).
+try:
+    from boilercut import _kernels
+except ImportError:
+    _kernels = None
+if os.environ.get("BOILERCUT_NO_KERNELS", "") not in ("", "0"):
+    _kernels = None
 
 from boilercut.line_shape import DECIMAL, SPACE, WORD, char_classes
 from boilercut.normalise import CHAR_FEATURE_CHARS, WORD_TOKEN_PATTERN, normalise_head, normalise_text
@@ -125,15 +136,32 @@ def _bmp_normalised() -> tuple[np.ndarray, np.ndarray, str]:
     return codes, classes, "".join(map(chr, exceptions.tolist()))
 
 
+def _bmp_code_units(text: str) -> np.ndarray | None:
+    """The UTF-16 code units of text (uint16), when it is all in the BMP (two bytes per
+    character), else None."""
+    encoded = text.encode("utf-16-le", "surrogatepass")
+    return np.frombuffer(encoded, dtype=np.uint16) if len(encoded) == 2 * len(text) else None
+
+
+@lru_cache(maxsize=1)
+def _bmp_kernel_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """_bmp_normalised as _kernels.word_entries reads it: (normalised code, class bits,
+    1 for the code points that lower to no single one or by their neighbours) per code
+    point of the BMP."""
+    codes, classes, exceptions = _bmp_normalised()
+    flags = np.zeros(0x10000, dtype=np.uint8)
+    flags[[ord(c) for c in exceptions]] = 1
+    return np.ascontiguousarray(codes, dtype=np.uint32), np.ascontiguousarray(classes, dtype=np.uint8), flags
+
+
 def _bmp_units(text: str) -> np.ndarray | None:
     """The code points of text (as intp, to index tables with) when the per-code-point
     tables of _bmp_normalised give its normalised codes: it is all in the BMP (two bytes
     per character in UTF-16) and holds none of the characters lowered by their
     neighbours or to several; else None."""
-    encoded = text.encode("utf-16-le", "surrogatepass")
-    if len(encoded) != 2 * len(text):
+    units = _bmp_code_units(text)
+    if units is None:
         return None
-    units = np.frombuffer(encoded, dtype=np.uint16)
     # The exceptions (two in today's Unicode data) looked for among the code units: each
     # comparison is a fast pass over them, where str's search of a large batch is slow.
     if any((units == ord(c)).any() for c in _bmp_normalised()[2]):
@@ -285,6 +313,9 @@ def _sorted_counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_col
     return matrix
 
 
+# A _KeyTable slot as _kernels.c's Slot struct reads it.
+_KERNEL_SLOT = np.dtype([("key", np.uint64), ("value", np.int32), ("extra", np.int32)])
+
 # An odd multiplier for Fibonacci hashing: the top bits of key * multiplier pick a slot.
 _SLOT_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
@@ -346,6 +377,17 @@ class _KeyTable:
         # How far any key sits past its home: a query not found that far is not a key.
         self.reach = int((slot - home[order]).max()) if n else 0
 
+    def kernel_table(self, values: np.ndarray | None = None, extra: np.ndarray | None = None) -> tuple:
+        """(slots, shift, empty): the table as _kernels.c reads it, each slot's key and
+        value side by side (one cache line per probe); values: other values for the
+        slots (default: the table's own), extra: a second int32 per slot."""
+        slots = np.zeros(len(self.keys), dtype=_KERNEL_SLOT)
+        slots["key"] = self.keys
+        slots["value"] = self.values if values is None else values
+        if extra is not None:
+            slots["extra"] = extra
+        return slots, int(self.shift), int(self.empty)
+
     def _home(self, keys: np.ndarray) -> np.ndarray:
         slot = np.multiply(keys, _SLOT_MULTIPLIER)
         np.right_shift(slot, self.shift, out=slot)
@@ -404,6 +446,7 @@ class _WordCounts:
     def __init__(self, terms: PackedVocabulary, bigrams: bool):
         self.n_cols = len(terms)
         self.bigrams = bigrams
+        self._kernel_tables = None  # built on first use by entries()
         tokens = _vocabulary_tokens(terms)
         self.exact = tokens is not None
         if tokens is None:
@@ -414,13 +457,43 @@ class _WordCounts:
         self.token_index = _KeyTable(tokens.hashes, np.arange(n_tokens), slots_per_key=4)
         # Both tables end with an entry for id -1 (a token not in the index), so they are
         # read without masking: length 0 (no token has it) and column -1 (no unigram).
-        self.token_length = np.append(tokens.lengths, 0)
+        self.token_length = np.append(tokens.lengths, 0).astype(np.int64)
         self.unigram_col = np.full(n_tokens + 1, -1, dtype=np.int32)
         self.unigram_col[:len(tokens.unigrams)] = terms.columns[tokens.unigrams]  # unigrams come first
         self.n_tokens = np.int64(n_tokens)
         self.bigram_index = _KeyTable(tokens.bigram_first * self.n_tokens + tokens.bigram_second,
                                       np.arange(len(tokens.bigrams)), slots_per_key=4)
         self.bigram_col = terms.columns[tokens.bigrams].astype(np.int32)
+
+    def entries(self, lines: Sequence[str]) -> Entries:
+        """The counts of pairs(lines) as entries (count_entries), by _kernels.c's loop
+        when it is built."""
+        if _kernels is None:
+            return count_entries(*self.pairs(lines), len(lines), self.n_cols)
+        if self._kernel_tables is None:
+            # Token slots: the token's id, and its unigram's column (-1: none).
+            ids = self.token_index.values
+            tokens = self.token_index.kernel_table(extra=self.unigram_col[ids])
+            # Bigram slots: the bigram's column itself.
+            found = self.bigram_index.values
+            bigrams = self.bigram_index.kernel_table(values=np.where(found >= 0, self.bigram_col[found], -1)) \
+                if self.bigrams else None
+            self._kernel_tables = tokens, bigrams
+        text = _join_batch(lines)
+        out = _entry_arrays(len(text) + 1, len(lines))  # a token and a bigram per 2 code points, at most
+        tables = self._kernel_tables[0], self.token_length, self._kernel_tables[1]
+        rest = (int(self.n_tokens), len(lines), self.n_cols, *out)
+        units = _bmp_code_units(text)
+        # A text of the BMP is normalised by table inside the loop; it answers -1 on a code
+        # point the tables cannot lower alone, as any other text takes the numpy steps.
+        nnz = -1 if units is None else _kernels.word_entries(units, _bmp_kernel_tables(), WORD, _HASH_BASE,
+                                                              *tables, *rest)
+        if nnz < 0:
+            codes, classes = _normalised_codes(text)
+            nnz = _kernels.word_entries(np.ascontiguousarray(codes, dtype=np.uint32),
+                                        np.ascontiguousarray(classes, dtype=np.uint8), WORD, _HASH_BASE,
+                                        *tables, *rest)
+        return _entries_of(out, nnz, len(lines))
 
     def _token_ids(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(vocabulary token id or -1, row) of every token of the batch, in text order."""
@@ -547,6 +620,7 @@ class _CharWbCounts:
 
     def __init__(self, terms: PackedVocabulary, min_n: int, max_n: int):
         self.min_n, self.max_n, self.n_cols = min_n, max_n, len(terms)
+        self._kernel_tables = None  # built on first use by entries()
         self._bmp_ids: tuple[np.ndarray, np.ndarray] | None = None  # _bmp_char_ids
         lengths = terms.lengths()
         term_starts = terms.ends - lengths
@@ -584,31 +658,22 @@ class _CharWbCounts:
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
         return _counts_matrix(*self.pairs(lines), len(lines), self.n_cols)
 
+    def entries(self, lines: Sequence[str]) -> Entries:
+        """The counts of pairs(lines) as entries (count_entries), by _kernels.c's loop
+        when it is built."""
+        if _kernels is None:
+            return count_entries(*self.pairs(lines), len(lines), self.n_cols)
+        ids, space, newline = self._positions(lines)
+        out = _entry_arrays(len(ids) * (self.max_n - self.min_n + 1), len(lines))
+        if self._kernel_tables is None:
+            self._kernel_tables = tuple(self.table_of[n].kernel_table() for n in range(self.min_n, self.max_n + 1))
+        nnz = _kernels.char_wb_entries(ids, space.view(np.uint8), newline.view(np.uint8), self.min_n,
+                                       self._kernel_tables, len(lines), self.n_cols, *out)
+        return _entries_of(out, nnz, len(lines))
+
     def pairs(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every occurrence of a vocabulary n-gram in the lines."""
-        # One string for the batch: every line's head lower-cased and given a space at each
-        # end, lines separated by "\n". Any whitespace character stands for the space that
-        # pads a word, so the padded words need not be built: a window of length n is an
-        # n-gram of a padded word when it crosses no line end, has no whitespace inside it
-        # (its first and last positions aside) and is not two spaces.
-        # (Lowered after the padding is added: spaces and line ends are neither cased nor
-        # case-ignorable, so str.lower() lowers every head as it would alone.)
-        heads = [line[:CHAR_FEATURE_CHARS] for line in lines]
-        text = " " + " \n ".join(heads) + " "
-        if text.count("\n") != len(heads) - 1:  # a line holding "\n" itself (_join_batch)
-            text = " " + _join_batch(heads).replace("\n", " \n ") + " "
-        units = _bmp_units(text)
-        if units is not None:  # the steps below composed per code point (_bmp_char_ids)
-            char_ids, is_space = self._bmp_char_ids()
-            newline = units == _NEWLINE
-            ids, space = char_ids.take(units), is_space.take(units)
-            space &= ~newline
-        else:
-            codes, classes = _normalised_codes(text)
-            newline = codes == _NEWLINE
-            space = ((classes & SPACE) != 0) & ~newline
-            codes[space] = ord(" ")
-            ids = np.take(self.table, codes, mode="clip")
+        ids, space, newline = self._positions(lines)
         row_at = _row_at(np.flatnonzero(newline), len(ids))
         rows, cols = [], []
         key = ids.copy()
@@ -635,6 +700,46 @@ class _CharWbCounts:
         if not rows:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         return np.concatenate(rows), np.concatenate(cols)
+
+    def _positions(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(character id, whitespace, line end) of every position of the batch's padded
+        text, as pairs() reads them."""
+        # One string for the batch: every line's head lower-cased and given a space at each
+        # end, lines separated by "\n". Any whitespace character stands for the space that
+        # pads a word, so the padded words need not be built: a window of length n is an
+        # n-gram of a padded word when it crosses no line end, has no whitespace inside it
+        # (its first and last positions aside) and is not two spaces.
+        # (Lowered after the padding is added: spaces and line ends are neither cased nor
+        # case-ignorable, so str.lower() lowers every head as it would alone.)
+        heads = [line[:CHAR_FEATURE_CHARS] for line in lines]
+        text = " " + " \n ".join(heads) + " "
+        if text.count("\n") != len(heads) - 1:  # a line holding "\n" itself (_join_batch)
+            text = " " + _join_batch(heads).replace("\n", " \n ") + " "
+        units = _bmp_units(text)
+        if units is not None:  # the steps below composed per code point (_bmp_char_ids)
+            char_ids, is_space = self._bmp_char_ids()
+            newline = units == _NEWLINE
+            ids, space = char_ids.take(units), is_space.take(units)
+            space &= ~newline
+        else:
+            codes, classes = _normalised_codes(text)
+            newline = codes == _NEWLINE
+            space = ((classes & SPACE) != 0) & ~newline
+            codes[space] = ord(" ")
+            ids = np.take(self.table, codes, mode="clip")
+        return ids, space, newline
+
+
+def _entry_arrays(capacity: int, n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Uninitialised (row, col, value, indptr) arrays for _kernels.c to fill: room for
+    `capacity` entries."""
+    return (np.empty(capacity, np.int64), np.empty(capacity, np.int64), np.empty(capacity, np.float32),
+            np.empty(n_rows + 1, np.int64))
+
+
+def _entries_of(out: tuple[np.ndarray, ...], nnz: int, n_rows: int) -> Entries:
+    row, col, value, indptr = out
+    return Entries(row[:nnz], col[:nnz], value[:nnz], n_rows, indptr)
 
 
 def fast_transform(vectorizer) -> FastTfidf | None:
@@ -685,10 +790,10 @@ class FastTfidf:
         passes (benchmarks/NOTES.md, "The batched path")."""
         if not len(lines):
             return np.zeros((0, weights.shape[1]))
-        rows, cols = self.counts.pairs(lines)
         if self.weigh_entries is None:
+            rows, cols = self.counts.pairs(lines)
             return self.weigh(_counts_matrix(rows, cols, len(lines), self.n_cols)) @ weights
-        return entries_dot(self.weigh_entries(count_entries(rows, cols, len(lines), self.n_cols)), weights)
+        return entries_dot(self.weigh_entries(self.counts.entries(lines)), weights)
 
 
 _TFIDF_VECTORIZER = "sklearn.feature_extraction.text.TfidfVectorizer"

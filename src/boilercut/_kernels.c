@@ -1,0 +1,591 @@
+/* Compiled loops for fast_tfidf: the occurrence counts of a batch's vocabulary terms.
+
+   fast_tfidf finds the char_wb n-grams and word tokens of a batch with numpy passes over
+   its code points, looks them up in open-addressing hash tables (_KeyTable) and sorts the
+   (row, column) pairs into counts (sparse_entries.count_entries). On a page of 28 lines
+   that is about 150 numpy calls, each with its fixed cost. Here the same work is one loop
+   over the code points per feature part: it finds the same terms, probes the same tables
+   and writes the same entries (row-major, columns ascending within a row, each
+   (row, column) once with its count), which are integers: equal, not merely close.
+   The floating-point weighting that follows stays in numpy, so the TF-IDF values and
+   scores are bit for bit those of the numpy path (tests/test_kernels.py).
+
+   Only the buffer protocol is used (no numpy headers): the caller passes C-contiguous
+   arrays of the stated types and output arrays large enough for every entry, and gets
+   the number of entries written. The GIL is held throughout: the caller's scratch
+   arrays are then never shared by two threads. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Fibonacci hashing, as _KeyTable._home: the top bits of key * multiplier. */
+static const uint64_t SLOT_MULTIPLIER = 0x9E3779B97F4A7C15ULL;
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(address) __builtin_prefetch(address)
+#else
+#define PREFETCH(address) ((void)0)
+#endif
+
+/* A _KeyTable's slots with key and value side by side (fast_tfidf._slots), so that a
+   probe reads one cache line instead of one in each of two arrays; for the word tokens,
+   `extra` holds the token's unigram column. */
+typedef struct {
+    uint64_t key;
+    int32_t value;
+    int32_t extra;
+} Slot;
+
+typedef struct {
+    const Slot *slots;
+    Py_ssize_t size;
+    unsigned shift;
+    uint64_t empty;
+} KeyTable;
+
+static inline Py_ssize_t home(const KeyTable *t, uint64_t query)
+{
+    return (Py_ssize_t)((query * SLOT_MULTIPLIER) >> t->shift);
+}
+
+/* _KeyTable.get for one query: linear probing from the home slot until the key or an
+   empty slot (the table ends with one, so the walk stays inside it). The slot found, or
+   NULL. */
+static inline const Slot *table_find(const KeyTable *t, uint64_t query)
+{
+    const Slot *slot = t->slots + home(t, query);
+    for (;;) {
+        if (slot->key == query)
+            return slot->key == t->empty ? NULL : slot;
+        if (slot->key == t->empty)
+            return NULL;
+        slot++;
+    }
+}
+
+static inline int32_t table_get(const KeyTable *t, uint64_t query)
+{
+    const Slot *slot = table_find(t, query);
+    return slot ? slot->value : -1;
+}
+
+/* A growable scratch array for sorting one row's columns. */
+typedef struct {
+    int64_t *data;
+    Py_ssize_t capacity;
+} Scratch;
+
+static int scratch_reserve(Scratch *s, Py_ssize_t n)
+{
+    if (n <= s->capacity)
+        return 0;
+    Py_ssize_t capacity = s->capacity ? s->capacity : 1024;
+    while (capacity < n)
+        capacity *= 2;
+    int64_t *data = PyMem_Realloc(s->data, (size_t)capacity * sizeof(int64_t));
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    s->data = data;
+    s->capacity = capacity;
+    return 0;
+}
+
+/* Sort a[0..m) (values below 2^bits) ascending: insertion sort for a few, else an LSD
+   radix sort in passes of at most 11 bits. */
+static int sort_columns(int64_t *a, Py_ssize_t m, int bits, Scratch *scratch)
+{
+    if (m <= 48) {
+        for (Py_ssize_t i = 1; i < m; i++) {
+            int64_t v = a[i];
+            Py_ssize_t j = i;
+            while (j > 0 && a[j - 1] > v) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = v;
+        }
+        return 0;
+    }
+    if (scratch_reserve(scratch, m) < 0)
+        return -1;
+    int passes = (bits + 10) / 11;
+    if (passes < 1)
+        passes = 1;
+    int digit = (bits + passes - 1) / passes;
+    Py_ssize_t buckets = (Py_ssize_t)1 << digit;
+    Py_ssize_t count[2048];
+    int64_t *from = a, *to = scratch->data;
+    for (int p = 0; p < passes; p++) {
+        int shift = p * digit;
+        memset(count, 0, (size_t)buckets * sizeof(Py_ssize_t));
+        for (Py_ssize_t i = 0; i < m; i++)
+            count[(from[i] >> shift) & (buckets - 1)]++;
+        Py_ssize_t total = 0;
+        for (Py_ssize_t b = 0; b < buckets; b++) {
+            Py_ssize_t c = count[b];
+            count[b] = total;
+            total += c;
+        }
+        for (Py_ssize_t i = 0; i < m; i++)
+            to[count[(from[i] >> shift) & (buckets - 1)]++] = from[i];
+        int64_t *swap = from;
+        from = to;
+        to = swap;
+    }
+    if (from != a)
+        memcpy(a, from, (size_t)m * sizeof(int64_t));
+    return 0;
+}
+
+/* The entries being written: one row's columns are appended at col[nnz..], then sorted
+   and counted in place by end_row. */
+typedef struct {
+    int64_t *row, *col, *indptr;
+    float *value;
+    Py_ssize_t capacity, nnz, row_start, n_rows;
+    int bits;
+    Scratch scratch;
+} Output;
+
+static inline int emit(Output *out, int64_t col)
+{
+    if (out->nnz >= out->capacity) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: output arrays too small for the batch's entries");
+        return -1;
+    }
+    out->col[out->nnz++] = col;
+    return 0;
+}
+
+/* Close row r: sort its columns, keep each once with its count. */
+static int end_row(Output *out, Py_ssize_t r)
+{
+    Py_ssize_t start = out->row_start, m = out->nnz - start;
+    int64_t *cols = out->col + start;
+    if (m > 1 && sort_columns(cols, m, out->bits, &out->scratch) < 0)
+        return -1;
+    Py_ssize_t w = 0;
+    for (Py_ssize_t i = 0; i < m; w++) {
+        Py_ssize_t j = i + 1;
+        while (j < m && cols[j] == cols[i])
+            j++;
+        cols[w] = cols[i];
+        out->value[start + w] = (float)(j - i);
+        out->row[start + w] = r;
+        i = j;
+    }
+    out->nnz = start + w;
+    out->row_start = out->nnz;
+    if (r + 1 <= out->n_rows)
+        out->indptr[r + 1] = out->nnz;
+    return 0;
+}
+
+static int bit_length(Py_ssize_t v)
+{
+    int bits = 0;
+    while (v > 0) {
+        bits++;
+        v >>= 1;
+    }
+    return bits;
+}
+
+/* Buffers, checked for size and item size. */
+typedef struct {
+    Py_buffer views[16];
+    int n;
+} Views;
+
+static void release(Views *v)
+{
+    for (int i = 0; i < v->n; i++)
+        PyBuffer_Release(&v->views[i]);
+    v->n = 0;
+}
+
+static void *view(Views *v, PyObject *obj, Py_ssize_t itemsize, int writable, const char *name, Py_ssize_t *length)
+{
+    Py_buffer *b = &v->views[v->n];
+    if (PyObject_GetBuffer(obj, b, (writable ? PyBUF_WRITABLE : 0) | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    v->n++;
+    if (b->itemsize != itemsize) {
+        PyErr_Format(PyExc_TypeError, "_kernels: %s has items of %zd bytes, %zd expected", name, b->itemsize, itemsize);
+        return NULL;
+    }
+    if (length != NULL)
+        *length = b->len / itemsize;
+    return b->buf;
+}
+
+static int table_from(Views *v, PyObject *spec, KeyTable *t)
+{
+    PyObject *slots;
+    unsigned long long empty;
+    unsigned int shift;
+    if (!PyArg_ParseTuple(spec, "OIK", &slots, &shift, &empty))
+        return -1;
+    Py_ssize_t n_slots;
+    t->slots = view(v, slots, sizeof(Slot), 0, "table slots", &n_slots);
+    if (t->slots == NULL)
+        return -1;
+    if (n_slots == 0 || shift > 64 || shift < 1 || (n_slots - 1) >> (64 - shift) == 0) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: malformed key table");
+        return -1;
+    }
+    t->size = n_slots;
+    t->shift = shift;
+    t->empty = (uint64_t)empty;
+    return 0;
+}
+
+static int output_from(Views *v, PyObject *row, PyObject *col, PyObject *value, PyObject *indptr,
+                       Py_ssize_t n_rows, Py_ssize_t n_cols, Output *out)
+{
+    Py_ssize_t n_row, n_col, n_value, n_indptr;
+    memset(out, 0, sizeof(*out));
+    if ((out->row = view(v, row, 8, 1, "row", &n_row)) == NULL
+        || (out->col = view(v, col, 8, 1, "col", &n_col)) == NULL
+        || (out->value = view(v, value, 4, 1, "value", &n_value)) == NULL
+        || (out->indptr = view(v, indptr, 8, 1, "indptr", &n_indptr)) == NULL)
+        return -1;
+    if (n_row != n_col || n_value != n_col || n_indptr != n_rows + 1) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: output arrays of mismatched lengths");
+        return -1;
+    }
+    out->capacity = n_col;
+    out->n_rows = n_rows;
+    out->bits = bit_length(n_cols > 1 ? n_cols - 1 : 1);
+    out->indptr[0] = 0;
+    return 0;
+}
+
+/* Close the last row and any rows after it (a batch whose text ends before its last
+   lines, which cannot happen for joined lines, still gets a full indptr). */
+static int finish(Output *out, Py_ssize_t row)
+{
+    if (end_row(out, row) < 0)
+        return -1;
+    for (Py_ssize_t r = row + 1; r < out->n_rows; r++)
+        out->indptr[r + 1] = out->nnz;
+    return 0;
+}
+
+PyDoc_STRVAR(char_wb_entries_doc,
+"char_wb_entries(ids, space, newline, min_n, tables, n_rows, n_cols, row, col, value, indptr) -> nnz\n\n"
+"The counts of fast_tfidf._CharWbCounts.pairs, as entries. ids: uint64 character id per\n"
+"position of the padded batch text; space, newline: uint8 flags per position; tables: one\n"
+"(keys, values, shift, empty) per n-gram length from min_n, as _KeyTable holds them.");
+
+static PyObject *char_wb_entries(PyObject *self, PyObject *args)
+{
+    PyObject *ids_obj, *space_obj, *newline_obj, *tables, *row_obj, *col_obj, *value_obj, *indptr_obj;
+    int min_n;
+    Py_ssize_t n_rows, n_cols;
+    if (!PyArg_ParseTuple(args, "OOOiO!nnOOOO", &ids_obj, &space_obj, &newline_obj, &min_n, &PyTuple_Type, &tables,
+                          &n_rows, &n_cols, &row_obj, &col_obj, &value_obj, &indptr_obj))
+        return NULL;
+    Views v = {.n = 0};
+    Output out;
+    memset(&out, 0, sizeof(out));
+    KeyTable table[3];
+    Py_ssize_t n_ids, n_space, n_newline;
+    int n_tables = (int)PyTuple_GET_SIZE(tables), max_n = min_n + n_tables - 1;
+    const uint64_t *ids = view(&v, ids_obj, 8, 0, "ids", &n_ids);
+    const uint8_t *space = ids ? view(&v, space_obj, 1, 0, "space", &n_space) : NULL;
+    const uint8_t *newline = space ? view(&v, newline_obj, 1, 0, "newline", &n_newline) : NULL;
+    if (newline == NULL)
+        goto fail;
+    if (n_space != n_ids || n_newline != n_ids || min_n < 2 || n_tables < 1 || max_n > 4) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: char_wb_entries arguments of mismatched lengths or n-gram range");
+        goto fail;
+    }
+    for (int k = 0; k < n_tables; k++)
+        if (table_from(&v, PyTuple_GET_ITEM(tables, k), &table[k]) < 0)
+            goto fail;
+    if (output_from(&v, row_obj, col_obj, value_obj, indptr_obj, n_rows, n_cols, &out) < 0)
+        goto fail;
+    Py_ssize_t r = 0;
+    for (Py_ssize_t i = 0; i < n_ids; i++) {
+        if (newline[i]) {  /* a line end closes its row; no window crosses it */
+            if (r + 1 >= n_rows) {
+                PyErr_SetString(PyExc_ValueError, "_kernels: more lines in the text than rows");
+                goto fail;
+            }
+            if (end_row(&out, r++) < 0)
+                goto fail;
+            continue;
+        }
+        /* The windows starting at i, one character longer each: a window of length n is an
+           n-gram of a padded word when it holds no line end, no whitespace at its inner
+           positions, and (n = 2) is not two spaces. Once blocked, every longer one is. */
+        uint64_t key = ids[i];
+        for (int n = 2; n <= max_n && i + n <= n_ids; n++) {
+            Py_ssize_t last = i + n - 1;
+            if (newline[last])
+                break;
+            if (n > 2 && space[last - 1])
+                break;
+            key = (key << 16) | ids[last];
+            if (n == 2 && space[i] && space[last])
+                continue;
+            if (n < min_n)
+                continue;
+            int32_t c = table_get(&table[n - min_n], key);
+            if (c >= 0 && emit(&out, c) < 0)
+                goto fail;
+        }
+    }
+    if (finish(&out, r) < 0)
+        goto fail;
+    PyMem_Free(out.scratch.data);
+    release(&v);
+    return PyLong_FromSsize_t(out.nnz);
+fail:
+    PyMem_Free(out.scratch.data);
+    release(&v);
+    return NULL;
+}
+
+PyDoc_STRVAR(word_entries_doc,
+"word_entries(codes, classes, word_bit, hash_base, token_table, token_length, bigram_table,\n"
+"             n_tokens, n_rows, n_cols, row, col, value, indptr) -> nnz\n\n"
+"The counts of fast_tfidf._WordCounts.pairs, as entries. codes: uint32 normalised code\n"
+"points of the joined batch; classes: uint8 class bits. Or codes: the uint16 UTF-16 code\n"
+"units of a batch of the BMP alone, and classes: (code table, class table, exception\n"
+"flags), 65,536 entries each; then -1 when a unit is an exception. A token is a maximal run of code\n"
+"points with word_bit, hashed as _token_hashes hashes it. token_table: slots of token id\n"
+"and unigram column; bigram_table: slots of bigram column, or None for unigrams only.");
+
+/* The text of word_entries: normalised code points and class bits, or UTF-16 code units
+   of a text of the BMP alone, normalised by table (fast_tfidf._bmp_normalised). */
+typedef struct {
+    const uint32_t *codes;
+    const uint8_t *classes;
+    const uint16_t *units;
+    const uint32_t *code_table;
+    const uint8_t *class_table;
+    const uint8_t *exception;  /* 1 for the code points the tables cannot lower alone */
+} Text;
+
+static inline int text_at(const Text *t, Py_ssize_t i, uint32_t *code, uint8_t *classes)
+{
+    if (t->units) {
+        uint16_t unit = t->units[i];
+        if (t->exception[unit])
+            return -1;
+        *code = t->code_table[unit];
+        *classes = t->class_table[unit];
+    } else {
+        *code = t->codes[i];
+        *classes = t->classes[i];
+    }
+    return 0;
+}
+
+/* How many table probes ahead a slot is prefetched: the tables (MBs) miss the cache on
+   most probes, and probes of different tokens do not depend on each other. */
+#define AHEAD 8
+
+static PyObject *word_entries(PyObject *self, PyObject *args)
+{
+    PyObject *codes_obj, *classes_obj, *token_spec, *length_obj, *bigram_spec;
+    Text text = {NULL, NULL, NULL, NULL, NULL, NULL};
+    PyObject *row_obj, *col_obj, *value_obj, *indptr_obj;
+    unsigned int word_bit;
+    unsigned long long base;
+    long long n_tokens;
+    Py_ssize_t n_rows, n_cols;
+    if (!PyArg_ParseTuple(args, "OOIKO!OOLnnOOOO", &codes_obj, &classes_obj, &word_bit, &base, &PyTuple_Type,
+                          &token_spec, &length_obj, &bigram_spec, &n_tokens, &n_rows, &n_cols,
+                          &row_obj, &col_obj, &value_obj, &indptr_obj))
+        return NULL;
+    Views v = {.n = 0};
+    Output out;
+    memset(&out, 0, sizeof(out));
+    KeyTable tokens, bigrams;
+    int with_bigrams = bigram_spec != Py_None;
+    Py_ssize_t n_codes, n_classes, n_lengths;
+    /* Per token of the batch: its hash, length, row, id (or -1), and the columns of its
+       unigram and of the bigram it ends (or -1). */
+    uint64_t *hash = NULL;
+    Py_ssize_t *length = NULL, *row = NULL;
+    int32_t *id = NULL, *unigram = NULL, *bigram = NULL;
+    if (PyTuple_Check(classes_obj)) {  /* UTF-16 code units of a BMP text, and the tables */
+        PyObject *code_table, *class_table, *exceptions;
+        Py_ssize_t n_code_table, n_class_table, n_exceptions;
+        if (!PyArg_ParseTuple(classes_obj, "OOO", &code_table, &class_table, &exceptions))
+            goto fail;
+        if ((text.units = view(&v, codes_obj, 2, 0, "units", &n_codes)) == NULL
+            || (text.code_table = view(&v, code_table, 4, 0, "code table", &n_code_table)) == NULL
+            || (text.class_table = view(&v, class_table, 1, 0, "class table", &n_class_table)) == NULL
+            || (text.exception = view(&v, exceptions, 1, 0, "exception table", &n_exceptions)) == NULL)
+            goto fail;
+        if (n_code_table != 0x10000 || n_class_table != 0x10000 || n_exceptions != 0x10000) {
+            PyErr_SetString(PyExc_ValueError, "_kernels: BMP tables of the wrong size");
+            goto fail;
+        }
+        n_classes = n_codes;
+    } else if ((text.codes = view(&v, codes_obj, 4, 0, "codes", &n_codes)) == NULL
+               || (text.classes = view(&v, classes_obj, 1, 0, "classes", &n_classes)) == NULL) {
+        goto fail;
+    }
+    const int64_t *token_length = view(&v, length_obj, 8, 0, "token_length", &n_lengths);
+    if (token_length == NULL || table_from(&v, token_spec, &tokens) < 0)
+        goto fail;
+    if (with_bigrams && (!PyTuple_Check(bigram_spec) || table_from(&v, bigram_spec, &bigrams) < 0))
+        goto fail;
+    if (n_classes != n_codes || n_lengths != n_tokens + 1) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: word_entries arguments of mismatched lengths");
+        goto fail;
+    }
+    if (output_from(&v, row_obj, col_obj, value_obj, indptr_obj, n_rows, n_cols, &out) < 0)
+        goto fail;
+    Py_ssize_t capacity = n_codes / 2 + 1;  /* tokens are separated by a non-word code point */
+    hash = PyMem_Malloc((size_t)capacity * sizeof(uint64_t));
+    length = PyMem_Malloc((size_t)capacity * sizeof(Py_ssize_t));
+    row = PyMem_Malloc((size_t)capacity * sizeof(Py_ssize_t));
+    id = PyMem_Malloc((size_t)capacity * sizeof(int32_t));
+    unigram = PyMem_Malloc((size_t)capacity * sizeof(int32_t));
+    bigram = PyMem_Malloc((size_t)capacity * sizeof(int32_t));
+    if (!hash || !length || !row || !id || !unigram || !bigram) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+
+    /* The tokens: hash = sum of code[start + k] * base^k modulo 2^64. */
+    Py_ssize_t n = 0, r = 0;
+    uint32_t code;
+    uint8_t classes;
+    for (Py_ssize_t i = 0; i < n_codes;) {
+        if (text_at(&text, i, &code, &classes) < 0)
+            goto not_bmp;
+        if (code == '\n') {
+            if (++r >= n_rows) {
+                PyErr_SetString(PyExc_ValueError, "_kernels: more lines in the text than rows");
+                goto fail;
+            }
+            i++;
+            continue;
+        }
+        if (!(classes & word_bit)) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        uint64_t h = 0, power = 1;
+        for (;;) {
+            h += (uint64_t)code * power;
+            power *= (uint64_t)base;
+            if (++i >= n_codes)
+                break;
+            if (text_at(&text, i, &code, &classes) < 0)
+                goto not_bmp;
+            if (!(classes & word_bit))
+                break;
+        }
+        hash[n] = h;
+        length[n] = i - start;
+        row[n] = r;
+        n++;
+    }
+
+    /* Their ids and unigram columns. A hash match of another length is not the token. */
+    for (Py_ssize_t t = 0; t < n && t < AHEAD; t++)
+        PREFETCH(tokens.slots + home(&tokens, hash[t]));
+    for (Py_ssize_t t = 0; t < n; t++) {
+        if (t + AHEAD < n)
+            PREFETCH(tokens.slots + home(&tokens, hash[t + AHEAD]));
+        const Slot *slot = table_find(&tokens, hash[t]);
+        int32_t found = slot ? slot->value : -1;
+        if (found >= n_tokens) {
+            PyErr_SetString(PyExc_ValueError, "_kernels: token id out of range");
+            goto fail;
+        }
+        if (found >= 0 && token_length[found] != length[t])
+            found = -1;
+        id[t] = found;
+        unigram[t] = found >= 0 ? slot->extra : -1;
+    }
+
+    /* The bigrams: two known tokens side by side on one line, the key of their ids. The
+       keys are reused from `hash`, the pairs' token numbers from `length`. */
+    Py_ssize_t n_pairs = 0;
+    for (Py_ssize_t t = 0; t < n; t++) {
+        bigram[t] = -1;
+        if (with_bigrams && t > 0 && row[t] == row[t - 1] && id[t - 1] >= 0 && id[t] >= 0) {
+            hash[n_pairs] = (uint64_t)((int64_t)id[t - 1] * n_tokens + id[t]);
+            length[n_pairs++] = t;
+        }
+    }
+    for (Py_ssize_t k = 0; k < n_pairs && k < AHEAD; k++)
+        PREFETCH(bigrams.slots + home(&bigrams, hash[k]));
+    for (Py_ssize_t k = 0; k < n_pairs; k++) {
+        if (k + AHEAD < n_pairs)
+            PREFETCH(bigrams.slots + home(&bigrams, hash[k + AHEAD]));
+        bigram[length[k]] = table_get(&bigrams, hash[k]);
+    }
+
+    /* The entries, row by row. */
+    r = 0;
+    for (Py_ssize_t t = 0; t < n; t++) {
+        while (r < row[t])
+            if (end_row(&out, r++) < 0)
+                goto fail;
+        if (unigram[t] >= 0 && emit(&out, unigram[t]) < 0)
+            goto fail;
+        if (bigram[t] >= 0 && emit(&out, bigram[t]) < 0)
+            goto fail;
+    }
+    if (finish(&out, r) < 0)
+        goto fail;
+    PyMem_Free(hash);
+    PyMem_Free(length);
+    PyMem_Free(row);
+    PyMem_Free(id);
+    PyMem_Free(unigram);
+    PyMem_Free(bigram);
+    PyMem_Free(out.scratch.data);
+    release(&v);
+    return PyLong_FromSsize_t(out.nnz);
+not_bmp:  /* a code point the tables cannot normalise alone: the caller takes the long way */
+    PyMem_Free(hash);
+    PyMem_Free(length);
+    PyMem_Free(row);
+    PyMem_Free(id);
+    PyMem_Free(unigram);
+    PyMem_Free(bigram);
+    PyMem_Free(out.scratch.data);
+    release(&v);
+    return PyLong_FromLong(-1);
+fail:
+    PyMem_Free(hash);
+    PyMem_Free(length);
+    PyMem_Free(row);
+    PyMem_Free(id);
+    PyMem_Free(unigram);
+    PyMem_Free(bigram);
+    PyMem_Free(out.scratch.data);
+    release(&v);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"char_wb_entries", char_wb_entries, METH_VARARGS, char_wb_entries_doc},
+    {"word_entries", word_entries, METH_VARARGS, word_entries_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "boilercut._kernels",
+    "Compiled loops for fast_tfidf (optional: without them fast_tfidf runs its numpy path).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void)
+{
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,102 @@
+"""The compiled loops (boilercut/_kernels.c) give the entries of the numpy path, exactly.
+
+fast_tfidf counts a batch's vocabulary terms either way; the products of the two must be
+equal to the last bit, and the whole model's probabilities with them."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+import boilercut.fast_tfidf as fast_tfidf
+from boilercut.fast_tfidf import fast_transform
+from boilercut.normalise import line_head, normalise_head, normalise_text
+from boilercut.sparse_entries import count_entries
+from conftest import tiny_records
+from test_fast_scoring import TRICKY, WORDS_TRICKY
+
+kernels = fast_tfidf._kernels
+pytestmark = pytest.mark.skipif(kernels is None, reason="boilercut._kernels is not built (no C compiler at install)")
+
+WORDS = {"preprocessor": normalise_text, "token_pattern": r"(?u)\b\w+\b"}
+CHARS = {"preprocessor": normalise_head, "analyzer": "char_wb"}
+CONFIGS = {
+    "words 1-2": {**WORDS, "ngram_range": (1, 2)},
+    "words 1": {**WORDS, "ngram_range": (1, 1)},
+    "words 1-2, cut": {**WORDS, "ngram_range": (1, 2), "max_features": 40},
+    "chars 3-4": {**CHARS, "ngram_range": (3, 4)},
+    "chars 2-4": {**CHARS, "ngram_range": (2, 4)},
+    "chars 3": {**CHARS, "ngram_range": (3, 3)},
+}
+TEXTS = [line for r in tiny_records(12) for line in r["lines"]] + WORDS_TRICKY
+
+
+def _counts(config: str, texts=TEXTS):
+    fast = fast_transform(TfidfVectorizer(dtype=np.float32, sublinear_tf=True, **CONFIGS[config]).fit(texts))
+    assert fast is not None
+    return fast.counts
+
+
+def _numpy_entries(counts, lines):
+    return count_entries(*counts.pairs(lines), len(lines), counts.n_cols)
+
+
+def _assert_same_entries(got, expected):
+    assert got.n_rows == expected.n_rows
+    for name in ("row", "col", "value", "indptr"):
+        a, b = getattr(got, name), getattr(expected, name)
+        assert a.dtype == b.dtype, name
+        assert np.array_equal(a, b), name
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_kernel_entries_are_the_numpy_entries_on_tricky_lines(config):
+    counts = _counts(config)
+    lines = WORDS_TRICKY + [line.upper() for line in WORDS_TRICKY] + TEXTS[:300]
+    for batch in (lines, lines[:1], [""], ["", ""], ["a"], TRICKY, [line + "\n" for line in TRICKY]):
+        _assert_same_entries(counts.entries(batch), _numpy_entries(counts, batch))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))
+                        | st.sampled_from(list(" \t\n_0İΣσς日😀")), max_size=80),
+                min_size=1, max_size=10),
+       st.sampled_from(list(CONFIGS)))
+def test_kernel_entries_are_the_numpy_entries_on_any_text(lines, config):
+    # The vocabulary is fitted on half of the lines: the rest has unseen terms too.
+    counts = _counts(config, texts=lines[::2] + ["seed words and more"])
+    _assert_same_entries(counts.entries(lines), _numpy_entries(counts, lines))
+
+
+def test_lone_surrogates_and_astral_text_take_the_long_way_to_the_same_entries():
+    counts = _counts("words 1-2")
+    for lines in (["bad \udc80 byte", "ok words"], ["emoji 😀 seed words", "İstanbul seed"]):
+        _assert_same_entries(counts.entries(lines), _numpy_entries(counts, lines))
+
+
+@pytest.mark.parametrize("config", ["words 1-2", "chars 3-4"])
+def test_a_long_row_is_sorted_like_a_short_one(config):
+    # Rows of more than a few dozen terms are radix-sorted; fewer, insertion-sorted.
+    counts = _counts(config)
+    line = " ".join(TEXTS[:400])
+    lines = [line_head(line)] * 2 if config.startswith("chars") else [line, line[:50]]
+    _assert_same_entries(counts.entries(lines), _numpy_entries(counts, lines))
+
+
+def test_the_model_scores_the_same_with_and_without_the_kernels(monkeypatch, tiny_model):
+    pages = [r["lines"] for r in tiny_records(30)[24:]] + [WORDS_TRICKY]
+    with_kernels = tiny_model.score(pages)
+    monkeypatch.setattr(fast_tfidf, "_kernels", None)
+    without = tiny_model.score(pages)
+    assert np.array_equal(with_kernels.proba, without.proba)
+
+
+def test_output_arrays_too_small_are_refused_not_overrun():
+    counts = _counts("words 1-2")
+    text = "seed words and more seed words"
+    units = fast_tfidf._bmp_code_units(text)
+    tables = counts._kernel_tables or (counts.entries([text]) and counts._kernel_tables)
+    out = fast_tfidf._entry_arrays(1, 1)
+    with pytest.raises(ValueError, match="too small"):
+        kernels.word_entries(units, fast_tfidf._bmp_kernel_tables(), fast_tfidf.WORD, fast_tfidf._HASH_BASE,
+                             tables[0], counts.token_length, tables[1], int(counts.n_tokens), 1, counts.n_cols, *out)
