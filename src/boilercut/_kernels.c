@@ -275,6 +275,10 @@ static int finish(Output *out, Py_ssize_t row)
     return 0;
 }
 
+/* How many table probes ahead a slot is prefetched: the tables (MBs) miss the cache on
+   most probes, and probes of different terms do not depend on each other. */
+#define AHEAD 8
+
 PyDoc_STRVAR(char_wb_entries_doc,
 "char_wb_entries(ids, space, newline, min_n, tables, n_rows, n_cols, row, col, value, indptr) -> nnz\n\n"
 "The counts of fast_tfidf._CharWbCounts.pairs, as entries. ids: uint64 character id per\n"
@@ -309,15 +313,22 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
             goto fail;
     if (output_from(&v, row_obj, col_obj, value_obj, indptr_obj, n_rows, n_cols, &out) < 0)
         goto fail;
-    Py_ssize_t r = 0;
+    /* The windows: their keys, tables (n - min_n) and rows, all found first, so that
+       their slots can be fetched ahead of the probes. */
+    Py_ssize_t capacity = n_ids * n_tables + 1, n_windows = 0, r = 0;
+    uint64_t *keys = PyMem_Malloc((size_t)capacity * sizeof(uint64_t));
+    Py_ssize_t *rows = PyMem_Malloc((size_t)capacity * sizeof(Py_ssize_t));
+    uint8_t *which = PyMem_Malloc((size_t)capacity);
+    if (!keys || !rows || !which) {
+        PyErr_NoMemory();
+        goto fail_windows;
+    }
     for (Py_ssize_t i = 0; i < n_ids; i++) {
         if (newline[i]) {  /* a line end closes its row; no window crosses it */
-            if (r + 1 >= n_rows) {
+            if (++r >= n_rows) {
                 PyErr_SetString(PyExc_ValueError, "_kernels: more lines in the text than rows");
-                goto fail;
+                goto fail_windows;
             }
-            if (end_row(&out, r++) < 0)
-                goto fail;
             continue;
         }
         /* The windows starting at i, one character longer each: a window of length n is an
@@ -335,16 +346,37 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
                 continue;
             if (n < min_n)
                 continue;
-            int32_t c = table_get(&table[n - min_n], key);
-            if (c >= 0 && emit(&out, c) < 0)
-                goto fail;
+            keys[n_windows] = key;
+            which[n_windows] = (uint8_t)(n - min_n);
+            rows[n_windows++] = r;
         }
     }
+    /* The entries, row by row: each window's column, if it is a vocabulary n-gram. */
+    for (Py_ssize_t w = 0; w < n_windows && w < AHEAD; w++)
+        PREFETCH(table[which[w]].slots + home(&table[which[w]], keys[w]));
+    r = 0;
+    for (Py_ssize_t w = 0; w < n_windows; w++) {
+        if (w + AHEAD < n_windows)
+            PREFETCH(table[which[w + AHEAD]].slots + home(&table[which[w + AHEAD]], keys[w + AHEAD]));
+        while (r < rows[w])
+            if (end_row(&out, r++) < 0)
+                goto fail_windows;
+        int32_t c = table_get(&table[which[w]], keys[w]);
+        if (c >= 0 && emit(&out, c) < 0)
+            goto fail_windows;
+    }
     if (finish(&out, r) < 0)
-        goto fail;
+        goto fail_windows;
+    PyMem_Free(keys);
+    PyMem_Free(rows);
+    PyMem_Free(which);
     PyMem_Free(out.scratch.data);
     release(&v);
     return PyLong_FromSsize_t(out.nnz);
+fail_windows:
+    PyMem_Free(keys);
+    PyMem_Free(rows);
+    PyMem_Free(which);
 fail:
     PyMem_Free(out.scratch.data);
     release(&v);
@@ -387,9 +419,6 @@ static inline int text_at(const Text *t, Py_ssize_t i, uint32_t *code, uint8_t *
     return 0;
 }
 
-/* How many table probes ahead a slot is prefetched: the tables (MBs) miss the cache on
-   most probes, and probes of different tokens do not depend on each other. */
-#define AHEAD 8
 
 static PyObject *word_entries(PyObject *self, PyObject *args)
 {
