@@ -9,11 +9,12 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 import boilercut.fast_tfidf as fast_tfidf
+import boilercut.line_shape as line_shape
 from boilercut.fast_tfidf import fast_transform
 from boilercut.normalise import line_head, normalise_head, normalise_text
 from boilercut.sparse_entries import count_entries
 from conftest import tiny_records
-from test_fast_scoring import TRICKY, WORDS_TRICKY
+from test_fast_scoring import COUNTERS, TRICKY, WORDS_TRICKY
 
 kernels = fast_tfidf._kernels
 pytestmark = pytest.mark.skipif(kernels is None, reason="boilercut._kernels is not built (no C compiler at install)")
@@ -87,6 +88,7 @@ def test_the_model_scores_the_same_with_and_without_the_kernels(monkeypatch, tin
     pages = [r["lines"] for r in tiny_records(30)[24:]] + [WORDS_TRICKY]
     with_kernels = tiny_model.score(pages)
     monkeypatch.setattr(fast_tfidf, "_kernels", None)
+    monkeypatch.setattr(line_shape, "_kernels", None)
     without = tiny_model.score(pages)
     assert np.array_equal(with_kernels.proba, without.proba)
 
@@ -100,3 +102,42 @@ def test_output_arrays_too_small_are_refused_not_overrun():
     with pytest.raises(ValueError, match="too small"):
         kernels.word_entries(units, fast_tfidf._bmp_kernel_tables(), fast_tfidf.WORD, fast_tfidf._HASH_BASE,
                              tables[0], counts.token_length, tables[1], int(counts.n_tokens), 1, counts.n_cols, *out)
+
+
+def _numpy_shape_matrix(monkeypatch, lines):
+    with monkeypatch.context() as patch:
+        patch.setattr(line_shape, "_kernels", None)
+        return line_shape.shape_matrix(lines)
+
+
+def _assert_same_shape(monkeypatch, lines):
+    got, got_words = line_shape.shape_matrix(lines)
+    expected, expected_words = _numpy_shape_matrix(monkeypatch, lines)
+    assert np.array_equal(got_words, expected_words)
+    for k, name in enumerate(line_shape.LINE_SHAPE_NAMES):
+        assert np.array_equal(got[:, k], expected[:, k]), name
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+
+
+SHAPE_TRICKY = TRICKY + COUNTERS + [
+    "Home | News | Sport", "a / b / c", "x :: y", "a|b||c |", "| 日本 | 語 |", "> starts with a mark", "ends with a mark >",
+    "x :: :: y", " : : ", "aB", "xAb cDe", "£5m 3k 2.5K", "9k", "k", "Ωmega ÀÉ", "“quoted” «guillemets»",
+    "www.example.com/path", "@ alone", "a@b", ".com", "x.community", "(C) (c) ©", "- item", "• item", "-", "–",
+]
+
+
+@pytest.mark.parametrize("lines", [SHAPE_TRICKY, SHAPE_TRICKY * 12, SHAPE_TRICKY[:1], [""], ["", "a"]],
+                         ids=["page", "batch", "one", "empty", "two"])
+def test_compiled_shape_features_are_the_numpy_ones(monkeypatch, lines):
+    # 12 copies: more than 24 rows with separators, where the numpy steps split pipes by
+    # arrays (_pipe_segments), and more than 128 lines (edges by arrays, not str tests).
+    _assert_same_shape(monkeypatch, lines)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))
+                        | st.sampled_from(list(" \t|>/:·©@.kKmM0123_aAbB日😀")), max_size=80),
+                min_size=1, max_size=40))
+def test_compiled_shape_features_are_the_numpy_ones_on_any_text(lines):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _assert_same_shape(monkeypatch, [line.strip() for line in lines])

@@ -603,15 +603,240 @@ fail:
     return NULL;
 }
 
+/* The per-line counts of line_stats, in this order (line_shape._STAT_NAMES). */
+enum {
+    N_WORDS, N_TOKENS, TITLECASE, LETTERS, ALNUM_SPACE, DIGITS, UPPERS, QUOTES, GLUED, HAS_LINK,
+    HAS_COPYRIGHT, SEPARATORS, PIPES, SPACED_MARKS, UNIT_IN_HEAD, LONGEST_SEGMENT, SEGMENTS,
+    ENDS_TERMINAL, ENDS_COLON, ENDS_DIGIT, STARTS_BULLET, STARTS_UPPER, STARTS_PIPE, N_STATS
+};
+
+/* The class and mark bits of line_shape (passed in, in this order, so that they are
+   defined once). */
+enum { B_ALPHA, B_DIGIT, B_UPPER, B_ALNUM, B_SPACE, B_CJK, B_WORD, B_DECIMAL, B_LOWER, B_LOWER_AZ, B_GLUED_UPPER,
+       B_QUOTE, B_SEPARATOR, B_LITERAL, B_UNIT, B_NUMBER_PUNCT, N_BITS };
+
+/* A literal mark: its code points, and what must follow it: 0 anything, 1 a \w
+   character, -1 no \w character (or the end of the batch). */
+typedef struct {
+    uint32_t codes[8];
+    Py_ssize_t length;
+    int follow;
+} Literal;
+
+static int literals_from(PyObject *list, Literal *out, int max, int *n)
+{
+    if (!PyList_Check(list) || PyList_GET_SIZE(list) > max) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: literals must be a short list");
+        return -1;
+    }
+    *n = (int)PyList_GET_SIZE(list);
+    for (int k = 0; k < *n; k++) {
+        PyObject *text;
+        int follow;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(list, k), "Ui", &text, &follow))
+            return -1;
+        Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+        if (length < 1 || length > 8) {
+            PyErr_SetString(PyExc_ValueError, "_kernels: a literal of 1 to 8 characters");
+            return -1;
+        }
+        for (Py_ssize_t j = 0; j < length; j++)
+            out[k].codes[j] = PyUnicode_READ_CHAR(text, j);
+        out[k].length = length;
+        out[k].follow = follow;
+    }
+    return 0;
+}
+
+static inline int literal_at(const Literal *literal, const uint32_t *codes, const uint16_t *classes,
+                             Py_ssize_t n_codes, Py_ssize_t p, unsigned word_bit)
+{
+    Py_ssize_t end = p + literal->length;
+    if (end > n_codes)
+        return 0;
+    for (Py_ssize_t j = 0; j < literal->length; j++)
+        if (codes[p + j] != literal->codes[j])
+            return 0;
+    if (literal->follow == 0)
+        return 1;
+    int word_after = end < n_codes && (classes[end] & word_bit);
+    return literal->follow > 0 ? word_after : !word_after;
+}
+
+PyDoc_STRVAR(line_stats_doc,
+"line_stats(codes, classes, starts, lengths, head_chars, bits, terminal, bullets, links, copyright, out)\n\n"
+"The per-line counts line_shape.shape_matrix builds its features from, for the stripped\n"
+"lines of a batch joined by \"\\n\": codes (uint32) and classes (uint16, class and mark\n"
+"bits) of every position, each line's start and length (int64). bits: the class and mark\n"
+"bits, in _kernels.c's order; terminal: uint32 codes that end a sentence; bullets: int64\n"
+"(first << 21 | second) of the two-character bullets; links, copyright: [(literal,\n"
+"follow)]. out: int64 (lines, N_STATS), zeros, filled in line_shape._STAT_NAMES order.");
+
+static PyObject *line_stats(PyObject *self, PyObject *args)
+{
+    PyObject *codes_obj, *classes_obj, *starts_obj, *lengths_obj, *bits_obj, *terminal_obj, *bullets_obj;
+    PyObject *links_obj, *copyright_obj, *out_obj;
+    Py_ssize_t head_chars;
+    if (!PyArg_ParseTuple(args, "OOOOnO!OOOOO", &codes_obj, &classes_obj, &starts_obj, &lengths_obj, &head_chars,
+                          &PyTuple_Type, &bits_obj, &terminal_obj, &bullets_obj, &links_obj, &copyright_obj, &out_obj))
+        return NULL;
+    Views v = {.n = 0};
+    unsigned bit[N_BITS];
+    Literal links[8], copyright[8];
+    int n_links, n_copyright;
+    Py_ssize_t n_codes, n_classes, n_lines, n_lengths, n_terminal, n_bullets, n_out;
+    if (PyTuple_GET_SIZE(bits_obj) != N_BITS) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: line_stats needs every class and mark bit");
+        return NULL;
+    }
+    for (int k = 0; k < N_BITS; k++) {
+        bit[k] = (unsigned)PyLong_AsUnsignedLong(PyTuple_GET_ITEM(bits_obj, k));
+        if (PyErr_Occurred())
+            return NULL;
+    }
+    if (literals_from(links_obj, links, 8, &n_links) < 0 || literals_from(copyright_obj, copyright, 8, &n_copyright) < 0)
+        return NULL;
+    const uint32_t *codes = view(&v, codes_obj, 4, 0, "codes", &n_codes);
+    const uint16_t *classes = codes ? view(&v, classes_obj, 2, 0, "classes", &n_classes) : NULL;
+    const int64_t *starts = classes ? view(&v, starts_obj, 8, 0, "starts", &n_lines) : NULL;
+    const int64_t *lengths = starts ? view(&v, lengths_obj, 8, 0, "lengths", &n_lengths) : NULL;
+    const uint32_t *terminal = lengths ? view(&v, terminal_obj, 4, 0, "terminal", &n_terminal) : NULL;
+    const int64_t *bullets = terminal ? view(&v, bullets_obj, 8, 0, "bullets", &n_bullets) : NULL;
+    int64_t *out = bullets ? view(&v, out_obj, 8, 1, "out", &n_out) : NULL;
+    if (out == NULL)
+        goto fail;
+    if (n_classes != n_codes || n_lengths != n_lines || n_out != n_lines * N_STATS) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: line_stats arguments of mismatched lengths");
+        goto fail;
+    }
+    const unsigned SPACE = bit[B_SPACE], CJK = bit[B_CJK], WORD = bit[B_WORD], UPPER = bit[B_UPPER];
+    const unsigned IN_WORD = SPACE | CJK;  /* neither of these: inside a word of count_words */
+    for (Py_ssize_t i = 0; i < n_lines; i++) {
+        Py_ssize_t s = starts[i], length = lengths[i], e = s + length;
+        Py_ssize_t h = s + (length < head_chars ? length : head_chars);
+        if (s < 0 || length < 0 || e > n_codes || (i > 0 && s <= starts[i - 1])) {
+            PyErr_SetString(PyExc_ValueError, "_kernels: line bounds outside the codes");
+            goto fail;
+        }
+        int64_t *o = out + i * N_STATS;
+        /* Words (runs of neither whitespace nor CJK, and each CJK character), str.split()
+           tokens and those that start upper-case: where a run begins, as the batch sees
+           it (the "\n" between lines is whitespace). */
+        for (Py_ssize_t p = s; p < e; p++) {
+            unsigned c = classes[p], before = p > 0 ? classes[p - 1] : SPACE;
+            if (c & CJK)
+                o[N_WORDS]++;
+            else if (!(c & SPACE) && (before & IN_WORD))
+                o[N_WORDS]++;
+            if (!(c & SPACE) && (before & SPACE)) {
+                o[N_TOKENS]++;
+                if (c & UPPER)
+                    o[TITLECASE]++;
+            }
+        }
+        /* The head's characters, glued words, units, links and copyright marks. */
+        for (Py_ssize_t p = s; p < h; p++) {
+            unsigned c = classes[p];
+            o[LETTERS] += (c & bit[B_ALPHA]) != 0;
+            o[ALNUM_SPACE] += (c & (bit[B_ALNUM] | SPACE)) != 0;
+            o[DIGITS] += (c & bit[B_DIGIT]) != 0;
+            o[UPPERS] += (c & UPPER) != 0;
+            o[QUOTES] += (c & bit[B_QUOTE]) != 0;
+            if ((c & (bit[B_LOWER_AZ] | bit[B_LOWER])) && p + 2 < n_codes && (classes[p + 1] & bit[B_GLUED_UPPER])
+                && (classes[p + 2] & bit[B_LOWER_AZ]))
+                o[GLUED]++;
+            if ((c & bit[B_UNIT]) && p >= 1 && (classes[p - 1] & (bit[B_DECIMAL] | SPACE | bit[B_NUMBER_PUNCT]))
+                && (p + 1 >= n_codes || !(classes[p + 1] & WORD) || p + 1 == h))
+                o[UNIT_IN_HEAD] = 1;
+            if (c & bit[B_LITERAL]) {
+                for (int k = 0; k < n_links && !o[HAS_LINK]; k++)
+                    if (literal_at(&links[k], codes, classes, n_codes, p, WORD))
+                        o[HAS_LINK] = 1;
+                for (int k = 0; k < n_copyright && !o[HAS_COPYRIGHT]; k++)
+                    if (literal_at(&copyright[k], codes, classes, n_codes, p, WORD))
+                        o[HAS_COPYRIGHT] = 1;
+            }
+        }
+        /* Separators: " X " (X a separator mark) and " :: ", counted at the space before;
+           "|"s; marks other than "|" between whitespace. */
+        for (Py_ssize_t p = s; p < e; p++) {
+            uint32_t code = codes[p];
+            if (code == ' ' && p + 2 < n_codes) {
+                uint32_t next = codes[p + 1];
+                if ((classes[p + 1] & bit[B_SEPARATOR]) && codes[p + 2] == ' ')
+                    o[SEPARATORS]++;
+                else if (next == ':' && p + 3 < n_codes && codes[p + 2] == ':' && codes[p + 3] == ' ')
+                    o[SEPARATORS]++;
+            }
+            if (classes[p] & bit[B_SEPARATOR]) {
+                if (code == '|')
+                    o[PIPES]++;
+                else if (p >= 1 && p + 1 < n_codes && (classes[p - 1] & classes[p + 1] & SPACE))
+                    o[SPACED_MARKS]++;
+            }
+        }
+        /* Segments split by "|" alone (line_shape._segment_words for a line whose marks
+           are not between whitespace): the words of the longest, how many are not blank. */
+        if (o[PIPES] || o[SEPARATORS]) {
+            int64_t words = 0, longest = 0, segments = 0;
+            int blank = 1;
+            for (Py_ssize_t p = s; p <= e; p++) {
+                if (p == e || codes[p] == '|') {
+                    if (!blank) {
+                        segments++;
+                        if (words > longest)
+                            longest = words;
+                    }
+                    words = 0;
+                    blank = 1;
+                    continue;
+                }
+                unsigned c = classes[p];
+                if (!(c & SPACE))
+                    blank = 0;
+                if (c & CJK)
+                    words++;
+                else if (!(c & SPACE) && (p == s || codes[p - 1] == '|' || (classes[p - 1] & IN_WORD)))
+                    words++;
+            }
+            o[LONGEST_SEGMENT] = longest;
+            o[SEGMENTS] = segments;
+        } else {
+            o[LONGEST_SEGMENT] = o[N_WORDS];
+            o[SEGMENTS] = 1;
+        }
+        /* The line's first and last characters (a space for an empty line). */
+        uint32_t first = length ? codes[s] : ' ', last = length ? codes[e - 1] : ' ';
+        uint32_t second = length > 1 ? codes[s + 1] : 0;
+        for (Py_ssize_t k = 0; k < n_terminal; k++)
+            if (last == terminal[k])
+                o[ENDS_TERMINAL] = 1;
+        o[ENDS_COLON] = last == ':';
+        o[ENDS_DIGIT] = length && (classes[e - 1] & bit[B_DIGIT]);
+        int64_t pair = (int64_t)first << 21 | second;
+        for (Py_ssize_t k = 0; k < n_bullets; k++)
+            if (pair == bullets[k])
+                o[STARTS_BULLET] = 1;
+        o[STARTS_UPPER] = length && (classes[s] & UPPER);
+        o[STARTS_PIPE] = first == '|';
+    }
+    release(&v);
+    Py_RETURN_NONE;
+fail:
+    release(&v);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"char_wb_entries", char_wb_entries, METH_VARARGS, char_wb_entries_doc},
     {"word_entries", word_entries, METH_VARARGS, word_entries_doc},
+    {"line_stats", line_stats, METH_VARARGS, line_stats_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "boilercut._kernels",
-    "Compiled loops for fast_tfidf (optional: without them fast_tfidf runs its numpy path).", -1, methods,
+    "Compiled loops for fast_tfidf and line_shape (optional: without them both run their numpy path).", -1, methods,
 };
 
 PyMODINIT_FUNC PyInit__kernels(void)

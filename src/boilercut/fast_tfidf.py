@@ -15,7 +15,6 @@ other configuration, where the caller keeps using vectorizer.transform.
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 
@@ -34,15 +33,10 @@ _sparsetools = sparsetools()
 if not all(hasattr(_sparsetools, name) for name in ("coo_tocsr", "csr_tocsc", "csr_sum_duplicates")):
     _sparsetools = None
 
-# The compiled loops of _kernels.c, when the install built them (setup.py: optional);
-# None: the numpy path below, which gives the same entries (BOILERCUT_NO_KERNELS=1 asks
-# for it, to compare the two or to rule the compiled part out).
-try:
-    from boilercut import _kernels
-except ImportError:
-    _kernels = None
-if os.environ.get("BOILERCUT_NO_KERNELS", "") not in ("", "0"):
-    _kernels = None
+from boilercut.compiled import KERNELS
+
+# The compiled loops (compiled.py), or None: the numpy path below, the same entries.
+_kernels = KERNELS
 
 from boilercut.line_shape import DECIMAL, SPACE, WORD, char_classes
 from boilercut.normalise import CHAR_FEATURE_CHARS, WORD_TOKEN_PATTERN, normalise_head, normalise_text

@@ -18,7 +18,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from boilercut.compiled import KERNELS
 from boilercut.lines import CJK_RANGES, count_words
+
+# The compiled per-line counts (compiled.py), or None: the numpy steps below.
+_kernels = KERNELS
 
 TERMINAL = ".!?。！？…\"'”’»"
 # Separators that flattened menus and breadcrumbs put between items: a space, one of these
@@ -419,6 +423,8 @@ def shape_matrix(texts: list[str], stripped: list[str] | None = None) -> tuple[n
     if n == 0:
         return np.zeros((0, len(LINE_SHAPE_NAMES))), np.zeros(0)
     stripped = list(map(str.strip, texts)) if stripped is None else stripped
+    if _kernels is not None:
+        return _compiled_shape_matrix(stripped)
     b = _Batch(stripped, marks=True)
     words = _words(b)
     upper = b.has(UPPER)
@@ -635,3 +641,54 @@ def _segments(b: _Batch, stripped: list[str], words: _Words, separators: _Separa
 def _glued_words(heads: _HeadCounts) -> np.ndarray:
     """glued_words: glued words in the head, up to 3."""
     return np.minimum(heads.glued, 3) / 3.0
+
+
+# The counts _kernels.line_stats gives per line, in the order of its columns.
+_STAT_NAMES = (
+    "n_words", "n_tokens", "titlecase", "letters", "alnum_space", "digits", "upper", "quotes", "glued",
+    "has_link", "has_copyright", "separators", "pipes", "spaced_marks", "unit_in_head", "longest_segment",
+    "segments", "ends_terminal", "ends_colon", "ends_digit", "starts_bullet", "starts_upper", "starts_pipe",
+)
+# The class and mark bits, in the order _kernels.c reads them.
+_KERNEL_BITS = (ALPHA, DIGIT, UPPER, ALNUM, SPACE, CJK, WORD, DECIMAL, LATIN_LOWER, LOWER_AZ, GLUED_UPPER,
+                QUOTE_MARK, SEPARATOR_MARK, LITERAL_START, UNIT, NUMBER_PUNCT)
+# The marks _marks looks for, as (literal, what must follow: 1 a \w character, -1 none, 0
+# anything), for the kernel; _marks finds the same ones with _Literals.
+_LINK_LITERALS = [("http://", 0), ("https://", 0), ("www.", 0), ("@", 1), (".com", -1), (".org", -1), (".net", -1)]
+_COPYRIGHT_LITERALS = [("\u00a9", 0), ("(c)", 0), ("(C)", 0)]
+
+
+def _compiled_shape_matrix(stripped: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """shape_matrix of the stripped lines from _kernels.line_stats' counts per line (one
+    loop over the batch instead of a hundred numpy calls), the features computed from
+    them by the same numpy expressions as the steps of shape_matrix, so the same numbers.
+    Lines whose separator marks stand between whitespace are split by _segment_words,
+    as shape_matrix's steps split them."""
+    b = _Batch(stripped, marks=True)
+    stats = np.zeros((len(stripped), len(_STAT_NAMES)), dtype=np.int64)
+    _kernels.line_stats(b.codes, b.classes, b.starts, b.lengths, HEAD_CHARS, _KERNEL_BITS, _TERMINAL_CODES,
+                        _BULLET_PAIRS, _LINK_LITERALS, _COPYRIGHT_LITERALS, stats)
+    (n_words, n_tokens, titlecase, letters, alnum_space, digits, upper, quotes, glued, has_link, has_copyright,
+     separators, pipes, spaced_marks, unit_in_head, longest, n_segments, ends_terminal, ends_colon, ends_digit,
+     starts_bullet, starts_upper, starts_pipe) = stats.T
+    counter, year, numbered = _regex_marks(stripped, digits, unit_in_head > 0)
+    longest, n_segments = longest.astype(np.float64), n_segments.astype(np.float64)
+    in_python = np.flatnonzero(spaced_marks > 0)
+    segment_words = [_segment_words(stripped[i]) for i in in_python.tolist()]
+    longest[in_python] = [max(counts, default=0) for counts in segment_words]
+    n_segments[in_python] = [len(counts) for counts in segment_words]
+    short = np.minimum(1.0, 30.0 / np.maximum(n_words, 1))
+    n_head = np.minimum(b.lengths, HEAD_CHARS)
+    head_div = np.maximum(n_head, 1)
+    features = np.column_stack([
+        np.log1p(np.minimum(b.lengths, MAX_CHARS)), np.log1p(np.minimum(n_words, MAX_WORDS)),
+        ends_terminal, ends_colon, ends_digit, starts_bullet, numbered, starts_upper,
+        digits / head_div, upper / np.maximum(letters, 1), (n_head - alnum_space) / head_div,
+        titlecase / np.maximum(n_tokens, 1),
+        short * counter, short * year, short * (has_copyright > 0), short * (has_link > 0), short * (quotes > 0),
+        np.minimum(b.lengths / np.maximum(n_tokens, 1), 20) / 20.0, n_words > n_tokens,
+        np.minimum(separators / (n_words + 1), 2.0), starts_pipe,
+        np.log1p(np.minimum(longest, MAX_WORDS)), np.minimum(n_segments, 20) / 20.0,
+        np.minimum(glued, 3) / 3.0,
+    ]).astype(np.float64)
+    return features, n_words.astype(np.float64)
