@@ -94,10 +94,12 @@ static int scratch_reserve(Scratch *s, Py_ssize_t n)
 }
 
 /* Sort a[0..m) (values below 2^bits) ascending: insertion sort for a few, else an LSD
-   radix sort in passes of at most 11 bits. */
+   radix sort. A row holds about a hundred terms, so its digits are small (64 buckets for
+   fewer than 256 values, 256 for more): the buckets cost less to clear and sum than
+   the values to move. One pass counts every digit. */
 static int sort_columns(int64_t *a, Py_ssize_t m, int bits, Scratch *scratch)
 {
-    if (m <= 48) {
+    if (m <= 32) {
         for (Py_ssize_t i = 1; i < m; i++) {
             int64_t v = a[i];
             Py_ssize_t j = i;
@@ -111,26 +113,30 @@ static int sort_columns(int64_t *a, Py_ssize_t m, int bits, Scratch *scratch)
     }
     if (scratch_reserve(scratch, m) < 0)
         return -1;
-    int passes = (bits + 10) / 11;
+    int digit = m < 256 ? 6 : 8;
+    int passes = (bits + digit - 1) / digit;
     if (passes < 1)
         passes = 1;
-    int digit = (bits + passes - 1) / passes;
-    Py_ssize_t buckets = (Py_ssize_t)1 << digit;
-    Py_ssize_t count[2048];
+    if (passes > 8) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: column numbers too large to sort");
+        return -1;
+    }
+    const Py_ssize_t buckets = (Py_ssize_t)1 << digit, mask = buckets - 1;
+    uint32_t count[8][256];
+    memset(count, 0, sizeof(count[0]) * (size_t)passes);
+    for (Py_ssize_t i = 0; i < m; i++)
+        for (int p = 0; p < passes; p++)
+            count[p][(a[i] >> (p * digit)) & mask]++;
     int64_t *from = a, *to = scratch->data;
     for (int p = 0; p < passes; p++) {
-        int shift = p * digit;
-        memset(count, 0, (size_t)buckets * sizeof(Py_ssize_t));
-        for (Py_ssize_t i = 0; i < m; i++)
-            count[(from[i] >> shift) & (buckets - 1)]++;
-        Py_ssize_t total = 0;
+        uint32_t total = 0;
         for (Py_ssize_t b = 0; b < buckets; b++) {
-            Py_ssize_t c = count[b];
-            count[b] = total;
+            uint32_t c = count[p][b];
+            count[p][b] = total;
             total += c;
         }
         for (Py_ssize_t i = 0; i < m; i++)
-            to[count[(from[i] >> shift) & (buckets - 1)]++] = from[i];
+            to[count[p][(from[i] >> (p * digit)) & mask]++] = from[i];
         int64_t *swap = from;
         from = to;
         to = swap;
@@ -282,7 +288,9 @@ static int finish(Output *out, Py_ssize_t row)
 PyDoc_STRVAR(char_wb_entries_doc,
 "char_wb_entries(ids, space, newline, min_n, tables, n_rows, n_cols, row, col, value, indptr) -> nnz\n\n"
 "The counts of fast_tfidf._CharWbCounts.pairs, as entries. ids: uint64 character id per\n"
-"position of the padded batch text; space, newline: uint8 flags per position; tables: one\n"
+"position of the padded batch text; space, newline: uint8 flags per position. Or ids: the\n"
+"uint16 UTF-16 code units of a text of the BMP alone, space: (character id, whitespace and\n"
+"exception tables), 65,536 entries each, newline: None; then -1 on an exception. tables: one\n"
 "(keys, values, shift, empty) per n-gram length from min_n, as _KeyTable holds them.");
 
 static PyObject *char_wb_entries(PyObject *self, PyObject *args)
@@ -299,11 +307,60 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
     KeyTable table[3];
     Py_ssize_t n_ids, n_space, n_newline;
     int n_tables = (int)PyTuple_GET_SIZE(tables), max_n = min_n + n_tables - 1;
-    const uint64_t *ids = view(&v, ids_obj, 8, 0, "ids", &n_ids);
-    const uint8_t *space = ids ? view(&v, space_obj, 1, 0, "space", &n_space) : NULL;
-    const uint8_t *newline = space ? view(&v, newline_obj, 1, 0, "newline", &n_newline) : NULL;
-    if (newline == NULL)
-        goto fail;
+    const uint64_t *ids;
+    const uint8_t *space, *newline;
+    uint64_t *own_ids = NULL;  /* made here from a BMP text's code units */
+    uint8_t *own_flags = NULL;
+    uint64_t *keys = NULL;
+    Py_ssize_t *rows = NULL;
+    uint8_t *which = NULL;
+    if (PyTuple_Check(space_obj)) {
+        /* UTF-16 code units, and per code point of the BMP: character id, whitespace,
+           exception (a code point the tables cannot lower alone: answer -1). */
+        PyObject *id_table_obj, *space_table_obj, *exception_obj;
+        Py_ssize_t n_id_table, n_space_table, n_exception;
+        if (!PyArg_ParseTuple(space_obj, "OOO", &id_table_obj, &space_table_obj, &exception_obj))
+            goto fail;
+        const uint16_t *units = view(&v, ids_obj, 2, 0, "units", &n_ids);
+        const uint64_t *id_table = units ? view(&v, id_table_obj, 8, 0, "id table", &n_id_table) : NULL;
+        const uint8_t *space_table = id_table ? view(&v, space_table_obj, 1, 0, "space table", &n_space_table) : NULL;
+        const uint8_t *exception = space_table ? view(&v, exception_obj, 1, 0, "exceptions", &n_exception) : NULL;
+        if (exception == NULL)
+            goto fail;
+        if (n_id_table != 0x10000 || n_space_table != 0x10000 || n_exception != 0x10000) {
+            PyErr_SetString(PyExc_ValueError, "_kernels: BMP tables of the wrong size");
+            goto fail;
+        }
+        own_ids = PyMem_Malloc((size_t)(n_ids + 1) * sizeof(uint64_t));
+        own_flags = PyMem_Malloc((size_t)(2 * n_ids + 2));
+        if (!own_ids || !own_flags) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        uint8_t *own_space = own_flags, *own_newline = own_flags + n_ids + 1;
+        for (Py_ssize_t i = 0; i < n_ids; i++) {
+            uint16_t unit = units[i];
+            if (exception[unit]) {
+                PyMem_Free(own_ids);
+                PyMem_Free(own_flags);
+                release(&v);
+                return PyLong_FromLong(-1);
+            }
+            own_ids[i] = id_table[unit];
+            own_newline[i] = unit == '\n';
+            own_space[i] = space_table[unit] && unit != '\n';
+        }
+        ids = own_ids;
+        space = own_space;
+        newline = own_newline;
+        n_space = n_newline = n_ids;
+    } else {
+        ids = view(&v, ids_obj, 8, 0, "ids", &n_ids);
+        space = ids ? view(&v, space_obj, 1, 0, "space", &n_space) : NULL;
+        newline = space ? view(&v, newline_obj, 1, 0, "newline", &n_newline) : NULL;
+        if (newline == NULL)
+            goto fail;
+    }
     if (n_space != n_ids || n_newline != n_ids || min_n < 2 || n_tables < 1 || max_n > 4) {
         PyErr_SetString(PyExc_ValueError, "_kernels: char_wb_entries arguments of mismatched lengths or n-gram range");
         goto fail;
@@ -316,18 +373,18 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
     /* The windows: their keys, tables (n - min_n) and rows, all found first, so that
        their slots can be fetched ahead of the probes. */
     Py_ssize_t capacity = n_ids * n_tables + 1, n_windows = 0, r = 0;
-    uint64_t *keys = PyMem_Malloc((size_t)capacity * sizeof(uint64_t));
-    Py_ssize_t *rows = PyMem_Malloc((size_t)capacity * sizeof(Py_ssize_t));
-    uint8_t *which = PyMem_Malloc((size_t)capacity);
+    keys = PyMem_Malloc((size_t)capacity * sizeof(uint64_t));
+    rows = PyMem_Malloc((size_t)capacity * sizeof(Py_ssize_t));
+    which = PyMem_Malloc((size_t)capacity);
     if (!keys || !rows || !which) {
         PyErr_NoMemory();
-        goto fail_windows;
+        goto fail;
     }
     for (Py_ssize_t i = 0; i < n_ids; i++) {
         if (newline[i]) {  /* a line end closes its row; no window crosses it */
             if (++r >= n_rows) {
                 PyErr_SetString(PyExc_ValueError, "_kernels: more lines in the text than rows");
-                goto fail_windows;
+                goto fail;
             }
             continue;
         }
@@ -360,24 +417,27 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
             PREFETCH(table[which[w + AHEAD]].slots + home(&table[which[w + AHEAD]], keys[w + AHEAD]));
         while (r < rows[w])
             if (end_row(&out, r++) < 0)
-                goto fail_windows;
+                goto fail;
         int32_t c = table_get(&table[which[w]], keys[w]);
         if (c >= 0 && emit(&out, c) < 0)
-            goto fail_windows;
+            goto fail;
     }
     if (finish(&out, r) < 0)
-        goto fail_windows;
+        goto fail;
     PyMem_Free(keys);
     PyMem_Free(rows);
     PyMem_Free(which);
+    PyMem_Free(own_ids);
+    PyMem_Free(own_flags);
     PyMem_Free(out.scratch.data);
     release(&v);
     return PyLong_FromSsize_t(out.nnz);
-fail_windows:
+fail:
     PyMem_Free(keys);
     PyMem_Free(rows);
     PyMem_Free(which);
-fail:
+    PyMem_Free(own_ids);
+    PyMem_Free(own_flags);
     PyMem_Free(out.scratch.data);
     release(&v);
     return NULL;

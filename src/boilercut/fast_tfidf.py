@@ -618,6 +618,7 @@ class _CharWbCounts:
         self.min_n, self.max_n, self.n_cols = min_n, max_n, len(terms)
         self._kernel_tables = None  # built on first use by entries()
         self._bmp_ids: tuple[np.ndarray, np.ndarray] | None = None  # _bmp_char_ids
+        self._bmp_kernel: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # _bmp_kernel_ids
         lengths = terms.lengths()
         term_starts = terms.ends - lengths
         codes = terms.codes()
@@ -659,13 +660,28 @@ class _CharWbCounts:
         when it is built."""
         if _kernels is None:
             return count_entries(*self.pairs(lines), len(lines), self.n_cols)
-        ids, space, newline = self._positions(lines)
-        out = _entry_arrays(len(ids) * (self.max_n - self.min_n + 1), len(lines))
         if self._kernel_tables is None:
             self._kernel_tables = tuple(self.table_of[n].kernel_table() for n in range(self.min_n, self.max_n + 1))
-        nnz = _kernels.char_wb_entries(ids, space.view(np.uint8), newline.view(np.uint8), self.min_n,
-                                       self._kernel_tables, len(lines), self.n_cols, *out)
+        text = self._padded_text(lines)
+        out = _entry_arrays(len(text) * (self.max_n - self.min_n + 1), len(lines))
+        rest = (self.min_n, self._kernel_tables, len(lines), self.n_cols, *out)
+        units = _bmp_code_units(text)
+        # A text of the BMP is read by table inside the loop (_bmp_char_ids); it answers -1
+        # on a code point the tables cannot lower alone, as any other text takes numpy's steps.
+        nnz = -1 if units is None else _kernels.char_wb_entries(units, self._bmp_kernel_ids(), None, *rest)
+        if nnz < 0:
+            ids, space, newline = self._positions_of(text)
+            nnz = _kernels.char_wb_entries(ids, space.view(np.uint8), newline.view(np.uint8), *rest)
         return _entries_of(out, nnz, len(lines))
+
+    def _bmp_kernel_ids(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """_bmp_char_ids as _kernels.char_wb_entries reads them: (character id, whitespace
+        as uint8, the exception flags of _bmp_kernel_tables) per code point of the BMP."""
+        if self._bmp_kernel is None:
+            char_ids, is_space = self._bmp_char_ids()
+            self._bmp_kernel = (np.ascontiguousarray(char_ids, dtype=np.uint64), is_space.astype(np.uint8),
+                                _bmp_kernel_tables()[2])
+        return self._bmp_kernel
 
     def pairs(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every occurrence of a vocabulary n-gram in the lines."""
@@ -700,6 +716,11 @@ class _CharWbCounts:
     def _positions(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(character id, whitespace, line end) of every position of the batch's padded
         text, as pairs() reads them."""
+        return self._positions_of(self._padded_text(lines))
+
+    @staticmethod
+    def _padded_text(lines: Sequence[str]) -> str:
+        """The batch as one string, as pairs() reads it."""
         # One string for the batch: every line's head lower-cased and given a space at each
         # end, lines separated by "\n". Any whitespace character stands for the space that
         # pads a word, so the padded words need not be built: a window of length n is an
@@ -711,6 +732,10 @@ class _CharWbCounts:
         text = " " + " \n ".join(heads) + " "
         if text.count("\n") != len(heads) - 1:  # a line holding "\n" itself (_join_batch)
             text = " " + _join_batch(heads).replace("\n", " \n ") + " "
+        return text
+
+    def _positions_of(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """_positions of the batch's padded text."""
         units = _bmp_units(text)
         if units is not None:  # the steps below composed per code point (_bmp_char_ids)
             char_ids, is_space = self._bmp_char_ids()
