@@ -779,11 +779,15 @@ static PyObject *line_stats(PyObject *self, PyObject *args)
             goto fail;
         }
         int64_t *o = out + i * N_STATS;
-        /* Words (runs of neither whitespace nor CJK, and each CJK character), str.split()
-           tokens and those that start upper-case: where a run begins, as the batch sees
-           it (the "\n" between lines is whitespace). */
+        /* One pass over the line. Words (runs of neither whitespace nor CJK, and each CJK
+           character), str.split() tokens and those that start upper-case: where a run
+           begins, as the batch sees it (the "\n" between lines is whitespace). In the
+           head: its characters, glued words, units, links and copyright marks.
+           Separators: " X " (X a separator mark) and " :: ", counted at the space before;
+           "|"s; marks other than "|" between whitespace. */
+        unsigned before = s > 0 ? classes[s - 1] : SPACE;
         for (Py_ssize_t p = s; p < e; p++) {
-            unsigned c = classes[p], before = p > 0 ? classes[p - 1] : SPACE;
+            unsigned c = classes[p];
             if (c & CJK)
                 o[N_WORDS]++;
             else if (!(c & SPACE) && (before & IN_WORD))
@@ -793,43 +797,37 @@ static PyObject *line_stats(PyObject *self, PyObject *args)
                 if (c & UPPER)
                     o[TITLECASE]++;
             }
-        }
-        /* The head's characters, glued words, units, links and copyright marks. */
-        for (Py_ssize_t p = s; p < h; p++) {
-            unsigned c = classes[p];
-            o[LETTERS] += (c & bit[B_ALPHA]) != 0;
-            o[ALNUM_SPACE] += (c & (bit[B_ALNUM] | SPACE)) != 0;
-            o[DIGITS] += (c & bit[B_DIGIT]) != 0;
-            o[UPPERS] += (c & UPPER) != 0;
-            o[QUOTES] += (c & bit[B_QUOTE]) != 0;
-            if ((c & (bit[B_LOWER_AZ] | bit[B_LOWER])) && p + 2 < n_codes && (classes[p + 1] & bit[B_GLUED_UPPER])
-                && (classes[p + 2] & bit[B_LOWER_AZ]))
-                o[GLUED]++;
-            if ((c & bit[B_UNIT]) && p >= 1 && (classes[p - 1] & (bit[B_DECIMAL] | SPACE | bit[B_NUMBER_PUNCT]))
-                && (p + 1 >= n_codes || !(classes[p + 1] & WORD) || p + 1 == h))
-                o[UNIT_IN_HEAD] = 1;
-            if (c & bit[B_LITERAL]) {
-                for (int k = 0; k < n_links && !o[HAS_LINK]; k++)
-                    if (literal_at(&links[k], codes, classes, n_codes, p, WORD))
-                        o[HAS_LINK] = 1;
-                for (int k = 0; k < n_copyright && !o[HAS_COPYRIGHT]; k++)
-                    if (literal_at(&copyright[k], codes, classes, n_codes, p, WORD))
-                        o[HAS_COPYRIGHT] = 1;
+            before = c;
+            if (p < h) {
+                o[LETTERS] += (c & bit[B_ALPHA]) != 0;
+                o[ALNUM_SPACE] += (c & (bit[B_ALNUM] | SPACE)) != 0;
+                o[DIGITS] += (c & bit[B_DIGIT]) != 0;
+                o[UPPERS] += (c & UPPER) != 0;
+                o[QUOTES] += (c & bit[B_QUOTE]) != 0;
+                if ((c & (bit[B_LOWER_AZ] | bit[B_LOWER])) && p + 2 < n_codes
+                    && (classes[p + 1] & bit[B_GLUED_UPPER]) && (classes[p + 2] & bit[B_LOWER_AZ]))
+                    o[GLUED]++;
+                if ((c & bit[B_UNIT]) && p >= 1 && (classes[p - 1] & (bit[B_DECIMAL] | SPACE | bit[B_NUMBER_PUNCT]))
+                    && (p + 1 >= n_codes || !(classes[p + 1] & WORD) || p + 1 == h))
+                    o[UNIT_IN_HEAD] = 1;
+                if (c & bit[B_LITERAL]) {
+                    for (int k = 0; k < n_links && !o[HAS_LINK]; k++)
+                        if (literal_at(&links[k], codes, classes, n_codes, p, WORD))
+                            o[HAS_LINK] = 1;
+                    for (int k = 0; k < n_copyright && !o[HAS_COPYRIGHT]; k++)
+                        if (literal_at(&copyright[k], codes, classes, n_codes, p, WORD))
+                            o[HAS_COPYRIGHT] = 1;
+                }
             }
-        }
-        /* Separators: " X " (X a separator mark) and " :: ", counted at the space before;
-           "|"s; marks other than "|" between whitespace. */
-        for (Py_ssize_t p = s; p < e; p++) {
-            uint32_t code = codes[p];
-            if (code == ' ' && p + 2 < n_codes) {
-                uint32_t next = codes[p + 1];
-                if ((classes[p + 1] & bit[B_SEPARATOR]) && codes[p + 2] == ' ')
-                    o[SEPARATORS]++;
-                else if (next == ':' && p + 3 < n_codes && codes[p + 2] == ':' && codes[p + 3] == ' ')
-                    o[SEPARATORS]++;
-            }
-            if (classes[p] & bit[B_SEPARATOR]) {
-                if (code == '|')
+            if (c & SPACE) {
+                if (codes[p] == ' ' && p + 2 < n_codes) {
+                    if ((classes[p + 1] & bit[B_SEPARATOR]) && codes[p + 2] == ' ')
+                        o[SEPARATORS]++;
+                    else if (codes[p + 1] == ':' && p + 3 < n_codes && codes[p + 2] == ':' && codes[p + 3] == ' ')
+                        o[SEPARATORS]++;
+                }
+            } else if (c & bit[B_SEPARATOR]) {
+                if (codes[p] == '|')
                     o[PIPES]++;
                 else if (p >= 1 && p + 1 < n_codes && (classes[p - 1] & classes[p + 1] & SPACE))
                     o[SPACED_MARKS]++;
