@@ -364,25 +364,27 @@ class _KeyTable:
         self.empty = np.uint64(0)  # the smallest number that is not a key
         while (keys == self.empty).any():
             self.empty += np.uint64(1)
-        self.keys = np.full(size, self.empty, dtype=np.uint64)
-        self.values = np.full(size, -1, dtype=np.int32)
+        # The slots as one array of (key, value, extra) records, as _kernels.c reads them
+        # (kernel_table); keys and values are views of it. A probe reads one cache line,
+        # and the compiled loops need no copy of the table.
+        self.slots = np.zeros(size, dtype=_KERNEL_SLOT)
+        self.keys, self.values = self.slots["key"], self.slots["value"]
+        self.keys[:] = self.empty
+        self.values[:] = -1
         self.values[slot] = np.asarray(values)[order]
         self.keys[slot] = keys[order]
         # How far any key sits past its home: a query not found that far is not a key.
         self.reach = int((slot - home[order]).max()) if n else 0
 
-    def kernel_table(self, values: np.ndarray | None = None, extra: np.ndarray | None = None) -> tuple:
-        """(slots, shift, empty): the table as _kernels.c reads it, each slot's key and
-        value side by side (one cache line per probe). values: other values for the
-        slots (default: the table's own), extra: a second int32 per slot (default 0).
-        (A table of its own with fewer slots per key, to stay in the cache, measured no
-        faster.)"""
-        slots = np.zeros(len(self.keys), dtype=_KERNEL_SLOT)
-        slots["key"] = self.keys
-        slots["value"] = self.values if values is None else values
-        if extra is not None:
-            slots["extra"] = extra
-        return slots, int(self.shift), int(self.empty)
+    def kernel_table(self) -> tuple:
+        """(slots, shift, empty): the table as _kernels.c reads it."""
+        return self.slots, int(self.shift), int(self.empty)
+
+    def set_extra(self, extra: np.ndarray) -> None:
+        """Store an int32 beside each key (what _kernels.c reads as Slot.extra), given per
+        value: a key of value v gets extra[v]."""
+        present = self.values >= 0
+        self.slots["extra"][present] = np.asarray(extra)[self.values[present]]
 
     def _home(self, keys: np.ndarray) -> np.ndarray:
         slot = np.multiply(keys, _SLOT_MULTIPLIER)
@@ -393,8 +395,10 @@ class _KeyTable:
         """The value of each query (int32), -1 for a query that is not a key."""
         queries = np.asarray(queries, dtype=np.uint64)
         slot = self._home(queries)
-        found = self.keys.take(slot)
-        values = self.values.take(slot)
+        # One gather of whole records: keys and values are strided views of them, which
+        # take() would first copy whole.
+        record = self.slots[slot]
+        found, values = record["key"], record["value"].copy()
         pending = np.flatnonzero(found != queries)
         pending = pending[found[pending] != self.empty]  # a few: cheaper than a test of all
         while len(pending) * (self.reach + 1) > _ONE_SHOT_PROBES:
@@ -457,9 +461,9 @@ class _WordCounts:
         self.unigram_col = np.full(n_tokens + 1, -1, dtype=np.int32)
         self.unigram_col[:len(tokens.unigrams)] = terms.columns[tokens.unigrams]  # unigrams come first
         self.n_tokens = np.int64(n_tokens)
+        # A bigram's value is its column itself.
         self.bigram_index = _KeyTable(tokens.bigram_first * self.n_tokens + tokens.bigram_second,
-                                      np.arange(len(tokens.bigrams)), slots_per_key=4)
-        self.bigram_col = terms.columns[tokens.bigrams].astype(np.int32)
+                                      terms.columns[tokens.bigrams], slots_per_key=4)
 
     def entries(self, lines: Sequence[str]) -> Entries:
         """The counts of pairs(lines) as entries (count_entries), by _kernels.c's loop
@@ -467,14 +471,10 @@ class _WordCounts:
         if _kernels is None:
             return count_entries(*self.pairs(lines), len(lines), self.n_cols)
         if self._kernel_tables is None:
-            # Token slots: the token's id, and its unigram's column (-1: none).
-            ids = self.token_index.values
-            tokens = self.token_index.kernel_table(extra=self.unigram_col[ids])
-            # Bigram slots: the bigram's column itself.
-            found = self.bigram_index.values
-            bigrams = self.bigram_index.kernel_table(values=np.where(found >= 0, self.bigram_col[found], -1)) \
-                if self.bigrams else None
-            self._kernel_tables = tokens, bigrams
+            # Token slots: the token's id, and beside it its unigram's column (-1: none).
+            self.token_index.set_extra(self.unigram_col)
+            bigrams = self.bigram_index.kernel_table() if self.bigrams else None
+            self._kernel_tables = self.token_index.kernel_table(), bigrams
         text = _join_batch(lines)
         out = _entry_arrays(len(text) + 1, len(lines))  # a token and a bigram per 2 code points, at most
         tables = self._kernel_tables[0], self.token_length, self._kernel_tables[1]
@@ -515,7 +515,7 @@ class _WordCounts:
             found = self.bigram_index.get(ids[pair] * self.n_tokens + ids[pair + 1])
             hit = found >= 0
             rows.append(row[pair[hit]])
-            cols.append(self.bigram_col[found[hit]])
+            cols.append(found[hit])
         return np.concatenate(rows), np.concatenate(cols)
 
 

@@ -680,7 +680,7 @@ def _compiled_shape_matrix(stripped: list[str]) -> tuple[np.ndarray, np.ndarray]
     short = np.minimum(1.0, 30.0 / np.maximum(n_words, 1))
     n_head = np.minimum(b.lengths, HEAD_CHARS)
     head_div = np.maximum(n_head, 1)
-    features = np.column_stack([
+    columns = (
         np.log1p(np.minimum(b.lengths, MAX_CHARS)), np.log1p(np.minimum(n_words, MAX_WORDS)),
         ends_terminal, ends_colon, ends_digit, starts_bullet, numbered, starts_upper,
         digits / head_div, upper / np.maximum(letters, 1), (n_head - alnum_space) / head_div,
@@ -690,5 +690,10 @@ def _compiled_shape_matrix(stripped: list[str]) -> tuple[np.ndarray, np.ndarray]
         np.minimum(separators / (n_words + 1), 2.0), starts_pipe,
         np.log1p(np.minimum(longest, MAX_WORDS)), np.minimum(n_segments, 20) / 20.0,
         np.minimum(glued, 3) / 3.0,
-    ]).astype(np.float64)
+    )
+    # Each column stored as float64, as column_stack then astype(np.float64) stores it,
+    # without column_stack's reshaping of every column (a share of a page's time).
+    features = np.empty((len(stripped), len(columns)))
+    for k, column in enumerate(columns):
+        features[:, k] = column
     return features, n_words.astype(np.float64)
