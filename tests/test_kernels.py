@@ -141,3 +141,22 @@ def test_compiled_shape_features_are_the_numpy_ones(monkeypatch, lines):
 def test_compiled_shape_features_are_the_numpy_ones_on_any_text(lines):
     with pytest.MonkeyPatch.context() as monkeypatch:
         _assert_same_shape(monkeypatch, [line.strip() for line in lines])
+
+
+# The kernels read a str in place by its storage (1 byte a character up to U+00FF, 2 up to
+# U+FFFF); a str with a character above U+FFFF takes the numpy steps' arrays.
+BY_STORAGE = {
+    "ascii": ["Home | News", "plain words 12 here.", "www.example.com (c) 2024"],
+    "latin-1": ["Café crème à 3,50 €"[:-1] + "£", "Ñandú © 2020 | más", "ÀÉÎ aBc"],
+    "bmp": ["Ελληνικά | 日本語", "İstanbul ΣΟΦΙΑΣ", "“quoted” › next"],
+    "astral": ["emoji 😀 words", "𝔘𝔫𝔦 | x", "plain"],
+}
+
+
+@pytest.mark.parametrize("storage", BY_STORAGE)
+def test_every_string_storage_gives_the_numpy_results(monkeypatch, storage):
+    lines = BY_STORAGE[storage]
+    for config in ("words 1-2", "chars 3-4"):
+        counts = _counts(config, texts=TEXTS + lines)
+        _assert_same_entries(counts.entries(lines), _numpy_entries(counts, lines))
+    _assert_same_shape(monkeypatch, lines)

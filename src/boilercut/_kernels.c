@@ -228,6 +228,39 @@ static void *view(Views *v, PyObject *obj, Py_ssize_t itemsize, int writable, co
     return b->buf;
 }
 
+/* A text of the BMP alone: a str read in place (its 1- or 2-byte storage), or a buffer
+   of UTF-16 code units. A str stored 4 bytes a character holds a code point above the
+   BMP: the caller then takes its other path. */
+typedef struct {
+    int kind;  /* bytes per code unit: 1 or 2 */
+    const void *data;
+    Py_ssize_t length;
+} BmpText;
+
+/* 0: t is set; 1: text is a str with code points above the BMP; -1: an error. */
+static int bmp_text_from(Views *v, PyObject *text, BmpText *t)
+{
+    if (PyUnicode_Check(text)) {
+        if (PyUnicode_READY(text) < 0)
+            return -1;
+        int kind = PyUnicode_KIND(text);
+        if (kind == PyUnicode_4BYTE_KIND)
+            return 1;
+        t->kind = kind == PyUnicode_1BYTE_KIND ? 1 : 2;
+        t->data = PyUnicode_DATA(text);
+        t->length = PyUnicode_GET_LENGTH(text);
+        return 0;
+    }
+    t->kind = 2;
+    t->data = view(v, text, 2, 0, "code units", &t->length);
+    return t->data == NULL ? -1 : 0;
+}
+
+static inline uint16_t bmp_unit(const BmpText *t, Py_ssize_t i)
+{
+    return t->kind == 1 ? ((const uint8_t *)t->data)[i] : ((const uint16_t *)t->data)[i];
+}
+
 static int table_from(Views *v, PyObject *spec, KeyTable *t)
 {
     PyObject *slots;
@@ -321,8 +354,16 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
         Py_ssize_t n_id_table, n_space_table, n_exception;
         if (!PyArg_ParseTuple(space_obj, "OOO", &id_table_obj, &space_table_obj, &exception_obj))
             goto fail;
-        const uint16_t *units = view(&v, ids_obj, 2, 0, "units", &n_ids);
-        const uint64_t *id_table = units ? view(&v, id_table_obj, 8, 0, "id table", &n_id_table) : NULL;
+        BmpText units;
+        int found = bmp_text_from(&v, ids_obj, &units);
+        if (found < 0)
+            goto fail;
+        if (found > 0) {  /* code points above the BMP */
+            release(&v);
+            return PyLong_FromLong(-1);
+        }
+        n_ids = units.length;
+        const uint64_t *id_table = view(&v, id_table_obj, 8, 0, "id table", &n_id_table);
         const uint8_t *space_table = id_table ? view(&v, space_table_obj, 1, 0, "space table", &n_space_table) : NULL;
         const uint8_t *exception = space_table ? view(&v, exception_obj, 1, 0, "exceptions", &n_exception) : NULL;
         if (exception == NULL)
@@ -339,7 +380,7 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
         }
         uint8_t *own_space = own_flags, *own_newline = own_flags + n_ids + 1;
         for (Py_ssize_t i = 0; i < n_ids; i++) {
-            uint16_t unit = units[i];
+            uint16_t unit = bmp_unit(&units, i);
             if (exception[unit]) {
                 PyMem_Free(own_ids);
                 PyMem_Free(own_flags);
@@ -458,7 +499,8 @@ PyDoc_STRVAR(word_entries_doc,
 typedef struct {
     const uint32_t *codes;
     const uint8_t *classes;
-    const uint16_t *units;
+    BmpText units;
+    int bmp;
     const uint32_t *code_table;
     const uint8_t *class_table;
     const uint8_t *exception;  /* 1 for the code points the tables cannot lower alone */
@@ -466,8 +508,8 @@ typedef struct {
 
 static inline int text_at(const Text *t, Py_ssize_t i, uint32_t *code, uint8_t *classes)
 {
-    if (t->units) {
-        uint16_t unit = t->units[i];
+    if (t->bmp) {
+        uint16_t unit = bmp_unit(&t->units, i);
         if (t->exception[unit])
             return -1;
         *code = t->code_table[unit];
@@ -483,7 +525,8 @@ static inline int text_at(const Text *t, Py_ssize_t i, uint32_t *code, uint8_t *
 static PyObject *word_entries(PyObject *self, PyObject *args)
 {
     PyObject *codes_obj, *classes_obj, *token_spec, *length_obj, *bigram_spec;
-    Text text = {NULL, NULL, NULL, NULL, NULL, NULL};
+    Text text;
+    memset(&text, 0, sizeof(text));
     PyObject *row_obj, *col_obj, *value_obj, *indptr_obj;
     unsigned int word_bit;
     unsigned long long base;
@@ -509,8 +552,16 @@ static PyObject *word_entries(PyObject *self, PyObject *args)
         Py_ssize_t n_code_table, n_class_table, n_exceptions;
         if (!PyArg_ParseTuple(classes_obj, "OOO", &code_table, &class_table, &exceptions))
             goto fail;
-        if ((text.units = view(&v, codes_obj, 2, 0, "units", &n_codes)) == NULL
-            || (text.code_table = view(&v, code_table, 4, 0, "code table", &n_code_table)) == NULL
+        int found = bmp_text_from(&v, codes_obj, &text.units);
+        if (found < 0)
+            goto fail;
+        if (found > 0) {  /* code points above the BMP */
+            release(&v);
+            return PyLong_FromLong(-1);
+        }
+        text.bmp = 1;
+        n_codes = text.units.length;
+        if ((text.code_table = view(&v, code_table, 4, 0, "code table", &n_code_table)) == NULL
             || (text.class_table = view(&v, class_table, 1, 0, "class table", &n_class_table)) == NULL
             || (text.exception = view(&v, exceptions, 1, 0, "exception table", &n_exceptions)) == NULL)
             goto fail;
@@ -724,10 +775,12 @@ static inline int literal_at(const Literal *literal, const uint32_t *codes, cons
 }
 
 PyDoc_STRVAR(line_stats_doc,
-"line_stats(codes, classes, starts, lengths, head_chars, bits, terminal, bullets, links, copyright, out)\n\n"
+"line_stats(codes, classes, starts, lengths, head_chars, bits, terminal, bullets, links, copyright, out)\n"
+"    -> 0, or -1 for a text above the BMP given as a str\n\n"
 "The per-line counts line_shape.shape_matrix builds its features from, for the stripped\n"
 "lines of a batch joined by \"\\n\": codes (uint32) and classes (uint16, class and mark\n"
-"bits) of every position, each line's start and length (int64). bits: the class and mark\n"
+"bits) of every position, or the text itself (a str) and (class table,), 65,536 uint16;\n"
+"each line's start and length (int64). bits: the class and mark\n"
 "bits, in _kernels.c's order; terminal: uint32 codes that end a sentence; bullets: int64\n"
 "(first << 21 | second) of the two-character bullets; links, copyright: [(literal,\n"
 "follow)]. out: int64 (lines, N_STATS), zeros, filled in line_shape._STAT_NAMES order.");
@@ -756,9 +809,51 @@ static PyObject *line_stats(PyObject *self, PyObject *args)
     }
     if (literals_from(links_obj, links, 8, &n_links) < 0 || literals_from(copyright_obj, copyright, 8, &n_copyright) < 0)
         return NULL;
-    const uint32_t *codes = view(&v, codes_obj, 4, 0, "codes", &n_codes);
-    const uint16_t *classes = codes ? view(&v, classes_obj, 2, 0, "classes", &n_classes) : NULL;
-    const int64_t *starts = classes ? view(&v, starts_obj, 8, 0, "starts", &n_lines) : NULL;
+    const uint32_t *codes;
+    const uint16_t *classes;
+    uint32_t *own_codes = NULL;  /* made here from a BMP text */
+    uint16_t *own_classes = NULL;
+    if (PyTuple_Check(classes_obj)) {  /* a text of the BMP, and (the class and mark bits per code point,) */
+        PyObject *table_obj;
+        Py_ssize_t n_table;
+        BmpText text;
+        if (!PyArg_ParseTuple(classes_obj, "O", &table_obj))
+            goto fail;
+        int found = bmp_text_from(&v, codes_obj, &text);
+        if (found < 0)
+            goto fail;
+        if (found > 0) {  /* code points above the BMP */
+            release(&v);
+            return PyLong_FromLong(-1);
+        }
+        const uint16_t *table = view(&v, table_obj, 2, 0, "class table", &n_table);
+        if (table == NULL)
+            goto fail;
+        if (n_table != 0x10000) {
+            PyErr_SetString(PyExc_ValueError, "_kernels: a class table of the wrong size");
+            goto fail;
+        }
+        n_codes = n_classes = text.length;
+        own_codes = PyMem_Malloc((size_t)(n_codes + 1) * sizeof(uint32_t));
+        own_classes = PyMem_Malloc((size_t)(n_codes + 1) * sizeof(uint16_t));
+        if (!own_codes || !own_classes) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        for (Py_ssize_t i = 0; i < n_codes; i++) {
+            uint16_t unit = bmp_unit(&text, i);
+            own_codes[i] = unit;
+            own_classes[i] = table[unit];
+        }
+        codes = own_codes;
+        classes = own_classes;
+    } else {
+        codes = view(&v, codes_obj, 4, 0, "codes", &n_codes);
+        classes = codes ? view(&v, classes_obj, 2, 0, "classes", &n_classes) : NULL;
+        if (classes == NULL)
+            goto fail;
+    }
+    const int64_t *starts = view(&v, starts_obj, 8, 0, "starts", &n_lines);
     const int64_t *lengths = starts ? view(&v, lengths_obj, 8, 0, "lengths", &n_lengths) : NULL;
     const uint32_t *terminal = lengths ? view(&v, terminal_obj, 4, 0, "terminal", &n_terminal) : NULL;
     const int64_t *bullets = terminal ? view(&v, bullets_obj, 8, 0, "bullets", &n_bullets) : NULL;
@@ -878,9 +973,13 @@ static PyObject *line_stats(PyObject *self, PyObject *args)
         o[STARTS_UPPER] = length && (classes[s] & UPPER);
         o[STARTS_PIPE] = first == '|';
     }
+    PyMem_Free(own_codes);
+    PyMem_Free(own_classes);
     release(&v);
-    Py_RETURN_NONE;
+    return PyLong_FromLong(0);
 fail:
+    PyMem_Free(own_codes);
+    PyMem_Free(own_classes);
     release(&v);
     return NULL;
 }

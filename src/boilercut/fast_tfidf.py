@@ -479,11 +479,10 @@ class _WordCounts:
         out = _entry_arrays(len(text) + 1, len(lines))  # a token and a bigram per 2 code points, at most
         tables = self._kernel_tables[0], self.token_length, self._kernel_tables[1]
         rest = (int(self.n_tokens), len(lines), self.n_cols, *out)
-        units = _bmp_code_units(text)
-        # A text of the BMP is normalised by table inside the loop; it answers -1 on a code
-        # point the tables cannot lower alone, as any other text takes the numpy steps.
-        nnz = -1 if units is None else _kernels.word_entries(units, _bmp_kernel_tables(), WORD, _HASH_BASE,
-                                                              *tables, *rest)
+        # A text of the BMP is read in place and normalised by table inside the loop; the
+        # kernel answers -1 for any other text and on a code point the tables cannot lower
+        # alone, which take the numpy steps.
+        nnz = _kernels.word_entries(text, _bmp_kernel_tables(), WORD, _HASH_BASE, *tables, *rest)
         if nnz < 0:
             codes, classes = _normalised_codes(text)
             nnz = _kernels.word_entries(np.ascontiguousarray(codes, dtype=np.uint32),
@@ -665,10 +664,10 @@ class _CharWbCounts:
         text = self._padded_text(lines)
         out = _entry_arrays(len(text) * (self.max_n - self.min_n + 1), len(lines))
         rest = (self.min_n, self._kernel_tables, len(lines), self.n_cols, *out)
-        units = _bmp_code_units(text)
-        # A text of the BMP is read by table inside the loop (_bmp_char_ids); it answers -1
-        # on a code point the tables cannot lower alone, as any other text takes numpy's steps.
-        nnz = -1 if units is None else _kernels.char_wb_entries(units, self._bmp_kernel_ids(), None, *rest)
+        # A text of the BMP is read in place, by table inside the loop (_bmp_char_ids); the
+        # kernel answers -1 for any other text and on a code point the tables cannot lower
+        # alone, which take numpy's steps.
+        nnz = _kernels.char_wb_entries(text, self._bmp_kernel_ids(), None, *rest)
         if nnz < 0:
             ids, space, newline = self._positions_of(text)
             nnz = _kernels.char_wb_entries(ids, space.view(np.uint8), newline.view(np.uint8), *rest)

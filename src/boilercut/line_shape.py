@@ -664,10 +664,16 @@ def _compiled_shape_matrix(stripped: list[str]) -> tuple[np.ndarray, np.ndarray]
     them by the same numpy expressions as the steps of shape_matrix, so the same numbers.
     Lines whose separator marks stand between whitespace are split by _segment_words,
     as shape_matrix's steps split them."""
-    b = _Batch(stripped, marks=True)
+    lengths = np.fromiter(map(len, stripped), dtype=np.int64, count=len(stripped))
+    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1])).astype(np.int64)  # as _Batch's
     stats = np.zeros((len(stripped), len(_STAT_NAMES)), dtype=np.int64)
-    _kernels.line_stats(b.codes, b.classes, b.starts, b.lengths, HEAD_CHARS, _KERNEL_BITS, _TERMINAL_CODES,
-                        _BULLET_PAIRS, _LINK_LITERALS, _COPYRIGHT_LITERALS, stats)
+    rest = (starts, lengths, HEAD_CHARS, _KERNEL_BITS, _TERMINAL_CODES, _BULLET_PAIRS, _LINK_LITERALS,
+            _COPYRIGHT_LITERALS, stats)
+    # A text of the BMP is read in place, classified by table inside the loop; any other
+    # (-1) by the arrays of a _Batch.
+    if _kernels.line_stats("\n".join(stripped), (_bmp_marks_table(),), *rest) < 0:
+        b = _Batch(stripped, marks=True)
+        _kernels.line_stats(b.codes, b.classes, *rest)
     (n_words, n_tokens, titlecase, letters, alnum_space, digits, upper, quotes, glued, has_link, has_copyright,
      separators, pipes, spaced_marks, unit_in_head, longest, n_segments, ends_terminal, ends_colon, ends_digit,
      starts_bullet, starts_upper, starts_pipe) = stats.T
@@ -678,15 +684,15 @@ def _compiled_shape_matrix(stripped: list[str]) -> tuple[np.ndarray, np.ndarray]
     longest[in_python] = [max(counts, default=0) for counts in segment_words]
     n_segments[in_python] = [len(counts) for counts in segment_words]
     short = np.minimum(1.0, 30.0 / np.maximum(n_words, 1))
-    n_head = np.minimum(b.lengths, HEAD_CHARS)
+    n_head = np.minimum(lengths, HEAD_CHARS)
     head_div = np.maximum(n_head, 1)
     columns = (
-        np.log1p(np.minimum(b.lengths, MAX_CHARS)), np.log1p(np.minimum(n_words, MAX_WORDS)),
+        np.log1p(np.minimum(lengths, MAX_CHARS)), np.log1p(np.minimum(n_words, MAX_WORDS)),
         ends_terminal, ends_colon, ends_digit, starts_bullet, numbered, starts_upper,
         digits / head_div, upper / np.maximum(letters, 1), (n_head - alnum_space) / head_div,
         titlecase / np.maximum(n_tokens, 1),
         short * counter, short * year, short * (has_copyright > 0), short * (has_link > 0), short * (quotes > 0),
-        np.minimum(b.lengths / np.maximum(n_tokens, 1), 20) / 20.0, n_words > n_tokens,
+        np.minimum(lengths / np.maximum(n_tokens, 1), 20) / 20.0, n_words > n_tokens,
         np.minimum(separators / (n_words + 1), 2.0), starts_pipe,
         np.log1p(np.minimum(longest, MAX_WORDS)), np.minimum(n_segments, 20) / 20.0,
         np.minimum(glued, 3) / 3.0,
