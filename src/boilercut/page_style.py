@@ -43,15 +43,25 @@ def page_features(pages: Sequence[Sequence[str]], scores: Sequence[Sequence[floa
     if not lengths.sum():
         return out
     lines = [line.rstrip() for page in pages for line in page]
-    w = (word_counts(lines) if words is None else np.concatenate([np.asarray(c) for c in words])).astype(np.float64)
-    score = np.concatenate([np.asarray(sc, dtype=np.float64) for sc in scores])
-    per_line = np.column_stack([
+    if words is None:
+        w = word_counts(lines).astype(np.float64)
+    else:  # (one page, the line API's case: no concatenation)
+        w = np.asarray(words[0] if len(words) == 1 else np.concatenate([np.asarray(c) for c in words]),
+                       dtype=np.float64)
+    score = np.asarray(scores[0] if len(scores) == 1 else np.concatenate([np.asarray(sc) for sc in scores]),
+                       dtype=np.float64)
+    columns = (
         w <= 3, np.log1p(w),
         # (str methods mapped over the lines: no Python frame per line)
         np.fromiter(map(str.endswith, lines, repeat(_SENTENCE_END)), dtype=bool, count=len(lines)),
         np.fromiter(map(str.startswith, map(str.lstrip, lines), repeat(_LIST_MARKS)), dtype=bool, count=len(lines)),
         score * (w + 1), w + 1, score < 0.5,
-    ]).astype(np.float64)
+    )
+    # Each column stored as float64, as column_stack then astype would store it, without
+    # column_stack's reshaping (a share of a page's time in the line API).
+    per_line = np.empty((len(lines), len(columns)))
+    for k, column in enumerate(columns):
+        per_line[:, k] = column
     full = lengths > 0
     sums = np.add.reduceat(per_line, np.concatenate(([0], np.cumsum(lengths)[:-1]))[full], axis=0)
     n = lengths[full, None]
