@@ -160,3 +160,18 @@ def test_every_string_storage_gives_the_numpy_results(monkeypatch, storage):
         counts = _counts(config, texts=TEXTS + lines)
         _assert_same_entries(counts.entries(lines), _numpy_entries(counts, lines))
     _assert_same_shape(monkeypatch, lines)
+
+
+@pytest.mark.parametrize("weighting", [{"sublinear_tf": True}, {"sublinear_tf": False}, {"use_idf": False},
+                                       {"smooth_idf": False}])
+@pytest.mark.parametrize("config", ["words 1-2", "chars 3-4"])
+def test_compiled_weighting_and_products_are_numpys_bit_for_bit(monkeypatch, config, weighting):
+    vectorizer = TfidfVectorizer(dtype=np.float32, **{**CONFIGS[config], **weighting}).fit(TEXTS)
+    fast = fast_transform(vectorizer)
+    assert fast.weigh_dot is not None
+    weights = np.random.default_rng(0).normal(size=(len(vectorizer.vocabulary_), 7))
+    lines = WORDS_TRICKY + TEXTS[:300] + [""]
+    got = fast.products(lines, weights)
+    monkeypatch.setattr(fast_tfidf, "_kernels", None)
+    expected = fast.products(lines, weights)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)

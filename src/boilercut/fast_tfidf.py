@@ -790,8 +790,8 @@ def fast_transform(vectorizer) -> FastTfidf | None:
 class FastTfidf:
     """A fitted TfidfVectorizer's transform (calling it) and its product with weights."""
 
-    def __init__(self, counts, weigh, weigh_entries):
-        self.counts, self.weigh, self.weigh_entries = counts, weigh, weigh_entries
+    def __init__(self, counts, weigh, weigh_entries, weigh_dot=None):
+        self.counts, self.weigh, self.weigh_entries, self.weigh_dot = counts, weigh, weigh_entries, weigh_dot
         self.n_cols = counts.n_cols
 
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
@@ -813,15 +813,20 @@ class FastTfidf:
         if self.weigh_entries is None:
             rows, cols = self.counts.pairs(lines)
             return self.weigh(_counts_matrix(rows, cols, len(lines), self.n_cols)) @ weights
+        if self.weigh_dot is not None and _kernels is not None:
+            return self.weigh_dot(self.counts.entries(lines), weights)
         return entries_dot(self.weigh_entries(self.counts.entries(lines)), weights)
 
 
 _TFIDF_VECTORIZER = "sklearn.feature_extraction.text.TfidfVectorizer"
 
 
-def _tfidf_weighting(tfidf) -> tuple[Callable[[sp.csr_matrix], sp.csr_matrix], Callable[[Entries], Entries] | None]:
+def _tfidf_weighting(tfidf) -> tuple[Callable[[sp.csr_matrix], sp.csr_matrix], Callable[[Entries], Entries] | None,
+                                     Callable[[Entries, np.ndarray], np.ndarray] | None]:
     """(counts -> tfidf.transform(counts, copy=False), in place; the same for the counts
-    as sparse_entries.Entries, or None where only transform() itself is exact).
+    as sparse_entries.Entries, or None where only transform() itself is exact; (counts,
+    weights) -> the weighted counts times the weights by the compiled loop, or None without
+    it).
 
     The steps of TfidfTransformer.transform (scikit-learn 1.x) on the counts matrix, the
     same operations in the same order, so the same numbers: log(tf) + 1 when sublinear,
@@ -832,7 +837,7 @@ def _tfidf_weighting(tfidf) -> tuple[Callable[[sp.csr_matrix], sp.csr_matrix], C
     transform(); tests check every combination against it bit for bit."""
     if tfidf.norm != "l2":
         real = materialize(tfidf)
-        return (lambda counts: real.transform(counts, copy=False)), None
+        return (lambda counts: real.transform(counts, copy=False)), None, None
     idf = getattr(tfidf, "idf_", None) if tfidf.use_idf else None
     sublinear = tfidf.sublinear_tf
 
@@ -855,7 +860,26 @@ def _tfidf_weighting(tfidf) -> tuple[Callable[[sp.csr_matrix], sp.csr_matrix], C
             weigh_values(counts.value, counts.col, counts.row, counts.n_rows)
         return counts
 
-    return weigh, weigh_entries
+    def weigh_dot(counts: Entries, weights: np.ndarray) -> np.ndarray:
+        """entries_dot(weigh_entries(counts), weights): the log in numpy, the rest (times
+        idf, the L2 norms, the product) in one compiled loop, operation for operation the
+        same (_kernels.tfidf_dot)."""
+        data = counts.value
+        if sublinear and len(data):
+            np.log(data, data)
+            data += 1.0
+        weights = np.ascontiguousarray(weights, dtype=np.float64)
+        out = np.zeros((counts.n_rows, weights.shape[1]))
+        indptr = row_pointers(counts.row, counts.n_rows) if counts.indptr is None else counts.indptr
+        _kernels.tfidf_dot(counts.col, data, indptr, idf, weights, out)
+        return out
+
+    # The kernel multiplies by a float64 idf_ in float64 and by a float32 one in float32, as
+    # numpy does; an idf_ of any other type is left to numpy.
+    exact = _kernels is not None and (idf is None or idf.dtype in (np.float64, np.float32))
+    if idf is not None:
+        idf = np.ascontiguousarray(idf)
+    return weigh, weigh_entries, weigh_dot if exact else None
 
 
 def normalise_rows_l2(matrix: sp.csr_matrix) -> None:
