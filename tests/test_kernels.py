@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 import boilercut.fast_tfidf as fast_tfidf
+import boilercut.line_hash as line_hash
 import boilercut.line_shape as line_shape
 from boilercut.fast_tfidf import fast_transform
 from boilercut.normalise import line_head, normalise_head, normalise_text
@@ -175,3 +176,21 @@ def test_compiled_weighting_and_products_are_numpys_bit_for_bit(monkeypatch, con
     monkeypatch.setattr(fast_tfidf, "_kernels", None)
     expected = fast.products(lines, weights)
     assert got.dtype == expected.dtype and np.array_equal(got, expected)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))
+                        | st.sampled_from(list(" \t\n_0İΣσς.,!|日😀")), max_size=60), min_size=1, max_size=12))
+def test_compiled_line_hashes_are_the_numpy_ones_and_the_references(lines):
+    got = line_hash.line_hashes(lines)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(line_hash, "_kernels", None)
+        expected = line_hash.line_hashes(lines)
+    assert np.array_equal(got, expected)
+    assert got.tolist() == [line_hash.reference_line_hash(line) for line in lines]
+
+
+@pytest.mark.parametrize("storage", BY_STORAGE)
+def test_line_hashes_of_every_string_storage_are_the_references(storage):
+    lines = BY_STORAGE[storage] + ["", "  ", "İstanbul", "ΟΔΟΣ", "!!!", "a\nb"]
+    assert line_hash.line_hashes(lines).tolist() == [line_hash.reference_line_hash(line) for line in lines]

@@ -1082,17 +1082,99 @@ fail:
     return NULL;
 }
 
+/* splitmix64's finaliser (line_hash._mix). */
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ULL;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+PyDoc_STRVAR(line_hashes_doc,
+"line_hashes(text, lengths, table, seed, special, out) -> 0, or -1 for a text above the BMP\n\n"
+"line_hash.line_hashes of the lines joined by \"\\n\" (text, a str) of the given lengths\n"
+"(int64): per line, splitmix64 of the sum modulo 2^64 of each normalised code point\n"
+"(table: uint32 per code point of the BMP, 0 for one that normalising turns into a space)\n"
+"times splitmix64(its position in the normalised line + seed), or 1 for a sum that mixes\n"
+"to 0; 0 for a line with no code point left. out: uint64 per line; special: uint8 per\n"
+"line, set to 1 where the line holds U+0130 or U+03A3 (the caller hashes those itself).");
+
+static PyObject *line_hashes(PyObject *self, PyObject *args)
+{
+    PyObject *text_obj, *lengths_obj, *table_obj, *special_obj, *out_obj;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "UOOKOO", &text_obj, &lengths_obj, &table_obj, &seed, &special_obj, &out_obj))
+        return NULL;
+    Views v = {.n = 0};
+    BmpText text;
+    Py_ssize_t n_lines, n_table, n_special, n_out;
+    int found = bmp_text_from(&v, text_obj, &text);
+    if (found < 0)
+        goto fail;
+    if (found > 0) {  /* code points above the BMP: the caller's numpy path */
+        release(&v);
+        return PyLong_FromLong(-1);
+    }
+    const int64_t *lengths = view(&v, lengths_obj, 8, 0, "lengths", &n_lines);
+    const uint32_t *table = lengths ? view(&v, table_obj, 4, 0, "table", &n_table) : NULL;
+    uint8_t *special = table ? view(&v, special_obj, 1, 1, "special", &n_special) : NULL;
+    uint64_t *out = special ? view(&v, out_obj, 8, 1, "out", &n_out) : NULL;
+    if (out == NULL)
+        goto fail;
+    if (n_table != 0x10000 || n_special != n_lines || n_out != n_lines) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: line_hashes arguments of mismatched lengths");
+        goto fail;
+    }
+    Py_ssize_t s = 0;
+    for (Py_ssize_t i = 0; i < n_lines; i++) {
+        Py_ssize_t e = s + lengths[i];
+        if (lengths[i] < 0 || e > text.length) {
+            PyErr_SetString(PyExc_ValueError, "_kernels: line lengths beyond the text");
+            goto fail;
+        }
+        uint64_t total = 0, position = 0;
+        int any = 0, gap = 0, odd = 0;
+        for (Py_ssize_t p = s; p < e; p++) {
+            uint16_t unit = bmp_unit(&text, p);
+            uint32_t code = table[unit];
+            odd |= unit == 0x130 || unit == 0x3A3;
+            if (code) {
+                if (gap)  /* one space between words */
+                    position++;
+                total += (uint64_t)code * mix64(position + (uint64_t)seed);
+                position++;
+                any = 1;
+                gap = 0;
+            } else if (any) {
+                gap = 1;
+            }
+        }
+        uint64_t hash = any ? mix64(total) : 0;
+        out[i] = any && hash == 0 ? 1 : hash;
+        special[i] = (uint8_t)odd;
+        s = e + 1;
+    }
+    release(&v);
+    return PyLong_FromLong(0);
+fail:
+    release(&v);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"char_wb_entries", char_wb_entries, METH_VARARGS, char_wb_entries_doc},
     {"word_entries", word_entries, METH_VARARGS, word_entries_doc},
     {"line_stats", line_stats, METH_VARARGS, line_stats_doc},
     {"tfidf_dot", tfidf_dot, METH_VARARGS, tfidf_dot_doc},
+    {"line_hashes", line_hashes, METH_VARARGS, line_hashes_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "boilercut._kernels",
-    "Compiled loops for fast_tfidf and line_shape (optional: without them both run their numpy path).", -1, methods,
+    "Compiled loops for fast_tfidf, line_shape and line_hash (optional: without them each runs its numpy path).", -1, methods,
 };
 
 PyMODINIT_FUNC PyInit__kernels(void)

@@ -25,6 +25,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from boilercut.compiled import KERNELS
+
+# The compiled loop (compiled.py), or None: the numpy steps of line_hashes.
+_kernels = KERNELS
+
 LINE_HASH_VERSION = 2  # 1: blake2b of the normalised text's UTF-8
 
 _DIGITS = re.compile(r"\d")
@@ -155,6 +160,13 @@ def line_hashes(lines: Sequence[str]) -> np.ndarray:
     out = np.zeros(n, dtype=np.uint64)
     if not n:
         return out
+    if _kernels is not None:  # the same loop compiled, for a batch of the BMP (-1: any other)
+        special = np.zeros(n, dtype=np.uint8)
+        lengths = np.fromiter(map(len, lines), dtype=np.int64, count=n)
+        if _kernels.line_hashes("\n".join(lines), lengths, _bmp_table(), WEIGHT_SEED, special, out) == 0:
+            for i in np.flatnonzero(special).tolist():
+                out[i] = reference_line_hash(lines[i])
+            return out
     lengths = np.fromiter(map(len, lines), dtype=np.int64, count=n) + 1  # each line and a "\n"
     text = "\n".join(lines) + "\n"
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
