@@ -343,6 +343,7 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
     int n_tables = (int)PyTuple_GET_SIZE(tables), max_n = min_n + n_tables - 1;
     const uint64_t *ids;
     const uint8_t *space, *newline;
+    PyObject *result = NULL;
     uint64_t *own_ids = NULL;  /* made here from a BMP text's code units */
     uint8_t *own_flags = NULL;
     uint64_t *keys = NULL;
@@ -354,11 +355,11 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
         PyObject *id_table_obj, *space_table_obj, *exception_obj;
         Py_ssize_t n_id_table, n_space_table, n_exception;
         if (!PyArg_ParseTuple(space_obj, "OOO", &id_table_obj, &space_table_obj, &exception_obj))
-            goto fail;
+            goto done;
         BmpText units;
         int found = bmp_text_from(&v, ids_obj, &units);
         if (found < 0)
-            goto fail;
+            goto done;
         if (found > 0) {  /* code points above the BMP */
             release(&v);
             return PyLong_FromLong(-1);
@@ -368,25 +369,23 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
         const uint8_t *space_table = id_table ? view(&v, space_table_obj, 1, 0, "space table", &n_space_table) : NULL;
         const uint8_t *exception = space_table ? view(&v, exception_obj, 1, 0, "exceptions", &n_exception) : NULL;
         if (exception == NULL)
-            goto fail;
+            goto done;
         if (n_id_table != 0x10000 || n_space_table != 0x10000 || n_exception != 0x10000) {
             PyErr_SetString(PyExc_ValueError, "_kernels: BMP tables of the wrong size");
-            goto fail;
+            goto done;
         }
         own_ids = PyMem_Malloc((size_t)(n_ids + 1) * sizeof(uint64_t));
         own_flags = PyMem_Malloc((size_t)(2 * n_ids + 2));
         if (!own_ids || !own_flags) {
             PyErr_NoMemory();
-            goto fail;
+            goto done;
         }
         uint8_t *own_space = own_flags, *own_newline = own_flags + n_ids + 1;
         for (Py_ssize_t i = 0; i < n_ids; i++) {
             uint16_t unit = bmp_unit(&units, i);
             if (exception[unit]) {
-                PyMem_Free(own_ids);
-                PyMem_Free(own_flags);
-                release(&v);
-                return PyLong_FromLong(-1);
+                result = PyLong_FromLong(-1);
+                goto done;
             }
             own_ids[i] = id_table[unit];
             own_newline[i] = unit == '\n';
@@ -401,17 +400,17 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
         space = ids ? view(&v, space_obj, 1, 0, "space", &n_space) : NULL;
         newline = space ? view(&v, newline_obj, 1, 0, "newline", &n_newline) : NULL;
         if (newline == NULL)
-            goto fail;
+            goto done;
     }
     if (n_space != n_ids || n_newline != n_ids || min_n < 2 || n_tables < 1 || max_n > 4) {
         PyErr_SetString(PyExc_ValueError, "_kernels: char_wb_entries arguments of mismatched lengths or n-gram range");
-        goto fail;
+        goto done;
     }
     for (int k = 0; k < n_tables; k++)
         if (table_from(&v, PyTuple_GET_ITEM(tables, k), &table[k]) < 0)
-            goto fail;
+            goto done;
     if (output_from(&v, row_obj, col_obj, value_obj, indptr_obj, n_rows, n_cols, &out) < 0)
-        goto fail;
+        goto done;
     /* The windows: their keys, tables (n - min_n) and rows, all found first, so that
        their slots can be fetched ahead of the probes. */
     Py_ssize_t capacity = n_ids * n_tables + 1, n_windows = 0, r = 0;
@@ -420,13 +419,13 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
     which = PyMem_Malloc((size_t)capacity);
     if (!keys || !rows || !which) {
         PyErr_NoMemory();
-        goto fail;
+        goto done;
     }
     for (Py_ssize_t i = 0; i < n_ids; i++) {
         if (newline[i]) {  /* a line end closes its row; no window crosses it */
             if (++r >= n_rows) {
                 PyErr_SetString(PyExc_ValueError, "_kernels: more lines in the text than rows");
-                goto fail;
+                goto done;
             }
             continue;
         }
@@ -459,13 +458,15 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
             PREFETCH(table[which[w + AHEAD]].slots + home(&table[which[w + AHEAD]], keys[w + AHEAD]));
         while (r < rows[w])
             if (end_row(&out, r++) < 0)
-                goto fail;
+                goto done;
         int32_t c = table_get(&table[which[w]], keys[w]);
         if (c >= 0 && emit(&out, c) < 0)
-            goto fail;
+            goto done;
     }
     if (finish(&out, r) < 0)
-        goto fail;
+        goto done;
+    result = PyLong_FromSsize_t(out.nnz);
+done:  /* errors (result NULL) and success alike */
     PyMem_Free(keys);
     PyMem_Free(rows);
     PyMem_Free(which);
@@ -473,16 +474,7 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
     PyMem_Free(own_flags);
     PyMem_Free(out.scratch.data);
     release(&v);
-    return PyLong_FromSsize_t(out.nnz);
-fail:
-    PyMem_Free(keys);
-    PyMem_Free(rows);
-    PyMem_Free(which);
-    PyMem_Free(own_ids);
-    PyMem_Free(own_flags);
-    PyMem_Free(out.scratch.data);
-    release(&v);
-    return NULL;
+    return result;
 }
 
 PyDoc_STRVAR(word_entries_doc,
@@ -526,6 +518,7 @@ static inline int text_at(const Text *t, Py_ssize_t i, uint32_t *code, uint8_t *
 static PyObject *word_entries(PyObject *self, PyObject *args)
 {
     PyObject *codes_obj, *classes_obj, *token_spec, *length_obj, *bigram_spec;
+    PyObject *result = NULL;
     Text text;
     memset(&text, 0, sizeof(text));
     PyObject *row_obj, *col_obj, *value_obj, *indptr_obj;
@@ -552,10 +545,10 @@ static PyObject *word_entries(PyObject *self, PyObject *args)
         PyObject *code_table, *class_table, *exceptions;
         Py_ssize_t n_code_table, n_class_table, n_exceptions;
         if (!PyArg_ParseTuple(classes_obj, "OOO", &code_table, &class_table, &exceptions))
-            goto fail;
+            goto done;
         int found = bmp_text_from(&v, codes_obj, &text.units);
         if (found < 0)
-            goto fail;
+            goto done;
         if (found > 0) {  /* code points above the BMP */
             release(&v);
             return PyLong_FromLong(-1);
@@ -565,27 +558,27 @@ static PyObject *word_entries(PyObject *self, PyObject *args)
         if ((text.code_table = view(&v, code_table, 4, 0, "code table", &n_code_table)) == NULL
             || (text.class_table = view(&v, class_table, 1, 0, "class table", &n_class_table)) == NULL
             || (text.exception = view(&v, exceptions, 1, 0, "exception table", &n_exceptions)) == NULL)
-            goto fail;
+            goto done;
         if (n_code_table != 0x10000 || n_class_table != 0x10000 || n_exceptions != 0x10000) {
             PyErr_SetString(PyExc_ValueError, "_kernels: BMP tables of the wrong size");
-            goto fail;
+            goto done;
         }
         n_classes = n_codes;
     } else if ((text.codes = view(&v, codes_obj, 4, 0, "codes", &n_codes)) == NULL
                || (text.classes = view(&v, classes_obj, 1, 0, "classes", &n_classes)) == NULL) {
-        goto fail;
+        goto done;
     }
     const int64_t *token_length = view(&v, length_obj, 8, 0, "token_length", &n_lengths);
     if (token_length == NULL || table_from(&v, token_spec, &tokens) < 0)
-        goto fail;
+        goto done;
     if (with_bigrams && (!PyTuple_Check(bigram_spec) || table_from(&v, bigram_spec, &bigrams) < 0))
-        goto fail;
+        goto done;
     if (n_classes != n_codes || n_lengths != n_tokens + 1) {
         PyErr_SetString(PyExc_ValueError, "_kernels: word_entries arguments of mismatched lengths");
-        goto fail;
+        goto done;
     }
     if (output_from(&v, row_obj, col_obj, value_obj, indptr_obj, n_rows, n_cols, &out) < 0)
-        goto fail;
+        goto done;
     Py_ssize_t capacity = n_codes / 2 + 1;  /* tokens are separated by a non-word code point */
     hash = PyMem_Malloc((size_t)capacity * sizeof(uint64_t));
     length = PyMem_Malloc((size_t)capacity * sizeof(Py_ssize_t));
@@ -595,7 +588,7 @@ static PyObject *word_entries(PyObject *self, PyObject *args)
     bigram = PyMem_Malloc((size_t)capacity * sizeof(int32_t));
     if (!hash || !length || !row || !id || !unigram || !bigram) {
         PyErr_NoMemory();
-        goto fail;
+        goto done;
     }
 
     /* The tokens: hash = sum of code[start + k] * base^k modulo 2^64. */
@@ -608,7 +601,7 @@ static PyObject *word_entries(PyObject *self, PyObject *args)
         if (code == '\n') {
             if (++r >= n_rows) {
                 PyErr_SetString(PyExc_ValueError, "_kernels: more lines in the text than rows");
-                goto fail;
+                goto done;
             }
             i++;
             continue;
@@ -645,7 +638,7 @@ static PyObject *word_entries(PyObject *self, PyObject *args)
         int32_t found = slot ? slot->value : -1;
         if (found >= n_tokens) {
             PyErr_SetString(PyExc_ValueError, "_kernels: token id out of range");
-            goto fail;
+            goto done;
         }
         if (found >= 0 && token_length[found] != length[t])
             found = -1;
@@ -676,24 +669,19 @@ static PyObject *word_entries(PyObject *self, PyObject *args)
     for (Py_ssize_t t = 0; t < n; t++) {
         while (r < row[t])
             if (end_row(&out, r++) < 0)
-                goto fail;
+                goto done;
         if (unigram[t] >= 0 && emit(&out, unigram[t]) < 0)
-            goto fail;
+            goto done;
         if (bigram[t] >= 0 && emit(&out, bigram[t]) < 0)
-            goto fail;
+            goto done;
     }
     if (finish(&out, r) < 0)
-        goto fail;
-    PyMem_Free(hash);
-    PyMem_Free(length);
-    PyMem_Free(row);
-    PyMem_Free(id);
-    PyMem_Free(unigram);
-    PyMem_Free(bigram);
-    PyMem_Free(out.scratch.data);
-    release(&v);
-    return PyLong_FromSsize_t(out.nnz);
+        goto done;
+    result = PyLong_FromSsize_t(out.nnz);
+    goto done;
 not_bmp:  /* a code point the tables cannot normalise alone: the caller takes the long way */
+    result = PyLong_FromLong(-1);
+done:  /* errors (result NULL) and success alike */
     PyMem_Free(hash);
     PyMem_Free(length);
     PyMem_Free(row);
@@ -702,17 +690,7 @@ not_bmp:  /* a code point the tables cannot normalise alone: the caller takes th
     PyMem_Free(bigram);
     PyMem_Free(out.scratch.data);
     release(&v);
-    return PyLong_FromLong(-1);
-fail:
-    PyMem_Free(hash);
-    PyMem_Free(length);
-    PyMem_Free(row);
-    PyMem_Free(id);
-    PyMem_Free(unigram);
-    PyMem_Free(bigram);
-    PyMem_Free(out.scratch.data);
-    release(&v);
-    return NULL;
+    return result;
 }
 
 /* The per-line counts of line_stats, in this order (line_shape._STAT_NAMES). */
