@@ -2,6 +2,8 @@
 
 fast_tfidf counts a batch's vocabulary terms either way; the products of the two must be
 equal to the last bit, and the whole model's probabilities with them."""
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -18,7 +20,10 @@ from conftest import tiny_records
 from test_fast_scoring import COUNTERS, TRICKY, WORDS_TRICKY
 
 kernels = fast_tfidf._kernels
-pytestmark = pytest.mark.skipif(kernels is None, reason="boilercut._kernels is not built (no C compiler at install)")
+# Skipped where the extension could not be built (no C compiler at install); CI, which
+# sees to a compiler, sets BOILERCUT_CI_EXPECT_KERNELS, and these tests then fail instead.
+pytestmark = pytest.mark.skipif(kernels is None and not os.environ.get("BOILERCUT_CI_EXPECT_KERNELS"),
+                                reason="boilercut._kernels is not built (no C compiler at install)")
 
 WORDS = {"preprocessor": normalise_text, "token_pattern": r"(?u)\b\w+\b"}
 CHARS = {"preprocessor": normalise_head, "analyzer": "char_wb"}

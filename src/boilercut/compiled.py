@@ -1,6 +1,6 @@
 """The compiled loops of _kernels.c, or None.
 
-The install builds them when it finds a C compiler (pyproject.toml: an optional
+The install builds them when it finds a C compiler (setup.py: an optional
 extension). fast_tfidf and line_shape use them when they are there, and otherwise run
 their numpy code, which gives the same results, bit for bit, slower.
 BOILERCUT_NO_KERNELS=1 asks for the numpy code: to compare the two, or to rule the
