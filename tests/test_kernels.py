@@ -103,7 +103,8 @@ def test_output_arrays_too_small_are_refused_not_overrun():
     counts = _counts("words 1-2")
     text = "seed words and more seed words"
     units = fast_tfidf._bmp_code_units(text)
-    tables = counts._kernel_tables or (counts.entries([text]) and counts._kernel_tables)
+    counts.entries([text])  # builds the kernel's tables
+    tables = counts._kernel_tables
     out = fast_tfidf._entry_arrays(1, 1)
     with pytest.raises(ValueError, match="too small"):
         kernels.word_entries(units, fast_tfidf._bmp_kernel_tables(), fast_tfidf.WORD, fast_tfidf._HASH_BASE,
@@ -129,6 +130,7 @@ SHAPE_TRICKY = TRICKY + COUNTERS + [
     "Home | News | Sport", "a / b / c", "x :: y", "a|b||c |", "| 日本 | 語 |", "> starts with a mark", "ends with a mark >",
     "x :: :: y", " : : ", "aB", "xAb cDe", "£5m 3k 2.5K", "9k", "k", "Ωmega ÀÉ", "“quoted” «guillemets»",
     "www.example.com/path", "@ alone", "a@b", ".com", "x.community", "(C) (c) ©", "- item", "• item", "-", "–",
+    "0 >\t0", "a |\tb > c",  # a mark between a space and a tab: no " X " separator
 ]
 
 

@@ -679,7 +679,9 @@ def _compiled_shape_matrix(stripped: list[str]) -> tuple[np.ndarray, np.ndarray]
      starts_bullet, starts_upper, starts_pipe) = stats.T
     counter, year, numbered = _regex_marks(stripped, digits, unit_in_head > 0)
     longest, n_segments = longest.astype(np.float64), n_segments.astype(np.float64)
-    in_python = np.flatnonzero(spaced_marks > 0)
+    # Only rows with segments (a " X " separator or a "|"), as in _segments: a mark
+    # between other whitespace ("0 >\t0") alone makes no segments.
+    in_python = np.flatnonzero((spaced_marks > 0) & ((separators > 0) | (pipes > 0)))
     segment_words = [_segment_words(stripped[i]) for i in in_python.tolist()]
     longest[in_python] = [max(counts, default=0) for counts in segment_words]
     n_segments[in_python] = [len(counts) for counts in segment_words]
