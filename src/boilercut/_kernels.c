@@ -262,6 +262,19 @@ static inline uint16_t bmp_unit(const BmpText *t, Py_ssize_t i)
     return t->kind == 1 ? ((const uint8_t *)t->data)[i] : ((const uint16_t *)t->data)[i];
 }
 
+/* A table of one entry per code point of the BMP (65,536 items of itemsize bytes), or
+   NULL with an error set. */
+static const void *bmp_table(Views *v, PyObject *obj, Py_ssize_t itemsize, const char *name)
+{
+    Py_ssize_t n;
+    const void *table = view(v, obj, itemsize, 0, name, &n);
+    if (table != NULL && n != 0x10000) {
+        PyErr_Format(PyExc_ValueError, "_kernels: %s has %zd entries, not one per code point of the BMP", name, n);
+        return NULL;
+    }
+    return table;
+}
+
 static int table_from(Views *v, PyObject *spec, KeyTable *t)
 {
     PyObject *slots;
@@ -353,7 +366,6 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
         /* UTF-16 code units, and per code point of the BMP: character id, whitespace,
            exception (a code point the tables cannot lower alone: answer -1). */
         PyObject *id_table_obj, *space_table_obj, *exception_obj;
-        Py_ssize_t n_id_table, n_space_table, n_exception;
         if (!PyArg_ParseTuple(space_obj, "OOO", &id_table_obj, &space_table_obj, &exception_obj))
             goto done;
         BmpText units;
@@ -365,15 +377,11 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
             return PyLong_FromLong(-1);
         }
         n_ids = units.length;
-        const uint64_t *id_table = view(&v, id_table_obj, 8, 0, "id table", &n_id_table);
-        const uint8_t *space_table = id_table ? view(&v, space_table_obj, 1, 0, "space table", &n_space_table) : NULL;
-        const uint8_t *exception = space_table ? view(&v, exception_obj, 1, 0, "exceptions", &n_exception) : NULL;
+        const uint64_t *id_table = bmp_table(&v, id_table_obj, 8, "id table");
+        const uint8_t *space_table = id_table ? bmp_table(&v, space_table_obj, 1, "space table") : NULL;
+        const uint8_t *exception = space_table ? bmp_table(&v, exception_obj, 1, "exception table") : NULL;
         if (exception == NULL)
             goto done;
-        if (n_id_table != 0x10000 || n_space_table != 0x10000 || n_exception != 0x10000) {
-            PyErr_SetString(PyExc_ValueError, "_kernels: BMP tables of the wrong size");
-            goto done;
-        }
         own_ids = PyMem_Malloc((size_t)(n_ids + 1) * sizeof(uint64_t));
         own_flags = PyMem_Malloc((size_t)(2 * n_ids + 2));
         if (!own_ids || !own_flags) {
@@ -543,7 +551,6 @@ static PyObject *word_entries(PyObject *self, PyObject *args)
     int32_t *id = NULL, *unigram = NULL, *bigram = NULL;
     if (PyTuple_Check(classes_obj)) {  /* UTF-16 code units of a BMP text, and the tables */
         PyObject *code_table, *class_table, *exceptions;
-        Py_ssize_t n_code_table, n_class_table, n_exceptions;
         if (!PyArg_ParseTuple(classes_obj, "OOO", &code_table, &class_table, &exceptions))
             goto done;
         int found = bmp_text_from(&v, codes_obj, &text.units);
@@ -555,14 +562,10 @@ static PyObject *word_entries(PyObject *self, PyObject *args)
         }
         text.bmp = 1;
         n_codes = text.units.length;
-        if ((text.code_table = view(&v, code_table, 4, 0, "code table", &n_code_table)) == NULL
-            || (text.class_table = view(&v, class_table, 1, 0, "class table", &n_class_table)) == NULL
-            || (text.exception = view(&v, exceptions, 1, 0, "exception table", &n_exceptions)) == NULL)
+        if ((text.code_table = bmp_table(&v, code_table, 4, "code table")) == NULL
+            || (text.class_table = bmp_table(&v, class_table, 1, "class table")) == NULL
+            || (text.exception = bmp_table(&v, exceptions, 1, "exception table")) == NULL)
             goto done;
-        if (n_code_table != 0x10000 || n_class_table != 0x10000 || n_exceptions != 0x10000) {
-            PyErr_SetString(PyExc_ValueError, "_kernels: BMP tables of the wrong size");
-            goto done;
-        }
         n_classes = n_codes;
     } else if ((text.codes = view(&v, codes_obj, 4, 0, "codes", &n_codes)) == NULL
                || (text.classes = view(&v, classes_obj, 1, 0, "classes", &n_classes)) == NULL) {
@@ -794,7 +797,6 @@ static PyObject *line_stats(PyObject *self, PyObject *args)
     uint16_t *own_classes = NULL;
     if (PyTuple_Check(classes_obj)) {  /* a text of the BMP, and (the class and mark bits per code point,) */
         PyObject *table_obj;
-        Py_ssize_t n_table;
         BmpText text;
         if (!PyArg_ParseTuple(classes_obj, "O", &table_obj))
             goto fail;
@@ -805,13 +807,9 @@ static PyObject *line_stats(PyObject *self, PyObject *args)
             release(&v);
             return PyLong_FromLong(-1);
         }
-        const uint16_t *table = view(&v, table_obj, 2, 0, "class table", &n_table);
+        const uint16_t *table = bmp_table(&v, table_obj, 2, "class table");
         if (table == NULL)
             goto fail;
-        if (n_table != 0x10000) {
-            PyErr_SetString(PyExc_ValueError, "_kernels: a class table of the wrong size");
-            goto fail;
-        }
         n_codes = n_classes = text.length;
         own_codes = PyMem_Malloc((size_t)(n_codes + 1) * sizeof(uint32_t));
         own_classes = PyMem_Malloc((size_t)(n_codes + 1) * sizeof(uint16_t));
@@ -1087,7 +1085,7 @@ static PyObject *line_hashes(PyObject *self, PyObject *args)
         return NULL;
     Views v = {.n = 0};
     BmpText text;
-    Py_ssize_t n_lines, n_table, n_special, n_out;
+    Py_ssize_t n_lines, n_special, n_out;
     int found = bmp_text_from(&v, text_obj, &text);
     if (found < 0)
         goto fail;
@@ -1096,12 +1094,12 @@ static PyObject *line_hashes(PyObject *self, PyObject *args)
         return PyLong_FromLong(-1);
     }
     const int64_t *lengths = view(&v, lengths_obj, 8, 0, "lengths", &n_lines);
-    const uint32_t *table = lengths ? view(&v, table_obj, 4, 0, "table", &n_table) : NULL;
+    const uint32_t *table = lengths ? bmp_table(&v, table_obj, 4, "table") : NULL;
     uint8_t *special = table ? view(&v, special_obj, 1, 1, "special", &n_special) : NULL;
     uint64_t *out = special ? view(&v, out_obj, 8, 1, "out", &n_out) : NULL;
     if (out == NULL)
         goto fail;
-    if (n_table != 0x10000 || n_special != n_lines || n_out != n_lines) {
+    if (n_special != n_lines || n_out != n_lines) {
         PyErr_SetString(PyExc_ValueError, "_kernels: line_hashes arguments of mismatched lengths");
         goto fail;
     }

@@ -125,12 +125,17 @@ def _bmp_marks_table() -> np.ndarray:
     return table
 
 
+def _line_bounds(stripped: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(length, start) of each line in the lines joined by "\\n" (int64)."""
+    lengths = np.fromiter(map(len, stripped), dtype=np.int64, count=len(stripped))
+    return lengths, np.concatenate(([0], np.cumsum(lengths + 1)[:-1])).astype(np.int64)
+
+
 class _Batch:
     """Code points of the stripped lines joined by "\\n", with per-line sums over them."""
 
     def __init__(self, stripped: list[str], marks: bool = False):
-        self.lengths = np.fromiter(map(len, stripped), dtype=np.int64, count=len(stripped))
-        self.starts = np.concatenate(([0], np.cumsum(self.lengths + 1)[:-1])).astype(np.int64)
+        self.lengths, self.starts = _line_bounds(stripped)
         self.ends = self.starts + self.lengths
         self.head_ends = self.starts + np.minimum(self.lengths, HEAD_CHARS)
         self.text = text = "\n".join(stripped)
@@ -664,8 +669,7 @@ def _compiled_shape_matrix(stripped: list[str]) -> tuple[np.ndarray, np.ndarray]
     them by the same numpy expressions as the steps of shape_matrix, so the same numbers.
     Lines whose separator marks stand between whitespace are split by _segment_words,
     as shape_matrix's steps split them."""
-    lengths = np.fromiter(map(len, stripped), dtype=np.int64, count=len(stripped))
-    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1])).astype(np.int64)  # as _Batch's
+    lengths, starts = _line_bounds(stripped)
     stats = np.zeros((len(stripped), len(_STAT_NAMES)), dtype=np.int64)
     rest = (starts, lengths, HEAD_CHARS, _KERNEL_BITS, _TERMINAL_CODES, _BULLET_PAIRS, _LINK_LITERALS,
             _COPYRIGHT_LITERALS, stats)
