@@ -47,6 +47,38 @@ HEADER = ("| set | pages | lines | word F1 [95% CI] | content lost | boilerplate
           "removed @1% loss [95% CI] | keep-all F1 | best F1, one threshold |\n|---|---|---|---|---|---|---|---|---|")
 
 
+def judged_sets(model, shared: Path) -> dict[str, list[dict]]:
+    """The sets a model is judged on: its own data's test split, then each real set under
+    `shared` that exists (a warning on stderr for each one absent)."""
+    from boilercut.data import test_split_of
+    from boilercut.scoreboard import REAL_SETS, read_jsonl
+
+    sets = {"data test split": test_split_of(model.metadata.get("config"))[0]}
+    for name in REAL_SETS:
+        path = shared / f"{name}.jsonl.gz"
+        if path.is_file():
+            sets[name] = read_jsonl(path)
+        else:
+            print(f"accuracy: {path} is absent: skipped", file=sys.stderr)
+    return sets
+
+
+def score_set(model, records: list[dict], keep_point: str | None = None, threshold: float | None = None,
+              site_repeats: bool = False):
+    """(ScoredSet, keep decision per line, predicted label per line) of `model` on `records`
+    at an operating point or one threshold."""
+    from boilercut.scoreboard import ScoredSet
+    from boilercut.site_repeats import labeled_site, records_repeats
+
+    pages = [r["lines"] for r in records]
+    repeats = None
+    if site_repeats and model.site_stage is not None:
+        repeats = records_repeats(records, labeled_site, model.site_stage.min_site_pages)
+    lines_scored = model.score(pages, repeats=repeats)
+    keep = lines_scored.keep >= model.line_thresholds(pages, lines_scored, keep_point, threshold)
+    return ScoredSet(records, lines_scored.keep, model.keep_labels), keep, lines_scored.labels
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, default=None, help="model file (default models/boilercut.joblib)")
@@ -63,40 +95,26 @@ def main(argv=None) -> int:
                          "`site` field, and `view` where there is one; the whole set is the corpus)")
     args = ap.parse_args(argv)
 
-    from boilercut.data import DataError, test_split_of
+    from boilercut.data import DataError
     from boilercut.filter import check_threshold
     from boilercut.persist import ModelFileError, load_model
     from boilercut.metrics import class_metrics
-    from boilercut.scoreboard import REAL_SETS, ScoredSet, example_checks, read_jsonl
-    from boilercut.site_repeats import labeled_site, records_repeats
+    from boilercut.scoreboard import example_checks
 
     try:
         model = load_model(args.model)
         if args.threshold is not None:
             check_threshold(args.threshold)
         model.check_point(args.keep)
-        sets = {"data test split": test_split_of(model.metadata.get("config"))[0]}
+        sets = judged_sets(model, args.shared)
     except (ModelFileError, DataError, ValueError) as err:
         print(f"accuracy: error: {err}", file=sys.stderr)
         return 4 if isinstance(err, ModelFileError) else 2
-    for name in REAL_SETS:
-        path = args.shared / f"{name}.jsonl.gz"
-        if path.is_file():
-            sets[name] = read_jsonl(path)
-        else:
-            print(f"accuracy: {path} is absent: skipped", file=sys.stderr)
 
     results, scored = {}, {}
     for name, records in sets.items():
         print(f"accuracy: scoring {name} ({len(records)} pages)", file=sys.stderr, flush=True)
-        pages = [r["lines"] for r in records]
-        repeats = None
-        if args.site_repeats and model.site_stage is not None:
-            repeats = records_repeats(records, labeled_site, model.site_stage.min_site_pages)
-        lines_scored = model.score(pages, repeats=repeats)
-        score, predicted = lines_scored.keep, lines_scored.labels
-        keep = score >= model.line_thresholds(pages, lines_scored, args.keep, args.threshold)
-        s = ScoredSet(records, score, model.keep_labels)
+        s, keep, predicted = score_set(model, records, args.keep, args.threshold, args.site_repeats)
         m = {"pages": len(records), "sites": s.n_sites, **s.metrics(keep)}
         if args.rounds:
             m.update(s.bootstrap(keep, args.rounds))

@@ -32,6 +32,7 @@ timed(D, "load_records"); timed(D, "validate_records"); timed(D, "split_by_page"
 timed(TR, "make_line_table")
 part = lambda a: f"{type(a[0].transformer).__name__ if type(a[0].transformer).__name__!='Pipeline' else 'shape'}"
 timed(F.Neighbours, "fit", lambda a: "features: fit " + part(a))
+timed(F.Neighbours, "fit_transform", lambda a: "features: fit_transform " + part(a))
 timed(F.Neighbours, "transform", lambda a: "features: transform " + part(a))
 timed(BL, "fit_softmax", "solver (fit_softmax)")
 timed(BL.BlockRows, "split", "solver: BlockRows.split")
@@ -47,7 +48,7 @@ timed(TR, "line_weights")
 timed(T, "fit_models")
 t_imp, c_imp = time.perf_counter() - t_start, time.process_time() - c_start
 with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-    cfg = compose("train", overrides=["output.model_path=/tmp/wt-train/prof.joblib", "output.report=false",
+    cfg = compose("train", overrides=["output.model_path=/tmp/boilercut-train-profile.joblib", "output.report=false",
                                       "fit.n_jobs=1", *sys.argv[1:]])
 t0, c0 = time.perf_counter(), time.process_time()
 T.train(cfg)

@@ -105,3 +105,18 @@ def test_quick_adapter_refits_the_classifier_only(tiny_model, tmp_path):
     assert adapted.context_stage is tiny_model.context_stage and adapted.threshold == tiny_model.threshold
     with pytest.raises(ValueError, match="weight must be > 0"):
         adapter.adapt(labeled, weight=0)
+
+
+@pytest.mark.parametrize("trained_with", [None, "block", "block-jacobi", "sklearn"])
+def test_quick_adapter_refits_with_the_solver_the_model_was_trained_with(tiny_model, monkeypatch, trained_with):
+    import copy
+
+    import boilercut.block_logistic as block_logistic
+    from boilercut.adapt import QuickAdapter
+
+    model = copy.copy(tiny_model)
+    model.metadata = {} if trained_with is None else {"config": {"fit": {"solver": trained_with}}}
+    solvers = []
+    monkeypatch.setattr(block_logistic, "fit_classifier", lambda *a: solvers.append(a[5]))
+    QuickAdapter(model, tiny_records(4)).adapt(tiny_records(2, seed=3), weight=5)
+    assert solvers == [trained_with or "block"]  # a model without the record: the solver of its time

@@ -16,7 +16,9 @@ def test_train_writes_model_metadata_and_metrics(tiny_file, tmp_path):
     saved = json.loads((tmp_path / "m.joblib.json").read_text())
     assert saved["labels"] == sorted(["content", "nav", "clickbait", "footer"])
     assert 0 <= saved["threshold"] <= 1
-    assert saved["data"][0]["sha256"] and saved["config"]["model"]["C"] == 4.0
+    # The metadata records the config the model was trained with, as composed.
+    assert saved["data"][0]["sha256"] and saved["config"]["model"]["C"] == cfg.model.C
+    assert saved["config"]["fit"]["solver"] == cfg.fit.solver
     assert set(saved["metrics"]) == {"validation", "test"}
     assert "per_class" in saved["metrics"]["validation"]["classes"]
     assert saved["pages"]["train"] + saved["pages"]["validation"] + saved["pages"]["test"] == 24

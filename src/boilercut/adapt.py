@@ -87,8 +87,10 @@ class QuickAdapter:
         stack = sp.vstack if sp.issparse(self.x_base) else np.vstack
         classifier = copy.deepcopy(self.model.pipeline[-1])
         classifier.set_params(warm_start=True)  # from the model's coefficients: fewer Newton steps
+        # The solver the model was trained with: each lands at its own point of the objective.
+        solver = ((self.model.metadata.get("config") or {}).get("fit") or {}).get("solver", "block")
         fit_classifier(classifier, stack([self.x_base, x_new]), np.concatenate([self.y_base, y_new]),
-                       np.concatenate([self.w_base, w_new]), dense_columns(self.model.pipeline[0]))
+                       np.concatenate([self.w_base, w_new]), dense_columns(self.model.pipeline[0]), solver)
         pipeline = Pipeline(self.model.pipeline.steps[:-1] + [(self.model.pipeline.steps[-1][0], classifier)])
         return LineModel(pipeline=pipeline, keep_labels=self.model.keep_labels, threshold=self.model.threshold,
                          context_stage=self.model.context_stage, long_line_words=self.model.long_line_words,

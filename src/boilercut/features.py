@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
 from boilercut.normalise import line_head
+from boilercut.shared_counts import active_counts
 from boilercut.page_lines import (  # noqa: F401  (re-exported: the names features.py always had)
     HEAD_COLUMN,
     MAX_FEATURE_CHARS,
@@ -129,14 +130,15 @@ class Neighbours(TransformerMixin, BaseEstimator):
         self.window = window
         self.smooth = smooth
 
-    def _input(self, X):
+    def inputs(self, X):
+        """What `transformer` reads of the line table X."""
         if self.column == HEAD_COLUMN:  # derived from the text when a part asks for it
             return [line_head(line) for line in X["text"]]
         return X if self.column is None else X[self.column]
 
     def fit(self, X, y=None):
         self._check_reach()
-        self.transformer_ = clone(self.transformer).fit(self._input(X), y)
+        self.transformer_ = clone(self.transformer).fit(self.inputs(X), y)
         return self
 
     def fit_transform(self, X, y=None):
@@ -144,7 +146,12 @@ class Neighbours(TransformerMixin, BaseEstimator):
         transformer over X instead of two: a vectorizer's analysis of every line was a
         fifth of training time (benchmarks/NOTES.md, "Training time")."""
         self._check_reach()
-        self.transformer_, feats = fitted_with_output(self.transformer, self._input(X), y)
+        shared = active_counts(self.column, self.transformer, len(X["text"]))
+        if shared is not None:  # the lines were counted once for every fit (shared_counts.py)
+            counted, rows = shared
+            self.transformer_, feats = counted.fitted(self.transformer, rows)
+        else:
+            self.transformer_, feats = fitted_with_output(self.transformer, self.inputs(X), y)
         return self._with_neighbours(feats, X)
 
     def _check_reach(self):
@@ -152,7 +159,7 @@ class Neighbours(TransformerMixin, BaseEstimator):
             raise ValueError(f"window and smooth must be >= 0, got {self.window}, {self.smooth}")
 
     def transform(self, X):
-        return self._with_neighbours(self.transformer_.transform(self._input(X)), X)
+        return self._with_neighbours(self.transformer_.transform(self.inputs(X)), X)
 
     def _with_neighbours(self, feats, X):
         """The features of each line, then those of its neighbours (and their run mean)."""
@@ -180,6 +187,14 @@ class Neighbours(TransformerMixin, BaseEstimator):
         if self.smooth:
             names += [f"mean{self.smooth}:{n}" for n in inner]
         return np.asarray(names, dtype=object)
+
+
+def tfidf_parts(union) -> list["Neighbours"]:
+    """The parts of a feature union that are TfidfVectorizers in Neighbours."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return [part for _, part in union.transformer_list
+            if isinstance(part, Neighbours) and type(part.transformer) is TfidfVectorizer]
 
 
 def fitted_with_output(transformer, data, y=None) -> tuple:

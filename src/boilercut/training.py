@@ -7,19 +7,21 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import nullcontext
 from typing import Sequence
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from boilercut.block_logistic import fit_classifier
+from boilercut.block_logistic import BLOCK_SOLVERS, fit_classifier
 from boilercut.context_stage import ContextStage
-from boilercut.features import make_line_table
+from boilercut.features import make_line_table, tfidf_parts
 from boilercut.lines import count_words
 from boilercut.metrics import class_metrics, choose_threshold, keep_metrics, removal_at_loss, removal_key
 from boilercut.model import LineModel, build_pipeline
 from boilercut.operating_points import AUTO, BALANCED, OperatingPoints
 from boilercut.page_style import STYLES, PageStyle
+from boilercut.shared_counts import SharedCounts, count_parts
 from boilercut.site_repeats import MIN_SITE_PAGES, labeled_site, records_repeats
 from boilercut.site_stage import SiteStage
 
@@ -71,7 +73,7 @@ def check_split_classes(splits: dict[str, Sequence[dict]]) -> None:
                                      "change data.seed or data.split, or add pages with that label")
 
 
-SOLVERS = ("block", "sklearn")
+SOLVERS = BLOCK_SOLVERS + ("sklearn",)
 
 
 def dense_columns(union) -> int:
@@ -81,12 +83,15 @@ def dense_columns(union) -> int:
 
 
 def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict, line_weight: str = "none",
-                 solver: str = "block"):
+                 solver: str = "block", shared: SharedCounts | None = None, rows: np.ndarray | None = None):
     """Fit features on every line (unlabeled lines are context) and the classifier on labeled lines.
 
     solver: "block" fits a multinomial LogisticRegression with block_logistic.py (the shape
-    columns as a dense block: the same objective, about twice as fast); "sklearn", or a
-    classifier block_logistic cannot fit, uses the classifier's own fit."""
+    columns as a dense block: the same objective, about twice as fast); "block-jacobi" the
+    same, preconditioned; "sklearn", or a classifier block_logistic cannot fit, uses the
+    classifier's own fit. shared, rows: the TF-IDF parts' counts of a larger set of lines
+    and which of them the records' lines are, in order (shared_counts.py): the same fit,
+    without analysing the lines again."""
     if solver not in SOLVERS:
         raise ValueError(f"fit.solver must be one of {SOLVERS}, got {solver!r}")
     pipeline = build_pipeline(features, classifier)
@@ -95,7 +100,8 @@ def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict, line
     known = np.asarray([lab is not None for lab in labels])
     weights = line_weights(records, line_weight)
     start = time.perf_counter()
-    feats = pipeline[:-1].fit_transform(table)
+    with shared.used_for(rows) if shared is not None else nullcontext():
+        feats = pipeline[:-1].fit_transform(table)
     logger.info("features: %d lines x %d columns in %.1fs", feats.shape[0], feats.shape[1],
                 time.perf_counter() - start)
     start = time.perf_counter()
@@ -131,10 +137,12 @@ def fold_members(records: Sequence[dict], folds: int) -> list[list[int]]:
 
 
 def _fold_proba(records: Sequence[dict], held_out: Sequence[dict], features: dict, classifier: dict,
-                line_weight: str, classes: Sequence[str], solver: str = "block") -> np.ndarray:
+                line_weight: str, classes: Sequence[str], solver: str = "block",
+                shared: SharedCounts | None = None, rows: np.ndarray | None = None) -> np.ndarray:
     """Probabilities of the held-out pages' lines from a Pipeline fitted on `records`, in
     `classes` order (a class absent from this fold's training pages gets probability 0)."""
-    return _proba_in(fit_pipeline(records, features, classifier, line_weight, solver), held_out, classes)
+    return _proba_in(fit_pipeline(records, features, classifier, line_weight, solver, shared, rows), held_out,
+                     classes)
 
 
 def _proba_in(pipeline, records: Sequence[dict], classes: Sequence[str]) -> np.ndarray:
@@ -189,21 +197,35 @@ def fit_models(records: Sequence[dict], features: dict, classifier: dict, line_w
     classes = sorted({lab for lab in labels if lab is not None})
     members = fold_members(records, folds) if fold_by == "site" else \
         [list(range(k, len(records), folds)) for k in range(folds)]  # round-robin: k, k + folds, ...
-    tasks = [delayed(_fold_proba)([records[i] for j in range(folds) if j != k for i in members[j]],
-                                  [records[i] for i in members[k]], features, classifier, line_weight, classes,
-                                  solver)
-             for k in range(folds)]
-    tasks.append(delayed(fit_pipeline)(records, features, classifier, line_weight, solver))
-    workers = min(effective_n_jobs(n_jobs), len(tasks))  # n_jobs as joblib reads it: -1 = every core
+    workers = min(effective_n_jobs(n_jobs), folds + 1)  # n_jobs as joblib reads it: -1 = every core
     start = time.perf_counter()
-    logger.info("fitting %d fold Pipelines and the final one in %d process(es)", folds, workers)
-    results = []
-    # As each fit ends, in order: the progress report of the longest part of training.
-    for result in Parallel(n_jobs=workers, return_as="generator")(tasks):
-        results.append(result)
-        logger.info("first stage: %d of %d fits done (%.0f s)", len(results), len(tasks),
-                    time.perf_counter() - start)
-    *fold_probas, pipeline = results
+    with Parallel(n_jobs=workers, return_as="generator") as parallel:
+        # Every fit's TF-IDF parts read their counts from one pass over the lines.
+        shared = count_parts(tfidf_parts(build_pipeline(features, classifier)[0]),
+                             make_line_table([r["lines"] for r in records]), parallel)
+        logger.info("training lines counted for the TF-IDF parts in %.1fs", time.perf_counter() - start)
+        first_line = np.cumsum([0] + [len(r["lines"]) for r in records])
+
+        def rows_of(pages: list[int]) -> np.ndarray:
+            return np.concatenate([np.arange(first_line[i], first_line[i + 1]) for i in pages] or [[]])
+
+        # The final fit, on every page, first: the longest one, so that the folds fill the
+        # other process meanwhile.
+        tasks = [delayed(fit_pipeline)(records, features, classifier, line_weight, solver, shared,
+                                       np.arange(first_line[-1]))]
+        for k in range(folds):
+            trained = [i for j in range(folds) if j != k for i in members[j]]
+            tasks.append(delayed(_fold_proba)([records[i] for i in trained], [records[i] for i in members[k]],
+                                              features, classifier, line_weight, classes, solver, shared,
+                                              rows_of(trained)))
+        logger.info("fitting %d fold Pipelines and the final one in %d process(es)", folds, workers)
+        results = []
+        # As each fit ends, in order: the progress report of the longest part of training.
+        for result in parallel(tasks):
+            results.append(result)
+            logger.info("first stage: %d of %d fits done (%.0f s)", len(results), len(tasks),
+                        time.perf_counter() - start)
+    pipeline, *fold_probas = results
     logger.info("first stage fitted in %.1fs", time.perf_counter() - start)
     by_page = [None] * len(records)  # back to page order
     for indices, proba in zip(members, fold_probas):

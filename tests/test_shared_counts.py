@@ -1,0 +1,109 @@
+"""shared_counts: lines counted once give every fit on a subset of them what fitting on the
+subset's texts gives, to the bit: vocabulary in the same order, same matrix, same pickle."""
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from boilercut.features import fitted_with_output, make_line_table, tfidf_parts
+from boilercut.model import build_features
+from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text
+from boilercut.shared_counts import CountedLines, SharedCounts, active_counts, count_parts
+from conftest import TINY_CLASSIFIER, TINY_FEATURES, tiny_records
+
+LINES = [
+    "Home > News > World", "Share this article", "", "a", "ab ab ab", "The the THE tHe",
+    "Grüße aus Köln: Straße, Maß und Fuß", "İstanbul ΣΟΦΊΑ σοφία", "Read more: the day the river rose",
+    "© 2026 Example Media. All rights reserved.", "x y z x y z x", "Watch: 12 things", "   spaced   out   ",
+    "emoji 🙂 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 above the BMP", "tab\tseparated\tcells", "Share this article", "veryGood! (9753)",
+    "Related: ab ab", "ab", "Новости дня: курс рубля", "中文 标题 新闻", "the river rose again and again",
+]
+
+VECTORIZERS = {
+    "words": TfidfVectorizer(preprocessor=normalise_text, token_pattern=WORD_TOKEN_PATTERN, ngram_range=(1, 2),
+                             min_df=2, max_features=40, sublinear_tf=True, dtype=np.float32),
+    "chars": TfidfVectorizer(preprocessor=normalise_head, analyzer="char_wb", ngram_range=(3, 4), min_df=1,
+                             max_features=150, sublinear_tf=True, dtype=np.float32),
+    "uncut": TfidfVectorizer(ngram_range=(1, 1), max_df=0.5, binary=True),
+    "chars, one to five": TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5), min_df=2),
+}
+
+
+def assert_same_fit(shared_fit, plain_fit):
+    (fa, xa), (fb, xb) = shared_fit, plain_fit
+    assert list(fa.vocabulary_.items()) == list(fb.vocabulary_.items())
+    assert [type(v) for v in fa.vocabulary_.values()] == [type(v) for v in fb.vocabulary_.values()]
+    for part in ("indptr", "indices", "data"):
+        assert getattr(xa, part).dtype == getattr(xb, part).dtype
+        assert np.array_equal(getattr(xa, part), getattr(xb, part))
+    assert xa.shape == xb.shape
+    assert pickle.dumps(fa) == pickle.dumps(fb)
+
+
+@pytest.mark.parametrize("name", sorted(VECTORIZERS))
+def test_a_fit_on_any_rows_in_any_order_is_the_fit_on_their_texts(name):
+    vectorizer = VECTORIZERS[name]
+    counted = CountedLines.count(vectorizer, LINES, "text")
+    rng = np.random.default_rng(0)
+    for size in (len(LINES), 15, 9):
+        for _ in range(3):
+            rows = rng.permutation(len(LINES))[:size]
+            texts = [LINES[i] for i in rows]
+            try:
+                plain = fitted_with_output(vectorizer, texts)
+            except ValueError as err:  # a cut that leaves nothing fails alike
+                with pytest.raises(ValueError, match=str(err)[:20]):
+                    counted.fitted(vectorizer, rows)
+                continue
+            assert_same_fit(counted.fitted(vectorizer, rows), plain)
+
+
+def test_the_cut_to_max_features_breaks_ties_as_scikit_learn_does():
+    # Many terms with the same total count: which of them survive the cut depends on the
+    # order of the columns as scikit-learn's argsort sees them.
+    lines = [f"w{i % 37} w{(i * 7) % 41} w{(i * 3) % 43}" for i in range(120)]
+    vectorizer = TfidfVectorizer(max_features=25)
+    counted = CountedLines.count(vectorizer, lines)
+    rows = np.arange(119, -1, -2)
+    assert_same_fit(counted.fitted(vectorizer, rows), fitted_with_output(vectorizer, [lines[i] for i in rows]))
+
+
+def test_only_the_parts_counted_are_taken_from_the_counts_and_the_rows_must_match():
+    union = build_features(**TINY_FEATURES, line_head=True)
+    table = make_line_table([r["lines"] for r in tiny_records(6)])
+    parts = tfidf_parts(union)
+    assert [part.column for part in parts] == ["text", "text", "head"]
+    shared = count_parts(parts[:1], table)
+    words, chars = parts[0].transformer, parts[1].transformer
+    rows = np.arange(len(table["text"]))
+    with shared.used_for(rows):
+        assert active_counts("text", words, len(rows))[0] is shared.parts[0]
+        assert active_counts("text", chars, len(rows)) is None       # not counted
+        assert active_counts("head", words, len(rows)) is None       # same analysis, other input
+        with pytest.raises(ValueError, match="in use for"):
+            active_counts("text", words, len(rows) - 1)
+    assert active_counts("text", words, len(rows)) is None           # outside used_for
+
+
+def test_fit_pipeline_from_shared_counts_is_the_fit_from_the_texts():
+    from boilercut.training import fit_pipeline
+
+    records = tiny_records(12)
+    classifier = {**TINY_CLASSIFIER, "class_weight": None, "solver": "newton-cg"}
+    union = build_features(**TINY_FEATURES)
+    shared = count_parts(tfidf_parts(union), make_line_table([r["lines"] for r in records]))
+    first_line = np.cumsum([0] + [len(r["lines"]) for r in records])
+    pages = [7, 2, 9, 0, 5, 11]
+    rows = np.concatenate([np.arange(first_line[i], first_line[i + 1]) for i in pages])
+    subset = [records[i] for i in pages]
+    with_counts = fit_pipeline(subset, TINY_FEATURES, classifier, "words", "block-jacobi", shared, rows)
+    plain = fit_pipeline(subset, TINY_FEATURES, classifier, "words", "block-jacobi")
+    assert np.array_equal(with_counts[-1].coef_, plain[-1].coef_)
+    for (_, a), (_, b) in zip(with_counts[0].transformer_list, plain[0].transformer_list):
+        assert pickle.dumps(a.transformer_) == pickle.dumps(b.transformer_)
+
+
+def test_shared_counts_are_not_used_by_default():
+    assert isinstance(SharedCounts([]), SharedCounts)
+    assert active_counts("text", VECTORIZERS["words"], 3) is None
