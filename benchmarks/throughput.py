@@ -131,38 +131,37 @@ def run_cli(corpus: Path, out: Path, model: str | None, jobs: int, *extra: str, 
     return Run(wall, cpu, sum(peaks.values()), peak_pss)
 
 
+def timed_command(cmd: list[str], what: str) -> Run:
+    """Run cmd from src/ to its end, output captured: wall and CPU seconds (the process and
+    the workers it waited for) and the largest child's peak RSS so far (MiB); exits with
+    its stderr's end when it fails."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO / "src", capture_output=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.exit(f"throughput: {what} failed: {proc.stderr.decode()[-2000:]}")
+    return Run(wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+               after.ru_maxrss / 1024, 0.0)
+
+
 def run_startup(page: Path, model: str | None) -> Run:
     """`python -m predict page` (a page of one line, kept lines to a pipe), timed: what a
     user waits for before the first page, imports and model load included."""
     cmd = [sys.executable, "-m", "predict", str(page)]
     if model:
         cmd += ["--model", model]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO / "src", capture_output=True, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        sys.exit(f"throughput: predict failed: {proc.stderr.decode()}")
-    return Run(wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 0.0, 0.0)
+    return timed_command(cmd, "predict")._replace(rss=0.0)
 
 
 def run_train(folder: Path) -> Run:
     """`python -m train` with the default config on the bundled data, the model and the
     run's outputs written into `folder`: wall, CPU (process and workers) and peak RSS of
-    the largest process."""
-    cmd = [sys.executable, "-m", "train", f"output.model_path={folder / 'model.joblib'}", "output.report=false",
-           f"hydra.run.dir={folder / 'run'}"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO / "src", capture_output=True, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        sys.exit(f"throughput: train failed: {proc.stderr.decode()[-2000:]}")
-    # ru_maxrss of children is the largest child's peak (KiB), over every child so far.
-    return Run(wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-               after.ru_maxrss / 1024, 0.0)
+    the largest process (ru_maxrss of children: the largest child's so far, so it is run
+    after the predict runs, which are smaller)."""
+    return timed_command([sys.executable, "-m", "train", f"output.model_path={folder / 'model.joblib'}",
+                          "output.report=false", f"hydra.run.dir={folder / 'run'}"], "train")
 
 
 def write_big_corpus(pages: list[dict], path: Path, megabytes: int) -> int:
