@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from boilercut.metrics import keep_metrics
-from boilercut.scoreboard import ScoredSet, example_checks, site_of
+from boilercut.scoreboard import ScoredSet, example_checks, paired_bootstrap, site_of
 
 
 def page(i, site, labels):
@@ -36,6 +36,26 @@ def test_bootstrap_interval_brackets_the_figure_and_collapses_for_one_site():
     one_site = ScoredSet([dict(r, site="same") for r in RECORDS], scores, ["content"])
     lo, hi = one_site.bootstrap(keep, rounds=50)["word_f1_ci"]
     assert lo == pytest.approx(hi) and hi == pytest.approx(one_site.metrics(keep)["word_f1"])
+
+
+def test_paired_bootstrap_reads_the_difference_on_the_same_resamples():
+    gold = np.array([g == "content" for r in RECORDS for g in r["labels"]], dtype=float)
+    rng = np.random.default_rng(1)
+    noisy = rng.random(10)
+    before = ScoredSet(RECORDS, noisy, ["content"])
+    # The same model against itself: no difference in any resample.
+    same = paired_bootstrap((before, noisy >= 0.5), (before, noisy >= 0.5), rounds=100)
+    assert same["word_f1"]["ci"] == [0.0, 0.0] and same["word_f1"]["share_not_worse"] == 1.0
+    # A model that keeps exactly the content lines is never worse than a noisy one, and its
+    # gain on the whole set lies inside its interval.
+    perfect_scores = np.where(gold == 1, 0.9, 0.1)
+    after = ScoredSet(RECORDS, perfect_scores, ["content"])
+    diff = paired_bootstrap((before, noisy >= 0.5), (after, perfect_scores >= 0.5), rounds=300)
+    gain = after.metrics(perfect_scores >= 0.5)["word_f1"] - before.metrics(noisy >= 0.5)["word_f1"]
+    assert diff["word_f1"]["share_not_worse"] == 1.0 and diff["removed_at_1pct"]["share_not_worse"] == 1.0
+    assert diff["word_f1"]["ci"][0] <= gain <= diff["word_f1"]["ci"][1] and diff["word_f1"]["ci"][1] > 0
+    with pytest.raises(ValueError, match="different records"):
+        paired_bootstrap((before, noisy >= 0.5), (ScoredSet(RECORDS[:2], noisy[:5], ["content"]), noisy[:5] >= 0.5))
 
 
 def test_site_falls_back_to_the_url_host_then_the_id():
