@@ -79,6 +79,17 @@ def score_set(model, records: list[dict], keep_point: str | None = None, thresho
     return ScoredSet(records, lines_scored.keep, model.keep_labels), keep, lines_scored.labels
 
 
+def model_examples(model, shared: Path, keep_point: str | None = None, threshold: float | None = None) -> dict:
+    """scoreboard.example_checks of the example pages under `shared`, each page scored alone
+    at an operating point or one threshold."""
+    from boilercut.scoreboard import example_checks
+
+    def keep_lines(lines):
+        lines_scored = model.score([lines])
+        return lines_scored.keep >= model.line_thresholds([lines], lines_scored, keep_point, threshold)
+    return example_checks(shared / "examples", keep_lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, default=None, help="model file (default models/boilercut.joblib)")
@@ -99,7 +110,6 @@ def main(argv=None) -> int:
     from boilercut.filter import check_threshold
     from boilercut.persist import ModelFileError, load_model
     from boilercut.metrics import class_metrics
-    from boilercut.scoreboard import example_checks
 
     try:
         model = load_model(args.model)
@@ -132,11 +142,7 @@ def main(argv=None) -> int:
         f"{lab} F1 {c['f1']:.3f} (recall {c['recall']:.3f})" for lab, c in classes["per_class"].items())
         + f"; macro-F1 {classes['macro_f1']:.3f}")
 
-    def keep_lines(lines):
-        lines_scored = model.score([lines])
-        return lines_scored.keep >= model.line_thresholds([lines], lines_scored, args.keep, args.threshold)
-
-    examples = example_checks(args.shared / "examples", keep_lines)
+    examples = model_examples(model, args.shared, args.keep, args.threshold)
     for name, e in examples.items():
         print(f"example {name}: {'PASS' if e['pass'] else 'FAIL'} ({e['content_lines']} of {e['lines']} lines "
               f"are content; content dropped: lines {e['content_dropped'] or '-'}; "

@@ -18,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-from accuracy import DEFAULT_SHARED, judged_sets, score_set
+from accuracy import DEFAULT_SHARED, judged_sets, model_examples, score_set
 
 HEADER = ("| set | word F1 before / after | difference [95% CI] | not worse | content lost before / after | "
           "removed @1% before / after | difference [95% CI] | not worse |\n"
@@ -42,7 +42,7 @@ def main(argv=None) -> int:
 
     from boilercut.data import DataError
     from boilercut.persist import ModelFileError, load_model
-    from boilercut.scoreboard import example_checks, paired_bootstrap
+    from boilercut.scoreboard import paired_bootstrap
 
     try:
         models = {"before": load_model(args.before), "after": load_model(args.after)}
@@ -71,11 +71,7 @@ def main(argv=None) -> int:
               flush=True)
 
     for side, model in models.items():
-        def keep_lines(lines, model=model):
-            lines_scored = model.score([lines])
-            return lines_scored.keep >= model.line_thresholds([lines], lines_scored)
-
-        examples = example_checks(args.shared / "examples", keep_lines)
+        examples = model_examples(model, args.shared)
         results.setdefault("examples", {})[side] = examples
         for name, e in examples.items():
             print(f"example {name}, {side}: {'PASS' if e['pass'] else 'FAIL'} (content dropped: lines "

@@ -192,15 +192,12 @@ def _conjugate_gradient(product, gradient: np.ndarray, tol: float, max_inner: in
     # them and into one scratch vector, the same operations in the same order as
     # `step += alpha * direction` and the like, without a fresh 15 MB array for each.
     scratch = np.empty_like(gradient)
-    if precondition is None:
-        scaled = None
-        direction = residual.copy()
-        previous = residual @ residual
-    else:
-        scaled = np.empty_like(gradient)
+    # Without a preconditioner the scaled residual is the residual itself.
+    scaled = residual if precondition is None else np.empty_like(gradient)
+    if precondition is not None:
         precondition(residual, scaled)
-        direction = scaled.copy()
-        previous = residual @ scaled
+    direction = scaled.copy()
+    previous = residual @ scaled
     direction_norm2 = direction @ direction
     for i in range(max_inner + 1):
         if np.sum(np.abs(residual, out=scratch)) <= tol:
@@ -216,19 +213,15 @@ def _conjugate_gradient(product, gradient: np.ndarray, tol: float, max_inner: in
         alpha = previous / curvature
         step += np.multiply(alpha, direction, out=scratch)
         residual -= np.multiply(alpha, image, out=image)
-        if precondition is None:
-            current = residual @ residual
-            beta = current / previous
-            direction *= beta
-            direction += residual  # residual + beta * direction: a sum of two terms, in either order the same
-            direction_norm2 = current + beta ** 2 * direction_norm2
-        else:
+        if precondition is not None:
             precondition(residual, scaled)
-            current = residual @ scaled
-            beta = current / previous
-            direction *= beta
-            direction += scaled
-            direction_norm2 = direction @ direction
+        current = residual @ scaled
+        beta = current / previous
+        direction *= beta
+        direction += scaled  # scaled + beta * direction: a sum of two terms, in either order the same
+        # Unpreconditioned, the new residual is orthogonal to the last direction, so the
+        # squared norm follows from the two; preconditioned, it does not.
+        direction_norm2 = current + beta ** 2 * direction_norm2 if precondition is None else direction @ direction
         previous = current
     return step
 
@@ -331,8 +324,9 @@ BLOCK_SOLVERS = ("block", "block-jacobi")
 
 def fit_classifier(estimator, features: sp.spmatrix, labels: np.ndarray, sample_weight: np.ndarray,
                    dense_columns: int, solver: str = "block") -> None:
-    """Fit the first stage's classifier: with fit_estimator where solver is "block" and the
-    estimator is block_solvable, else with its own fit (scikit-learn's solver)."""
+    """Fit the first stage's classifier: with fit_estimator where solver is one of
+    BLOCK_SOLVERS and the estimator is block_solvable, else with its own fit (scikit-learn's
+    solver)."""
     if solver in BLOCK_SOLVERS and block_solvable(estimator, len(set(labels))):
         fit_estimator(estimator, features, labels, sample_weight, dense_columns, precondition=solver == "block-jacobi")
     else:

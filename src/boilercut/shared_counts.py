@@ -137,7 +137,7 @@ class CountedLines:
                                shape=(len(rows), len(present)))
         # A term's first occurrence: its first entry (entries run in the rows' order), at
         # the position it first takes in that line.
-        line = np.repeat(np.arange(len(rows)), lengths)[first_entry]
+        line = np.searchsorted(indptr, first_entry, side="right") - 1
         seen = line * (int(self.first.max(initial=0)) + 1) + self.first[entry][first_entry]
         terms = self.terms[present]
         vocabulary = {terms[c]: int(c) for c in np.argsort(seen, kind="stable")}
@@ -146,8 +146,8 @@ class CountedLines:
 
 @dataclass
 class SharedCounts:
-    """The counted lines of every TF-IDF part of a feature union, and the rows of the fit
-    they are used for (None: not in use)."""
+    """The counted lines of every TF-IDF part of a feature union; used_for says which of
+    them a fit is given."""
     parts: list[CountedLines]
 
     def lookup(self, column: str | None, vectorizer) -> CountedLines | None:
