@@ -176,13 +176,75 @@ def test_every_string_storage_gives_the_numpy_results(monkeypatch, storage):
 def test_compiled_weighting_and_products_are_numpys_bit_for_bit(monkeypatch, config, weighting):
     vectorizer = TfidfVectorizer(dtype=np.float32, **{**CONFIGS[config], **weighting}).fit(TEXTS)
     fast = fast_transform(vectorizer)
-    assert fast.weigh_dot is not None
+    assert fast.kernel_weighting is not None
     weights = np.random.default_rng(0).normal(size=(len(vectorizer.vocabulary_), 7))
     lines = WORDS_TRICKY + TEXTS[:300] + [""]
     got = fast.products(lines, weights)
     monkeypatch.setattr(fast_tfidf, "_kernels", None)
     expected = fast.products(lines, weights)
     assert got.dtype == expected.dtype and np.array_equal(got, expected)
+
+
+def _entries_product(fast, lines, weights):
+    """The product by the entries' path (count, then _kernels.tfidf_dot), for comparison
+    with the fused loops (char_wb_dot, word_dot)."""
+    return fast.kernel_weighting.entries_dot(fast.counts.entries(lines), np.ascontiguousarray(weights))
+
+
+@pytest.mark.parametrize("config", ["words 1-2", "words 1", "chars 3-4", "chars 2-4"])
+def test_fused_products_are_the_entries_products_bit_for_bit(config):
+    vectorizer = TfidfVectorizer(dtype=np.float32, sublinear_tf=True, **CONFIGS[config]).fit(TEXTS)
+    fast = fast_transform(vectorizer)
+    weights = np.random.default_rng(1).normal(size=(len(vectorizer.vocabulary_), 12))
+    long_line = " ".join(TEXTS[:400])
+    for lines in (WORDS_TRICKY + TEXTS[:300], [""], ["", "seed words"], TRICKY, [long_line, long_line[:90]],
+                  ["bad \udc80 byte", "ok words"], ["emoji 😀 seed words", "İstanbul seed"]):
+        got = fast.counts.dot(lines, fast.kernel_weighting, weights)
+        assert got is not None
+        assert np.array_equal(got, _entries_product(fast, lines, weights))
+        assert np.array_equal(fast.products(lines, weights), got)
+
+
+@pytest.mark.parametrize("config", ["words 1-2", "chars 3-4"])
+def test_a_count_beyond_the_tf_table_takes_the_entries_path(config):
+    vectorizer = TfidfVectorizer(dtype=np.float32, sublinear_tf=True, **CONFIGS[config]).fit(TEXTS)
+    fast = fast_transform(vectorizer)
+    weights = np.random.default_rng(2).normal(size=(len(vectorizer.vocabulary_), 4))
+    word = sorted(t for t in TfidfVectorizer(**WORDS).fit(TEXTS).vocabulary_ if t.isalpha())[0]
+    lines = [f"{word} {word} {word} more", f"one {word}"]  # its terms three times in the first line
+    short_table = fast.kernel_weighting._replace(tf=fast.kernel_weighting.tf[:3].copy())
+    assert fast.counts.dot(lines, short_table, weights) is None
+    assert fast.counts.dot(lines, fast.kernel_weighting, weights) is not None
+    fast.kernel_weighting = short_table
+    assert np.array_equal(fast.products(lines, weights), _entries_product(fast, lines, weights))
+
+
+def test_the_tf_table_is_numpys_log_of_each_count():
+    # The fused loops weigh a count by table; the entries' path takes np.log of an array
+    # of counts. Equal only if numpy's log of a value does not depend on where it sits.
+    tf = fast_tfidf.KernelWeighting.of(None, sublinear=True).tf
+    rng = np.random.default_rng(3)
+    for n in (1, 3, 7, 8, 15, 16, 17, 33, 1000):
+        counts = rng.integers(1, len(tf), size=n + 1).astype(np.float32)[1:]  # an unaligned start too
+        logged = counts.copy()
+        np.log(logged, logged)
+        logged += 1.0
+        assert np.array_equal(tf[counts.astype(np.int64)], logged)
+
+
+def test_fused_loops_refuse_weights_that_do_not_fit():
+    counts = _counts("words 1-2")
+    fast_weighting = fast_tfidf.KernelWeighting.of(None, sublinear=True)
+    with pytest.raises(ValueError, match="beyond the weights"):
+        counts.dot(["seed words and more"], fast_weighting, np.zeros((3, 4)))
+
+
+def test_powers_by_doubling_are_the_running_products():
+    for base in (fast_tfidf._HASH_BASE, fast_tfidf._HASH_BASE_INVERSE, 3):
+        for n in (0, 1, 2, 3, 5, 8, 9, 1000):
+            running = np.cumprod(np.r_[np.uint64(1), np.full(max(n - 1, 0), base, dtype=np.uint64)][:n],
+                                 dtype=np.uint64)
+            assert np.array_equal(fast_tfidf._powers(base, n), running)
 
 
 @settings(max_examples=80, deadline=None)

@@ -147,14 +147,35 @@ static int sort_columns(int64_t *a, Py_ssize_t m, int bits, Scratch *scratch)
     return 0;
 }
 
+/* The TF-IDF weighting of a row's counts and its product with the weights, done as each
+   row ends (the *_dot loops) instead of writing the batch's entries for tfidf_dot: the
+   same operations in the same order, on the row's own few hundred values, which stay in
+   the cache (the entries of a 2,000-line batch are megabytes written, then read twice). */
+typedef struct {
+    const float *tf;        /* tf[count]: the term frequency as weighted, numpy's own figures */
+    Py_ssize_t n_tf;        /* counts up to n_tf - 1; a larger one stops the loop (too_many) */
+    const double *idf;      /* float64 idf, or */
+    const float *idf32;     /* float32 idf, or neither */
+    Py_ssize_t n_idf;
+    const double *weights;  /* (columns, m) */
+    Py_ssize_t m, n_weight_rows;
+    double *out;            /* (rows, m), zeros */
+    float *value;           /* the row's values */
+    Py_ssize_t value_capacity;
+    int too_many;
+} Dot;
+
 /* The entries being written: one row's columns are appended at col[nnz..], then sorted
-   and counted in place by end_row. */
+   and counted in place by end_row; with `dot`, weighted and multiplied instead, and the
+   next row's columns start again at col[0]. */
 typedef struct {
     int64_t *row, *col, *indptr;
     float *value;
     Py_ssize_t capacity, nnz, row_start, n_rows;
     int bits;
     Scratch scratch;
+    Dot *dot;
+    int64_t *own_col;  /* dot: the columns' buffer, allocated here */
 } Output;
 
 static inline int emit(Output *out, int64_t col)
@@ -167,13 +188,75 @@ static inline int emit(Output *out, int64_t col)
     return 0;
 }
 
-/* Close row r: sort its columns, keep each once with its count. */
+/* tfidf_dot's arithmetic for one row: the m distinct columns cols[] and their counts
+   (d->value, as counts) -> tf, times idf, over the row's L2 norm, times the weights, added
+   to the row's out. */
+static int dot_row(Dot *d, Py_ssize_t r, const int64_t *cols, Py_ssize_t m)
+{
+    float *value = d->value;
+    for (Py_ssize_t e = 0; e < m; e++) {
+        if (cols[e] < 0 || cols[e] >= d->n_weight_rows || ((d->idf || d->idf32) && cols[e] >= d->n_idf)) {
+            PyErr_SetString(PyExc_ValueError, "_kernels: a column beyond the weights or idf");
+            return -1;
+        }
+        if (d->idf)
+            value[e] = (float)((double)value[e] * d->idf[cols[e]]);
+        else if (d->idf32)
+            value[e] = value[e] * d->idf32[cols[e]];
+    }
+    double sum = 0.0;
+    for (Py_ssize_t e = 0; e < m; e++) {
+        float square = value[e] * value[e];
+        sum += (double)square;
+    }
+    double norm = sum == 0.0 ? 1.0 : sqrt(sum);
+    double *y = d->out + r * d->m;
+    for (Py_ssize_t e = 0; e < m; e++) {
+        double factor = (double)(float)((double)value[e] / norm);
+        const double *x = d->weights + cols[e] * d->m;
+        for (Py_ssize_t k = 0; k < d->m; k++)
+            y[k] += factor * x[k];
+    }
+    return 0;
+}
+
+/* Close row r: sort its columns, keep each once with its count (or, with `dot`, add the
+   row's product to its out). */
 static int end_row(Output *out, Py_ssize_t r)
 {
     Py_ssize_t start = out->row_start, m = out->nnz - start;
     int64_t *cols = out->col + start;
     if (m > 1 && sort_columns(cols, m, out->bits, &out->scratch) < 0)
         return -1;
+    if (out->dot != NULL) {
+        Dot *d = out->dot;
+        if (m > d->value_capacity) {
+            float *value = PyMem_Realloc(d->value, (size_t)m * sizeof(float));
+            if (value == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            d->value = value;
+            d->value_capacity = m;
+        }
+        Py_ssize_t w = 0;
+        for (Py_ssize_t i = 0; i < m; w++) {
+            Py_ssize_t j = i + 1;
+            while (j < m && cols[j] == cols[i])
+                j++;
+            if (j - i >= d->n_tf) {  /* a count beyond the table: the caller's other path */
+                d->too_many = 1;
+                return -1;
+            }
+            cols[w] = cols[i];
+            d->value[w] = d->tf[j - i];
+            i = j;
+        }
+        if (r < out->n_rows && dot_row(d, r, cols, w) < 0)
+            return -1;
+        out->nnz = out->row_start = 0;
+        return 0;
+    }
     Py_ssize_t w = 0;
     for (Py_ssize_t i = 0; i < m; w++) {
         Py_ssize_t j = i + 1;
@@ -323,9 +406,76 @@ static int finish(Output *out, Py_ssize_t row)
 {
     if (end_row(out, row) < 0)
         return -1;
-    for (Py_ssize_t r = row + 1; r < out->n_rows; r++)
-        out->indptr[r + 1] = out->nnz;
+    if (out->dot == NULL)
+        for (Py_ssize_t r = row + 1; r < out->n_rows; r++)
+            out->indptr[r + 1] = out->nnz;
     return 0;
+}
+
+/* An Output for the *_dot loops, from their (tf, idf, weights, out) arguments: room for
+   `capacity` columns of one row. Returns 0, or -1 with an error set. */
+static int dot_output_from(Views *v, PyObject *tf_obj, PyObject *idf_obj, PyObject *weights_obj, PyObject *out_obj,
+                           Py_ssize_t capacity, Py_ssize_t n_rows, Py_ssize_t n_cols, Output *out, Dot *d)
+{
+    memset(out, 0, sizeof(*out));
+    memset(d, 0, sizeof(*d));
+    Py_ssize_t n_weights, n_out;
+    if ((d->tf = view(v, tf_obj, 4, 0, "tf", &d->n_tf)) == NULL)
+        return -1;
+    if (idf_obj != Py_None) {
+        Py_buffer *b = &v->views[v->n];
+        if (PyObject_GetBuffer(idf_obj, b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+            return -1;
+        v->n++;
+        if (b->itemsize == 8 && b->format && strcmp(b->format, "d") == 0)
+            d->idf = b->buf;
+        else if (b->itemsize == 4 && b->format && strcmp(b->format, "f") == 0)
+            d->idf32 = b->buf;
+        else {
+            PyErr_SetString(PyExc_TypeError, "_kernels: idf must be float64 or float32");
+            return -1;
+        }
+        d->n_idf = b->len / b->itemsize;
+    }
+    if ((d->weights = view(v, weights_obj, 8, 0, "weights", &n_weights)) == NULL
+        || (d->out = view(v, out_obj, 8, 1, "out", &n_out)) == NULL)
+        return -1;
+    if (n_rows <= 0 || n_out % n_rows != 0 || n_out == 0 || n_weights % (n_out / n_rows) != 0) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: weights or out of mismatched shapes");
+        return -1;
+    }
+    d->m = n_out / n_rows;
+    d->n_weight_rows = n_weights / d->m;
+    out->own_col = PyMem_Malloc((size_t)(capacity > 0 ? capacity : 1) * sizeof(int64_t));
+    if (out->own_col == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    out->col = out->own_col;
+    out->capacity = capacity;
+    out->n_rows = n_rows;
+    out->bits = bit_length(n_cols > 1 ? n_cols - 1 : 1);
+    out->dot = d;
+    return 0;
+}
+
+/* What a loop returns: nnz for entries, 0 for a product; -2 when a count was beyond the
+   tf table (a product only; no error set); NULL on an error. */
+static PyObject *loop_result(Output *out, PyObject *result)
+{
+    if (out->dot != NULL && out->dot->too_many) {
+        Py_XDECREF(result);
+        return PyLong_FromLong(-2);
+    }
+    return result;
+}
+
+static void free_output(Output *out)
+{
+    PyMem_Free(out->scratch.data);
+    PyMem_Free(out->own_col);
+    if (out->dot != NULL)
+        PyMem_Free(out->dot->value);
 }
 
 /* How many table probes ahead a slot is prefetched: the tables (MBs) miss the cache on
@@ -340,7 +490,9 @@ PyDoc_STRVAR(char_wb_entries_doc,
 "exception tables), 65,536 entries each, newline: None; then -1 on an exception. tables: one\n"
 "(keys, values, shift, empty) per n-gram length from min_n, as _KeyTable holds them.");
 
-static PyObject *char_wb_entries(PyObject *self, PyObject *args)
+/* char_wb_entries, or with `dot` char_wb_dot: the last four arguments are then (tf, idf,
+   weights, out). */
+static PyObject *char_wb(PyObject *args, int dot)
 {
     PyObject *ids_obj, *space_obj, *newline_obj, *tables, *row_obj, *col_obj, *value_obj, *indptr_obj;
     int min_n;
@@ -350,6 +502,7 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
         return NULL;
     Views v = {.n = 0};
     Output out;
+    Dot product;
     memset(&out, 0, sizeof(out));
     KeyTable table[3];
     Py_ssize_t n_ids, n_space, n_newline;
@@ -360,15 +513,16 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
     uint64_t *own_ids = NULL;  /* made here from a BMP text's code units */
     uint8_t *own_flags = NULL;
     uint64_t *keys = NULL;
-    Py_ssize_t *rows = NULL;
     uint8_t *which = NULL;
+    /* A text of the BMP: its code units, and per code point of the BMP its character id,
+       whitespace, exception (a code point the tables cannot lower alone: answer -1). */
+    BmpText units;
+    const uint64_t *id_table = NULL;
+    const uint8_t *space_table = NULL, *exception = NULL;
     if (PyTuple_Check(space_obj)) {
-        /* UTF-16 code units, and per code point of the BMP: character id, whitespace,
-           exception (a code point the tables cannot lower alone: answer -1). */
         PyObject *id_table_obj, *space_table_obj, *exception_obj;
         if (!PyArg_ParseTuple(space_obj, "OOO", &id_table_obj, &space_table_obj, &exception_obj))
             goto done;
-        BmpText units;
         int found = bmp_text_from(&v, ids_obj, &units);
         if (found < 0)
             goto done;
@@ -376,33 +530,18 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
             release(&v);
             return PyLong_FromLong(-1);
         }
-        n_ids = units.length;
-        const uint64_t *id_table = bmp_table(&v, id_table_obj, 8, "id table");
-        const uint8_t *space_table = id_table ? bmp_table(&v, space_table_obj, 1, "space table") : NULL;
-        const uint8_t *exception = space_table ? bmp_table(&v, exception_obj, 1, "exception table") : NULL;
+        n_ids = n_space = n_newline = units.length;
+        id_table = bmp_table(&v, id_table_obj, 8, "id table");
+        space_table = id_table ? bmp_table(&v, space_table_obj, 1, "space table") : NULL;
+        exception = space_table ? bmp_table(&v, exception_obj, 1, "exception table") : NULL;
         if (exception == NULL)
             goto done;
         own_ids = PyMem_Malloc((size_t)(n_ids + 1) * sizeof(uint64_t));
-        own_flags = PyMem_Malloc((size_t)(2 * n_ids + 2));
+        own_flags = PyMem_Malloc((size_t)(n_ids + 1));
         if (!own_ids || !own_flags) {
             PyErr_NoMemory();
             goto done;
         }
-        uint8_t *own_space = own_flags, *own_newline = own_flags + n_ids + 1;
-        for (Py_ssize_t i = 0; i < n_ids; i++) {
-            uint16_t unit = bmp_unit(&units, i);
-            if (exception[unit]) {
-                result = PyLong_FromLong(-1);
-                goto done;
-            }
-            own_ids[i] = id_table[unit];
-            own_newline[i] = unit == '\n';
-            own_space[i] = space_table[unit] && unit != '\n';
-        }
-        ids = own_ids;
-        space = own_space;
-        newline = own_newline;
-        n_space = n_newline = n_ids;
     } else {
         ids = view(&v, ids_obj, 8, 0, "ids", &n_ids);
         space = ids ? view(&v, space_obj, 1, 0, "space", &n_space) : NULL;
@@ -417,72 +556,114 @@ static PyObject *char_wb_entries(PyObject *self, PyObject *args)
     for (int k = 0; k < n_tables; k++)
         if (table_from(&v, PyTuple_GET_ITEM(tables, k), &table[k]) < 0)
             goto done;
-    if (output_from(&v, row_obj, col_obj, value_obj, indptr_obj, n_rows, n_cols, &out) < 0)
+    if (dot ? dot_output_from(&v, row_obj, col_obj, value_obj, indptr_obj, n_ids * n_tables + 1, n_rows, n_cols,
+                              &out, &product) < 0
+            : output_from(&v, row_obj, col_obj, value_obj, indptr_obj, n_rows, n_cols, &out) < 0)
         goto done;
-    /* The windows: their keys, tables (n - min_n) and rows, all found first, so that
-       their slots can be fetched ahead of the probes. */
-    Py_ssize_t capacity = n_ids * n_tables + 1, n_windows = 0, r = 0;
-    keys = PyMem_Malloc((size_t)capacity * sizeof(uint64_t));
-    rows = PyMem_Malloc((size_t)capacity * sizeof(Py_ssize_t));
-    which = PyMem_Malloc((size_t)capacity);
-    if (!keys || !rows || !which) {
+    /* Line by line (a window never crosses a line end), so that what a line needs stays
+       in the cache: its character ids and whitespace flags, its windows' keys and tables
+       (n - min_n), found first so that their slots can be fetched ahead of the probes. */
+    keys = PyMem_Malloc((size_t)(n_ids * n_tables + 1) * sizeof(uint64_t));
+    which = PyMem_Malloc((size_t)(n_ids * n_tables + 1));
+    if (!keys || !which) {
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t i = 0; i < n_ids; i++) {
-        if (newline[i]) {  /* a line end closes its row; no window crosses it */
-            if (++r >= n_rows) {
-                PyErr_SetString(PyExc_ValueError, "_kernels: more lines in the text than rows");
-                goto done;
+    Py_ssize_t r = 0;
+    for (Py_ssize_t i = 0;; i++) {  /* i: where the line starts */
+        const uint64_t *line_ids;
+        const uint8_t *line_space;
+        Py_ssize_t length = 0;
+        if (id_table != NULL) {
+            for (; i + length < n_ids; length++) {
+                uint16_t unit = bmp_unit(&units, i + length);
+                if (unit == '\n')
+                    break;
+                if (exception[unit]) {
+                    result = PyLong_FromLong(-1);
+                    goto done;
+                }
+                own_ids[length] = id_table[unit];
+                own_flags[length] = space_table[unit];
             }
-            continue;
+            line_ids = own_ids;
+            line_space = own_flags;
+        } else {
+            while (i + length < n_ids && !newline[i + length])
+                length++;
+            line_ids = ids + i;
+            line_space = space + i;
         }
-        /* The windows starting at i, one character longer each: a window of length n is an
-           n-gram of a padded word when it holds no line end, no whitespace at its inner
+        /* The windows starting at each position p, one character longer each: a window of
+           length n is an n-gram of a padded word when it holds no whitespace at its inner
            positions, and (n = 2) is not two spaces. Once blocked, every longer one is. */
-        uint64_t key = ids[i];
-        for (int n = 2; n <= max_n && i + n <= n_ids; n++) {
-            Py_ssize_t last = i + n - 1;
-            if (newline[last])
-                break;
-            if (n > 2 && space[last - 1])
-                break;
-            key = (key << 16) | ids[last];
-            if (n == 2 && space[i] && space[last])
-                continue;
-            if (n < min_n)
-                continue;
-            keys[n_windows] = key;
-            which[n_windows] = (uint8_t)(n - min_n);
-            rows[n_windows++] = r;
+        Py_ssize_t n_windows = 0;
+        for (Py_ssize_t p = 0; p < length; p++) {
+            uint64_t key = line_ids[p];
+            for (int n = 2; n <= max_n && p + n <= length; n++) {
+                Py_ssize_t last = p + n - 1;
+                if (n > 2 && line_space[last - 1])
+                    break;
+                key = (key << 16) | line_ids[last];
+                if (n == 2 && line_space[p] && line_space[last])
+                    continue;
+                if (n < min_n)
+                    continue;
+                keys[n_windows] = key;
+                which[n_windows++] = (uint8_t)(n - min_n);
+            }
         }
-    }
-    /* The entries, row by row: each window's column, if it is a vocabulary n-gram. */
-    for (Py_ssize_t w = 0; w < n_windows && w < AHEAD; w++)
-        PREFETCH(table[which[w]].slots + home(&table[which[w]], keys[w]));
-    r = 0;
-    for (Py_ssize_t w = 0; w < n_windows; w++) {
-        if (w + AHEAD < n_windows)
-            PREFETCH(table[which[w + AHEAD]].slots + home(&table[which[w + AHEAD]], keys[w + AHEAD]));
-        while (r < rows[w])
-            if (end_row(&out, r++) < 0)
+        /* The line's entries: each window's column, if it is a vocabulary n-gram. */
+        for (Py_ssize_t w = 0; w < n_windows && w < AHEAD; w++)
+            PREFETCH(table[which[w]].slots + home(&table[which[w]], keys[w]));
+        for (Py_ssize_t w = 0; w < n_windows; w++) {
+            if (w + AHEAD < n_windows)
+                PREFETCH(table[which[w + AHEAD]].slots + home(&table[which[w + AHEAD]], keys[w + AHEAD]));
+            int32_t c = table_get(&table[which[w]], keys[w]);
+            if (c >= 0 && emit(&out, c) < 0)
                 goto done;
-        int32_t c = table_get(&table[which[w]], keys[w]);
-        if (c >= 0 && emit(&out, c) < 0)
+        }
+        i += length;
+        if (i >= n_ids)
+            break;
+        /* a line end closes its row */
+        if (end_row(&out, r) < 0)
             goto done;
+        if (++r >= n_rows) {
+            PyErr_SetString(PyExc_ValueError, "_kernels: more lines in the text than rows");
+            goto done;
+        }
     }
     if (finish(&out, r) < 0)
         goto done;
-    result = PyLong_FromSsize_t(out.nnz);
+    result = PyLong_FromSsize_t(dot ? 0 : out.nnz);
 done:  /* errors (result NULL) and success alike */
+    result = loop_result(&out, result);
     PyMem_Free(keys);
-    PyMem_Free(rows);
     PyMem_Free(which);
     PyMem_Free(own_ids);
     PyMem_Free(own_flags);
-    PyMem_Free(out.scratch.data);
+    free_output(&out);
     release(&v);
     return result;
+}
+
+static PyObject *char_wb_entries(PyObject *self, PyObject *args)
+{
+    return char_wb(args, 0);
+}
+
+PyDoc_STRVAR(char_wb_dot_doc,
+"char_wb_dot(ids, space, newline, min_n, tables, n_rows, n_cols, tf, idf, weights, out) -> 0 or -2\n\n"
+"char_wb_entries' counts weighted and multiplied as tfidf_dot does, row by row, without\n"
+"writing the entries: out (float64 (n_rows, m), zeros) += the rows' TF-IDF values times\n"
+"weights (float64 (n_cols, m)). tf: float32, tf[count] the term frequency as numpy weighs\n"
+"it (1 + log(count) when sublinear); -2 when a row counts a term tf's length or more\n"
+"times (out is then partly written), -1 as char_wb_entries.");
+
+static PyObject *char_wb_dot(PyObject *self, PyObject *args)
+{
+    return char_wb(args, 1);
 }
 
 PyDoc_STRVAR(word_entries_doc,
@@ -523,7 +704,9 @@ static inline int text_at(const Text *t, Py_ssize_t i, uint32_t *code, uint8_t *
 }
 
 
-static PyObject *word_entries(PyObject *self, PyObject *args)
+/* word_entries, or with `dot` word_dot: the last four arguments are then (tf, idf,
+   weights, out). */
+static PyObject *word(PyObject *args, int dot)
 {
     PyObject *codes_obj, *classes_obj, *token_spec, *length_obj, *bigram_spec;
     PyObject *result = NULL;
@@ -540,6 +723,7 @@ static PyObject *word_entries(PyObject *self, PyObject *args)
         return NULL;
     Views v = {.n = 0};
     Output out;
+    Dot product;
     memset(&out, 0, sizeof(out));
     KeyTable tokens, bigrams;
     int with_bigrams = bigram_spec != Py_None;
@@ -580,7 +764,9 @@ static PyObject *word_entries(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "_kernels: word_entries arguments of mismatched lengths");
         goto done;
     }
-    if (output_from(&v, row_obj, col_obj, value_obj, indptr_obj, n_rows, n_cols, &out) < 0)
+    if (dot ? dot_output_from(&v, row_obj, col_obj, value_obj, indptr_obj, n_codes + 1, n_rows, n_cols, &out,
+                              &product) < 0
+            : output_from(&v, row_obj, col_obj, value_obj, indptr_obj, n_rows, n_cols, &out) < 0)
         goto done;
     Py_ssize_t capacity = n_codes / 2 + 1;  /* tokens are separated by a non-word code point */
     hash = PyMem_Malloc((size_t)capacity * sizeof(uint64_t));
@@ -680,20 +866,36 @@ static PyObject *word_entries(PyObject *self, PyObject *args)
     }
     if (finish(&out, r) < 0)
         goto done;
-    result = PyLong_FromSsize_t(out.nnz);
+    result = PyLong_FromSsize_t(dot ? 0 : out.nnz);
     goto done;
 not_bmp:  /* a code point the tables cannot normalise alone: the caller takes the long way */
     result = PyLong_FromLong(-1);
 done:  /* errors (result NULL) and success alike */
+    result = loop_result(&out, result);
     PyMem_Free(hash);
     PyMem_Free(length);
     PyMem_Free(row);
     PyMem_Free(id);
     PyMem_Free(unigram);
     PyMem_Free(bigram);
-    PyMem_Free(out.scratch.data);
+    free_output(&out);
     release(&v);
     return result;
+}
+
+static PyObject *word_entries(PyObject *self, PyObject *args)
+{
+    return word(args, 0);
+}
+
+PyDoc_STRVAR(word_dot_doc,
+"word_dot(codes, classes, word_bit, hash_base, token_table, token_length, bigram_table,\n"
+"         n_tokens, n_rows, n_cols, tf, idf, weights, out) -> 0, -1 or -2\n\n"
+"word_entries' counts weighted and multiplied as char_wb_dot does them.");
+
+static PyObject *word_dot(PyObject *self, PyObject *args)
+{
+    return word(args, 1);
 }
 
 /* The per-line counts of line_stats, in this order (line_shape._STAT_NAMES). */
@@ -1142,6 +1344,8 @@ fail:
 static PyMethodDef methods[] = {
     {"char_wb_entries", char_wb_entries, METH_VARARGS, char_wb_entries_doc},
     {"word_entries", word_entries, METH_VARARGS, word_entries_doc},
+    {"char_wb_dot", char_wb_dot, METH_VARARGS, char_wb_dot_doc},
+    {"word_dot", word_dot, METH_VARARGS, word_dot_doc},
     {"line_stats", line_stats, METH_VARARGS, line_stats_doc},
     {"tfidf_dot", tfidf_dot, METH_VARARGS, tfidf_dot_doc},
     {"line_hashes", line_hashes, METH_VARARGS, line_hashes_doc},

@@ -201,11 +201,23 @@ _HASH_BASE_INVERSE = pow(_HASH_BASE, -1, 2 ** 64)
 
 
 def _powers(base: int, n: int) -> np.ndarray:
-    """base^0 .. base^(n-1) modulo 2^64 (numpy's uint64 arithmetic wraps around)."""
-    out = np.full(n, base, dtype=np.uint64)
-    if n:
-        out[0] = 1
-    return np.cumprod(out, dtype=np.uint64)
+    """base^0 .. base^(n-1) modulo 2^64 (numpy's uint64 arithmetic wraps around).
+
+    By doubling: with the first k powers known, the next k are those times base^k. That
+    is log2(n) vectorised products where np.cumprod multiplies one element after another,
+    a tenth of the time for the million powers a start-up needs; modular products are
+    exact, so the powers are the same."""
+    out = np.empty(n, dtype=np.uint64)
+    if not n:
+        return out
+    out[0] = 1
+    k, step = 1, base % 2 ** 64  # step: base^k modulo 2^64
+    while k < n:
+        m = min(k, n - k)
+        np.multiply(out[:m], np.uint64(step), out=out[k:k + m])
+        k += m
+        step = step * step % 2 ** 64
+    return out
 
 
 # Powers are kept per process (8 bytes per code point and base) instead of computed per
@@ -470,25 +482,41 @@ class _WordCounts:
         when it is built."""
         if _kernels is None:
             return count_entries(*self.pairs(lines), len(lines), self.n_cols)
+        text = _join_batch(lines)
+        out = _entry_arrays(len(text) + 1, len(lines))  # a token and a bigram per 2 code points, at most
+        nnz = self._run(_kernels.word_entries, text, len(lines), out)
+        return _entries_of(out, nnz, len(lines))
+
+    def dot(self, lines: Sequence[str], weighting: KernelWeighting, weights: np.ndarray) -> np.ndarray | None:
+        """The TF-IDF of the counts of pairs(lines) times weights (float64, C order), by
+        _kernels.word_dot; None where it leaves them to entries() (a term counted
+        len(weighting.tf) times or more in a line)."""
+        out = np.zeros((len(lines), weights.shape[1]))
+        found = self._run(_kernels.word_dot, _join_batch(lines), len(lines), (weighting.tf, weighting.idf, weights, out),
+                          reset=lambda: out.fill(0.0))
+        return out if found == 0 else None
+
+    def _run(self, loop, text: str, n_rows: int, last: tuple, reset=None) -> int:
+        """loop (_kernels.word_entries or word_dot) over the batch's joined text, with its
+        last four arguments; reset() before a second call when the first wrote any."""
         if self._kernel_tables is None:
             # Token slots: the token's id, and beside it its unigram's column (-1: none).
             self.token_index.set_extra(self.unigram_col)
             bigrams = self.bigram_index.kernel_table() if self.bigrams else None
             self._kernel_tables = self.token_index.kernel_table(), bigrams
-        text = _join_batch(lines)
-        out = _entry_arrays(len(text) + 1, len(lines))  # a token and a bigram per 2 code points, at most
         tables = self._kernel_tables[0], self.token_length, self._kernel_tables[1]
-        rest = (int(self.n_tokens), len(lines), self.n_cols, *out)
+        rest = (int(self.n_tokens), n_rows, self.n_cols, *last)
         # A text of the BMP is read in place and normalised by table inside the loop; the
         # kernel answers -1 for any other text and on a code point the tables cannot lower
         # alone, which take the numpy steps.
-        nnz = _kernels.word_entries(text, _bmp_kernel_tables(), WORD, _HASH_BASE, *tables, *rest)
-        if nnz < 0:
+        found = loop(text, _bmp_kernel_tables(), WORD, _HASH_BASE, *tables, *rest)
+        if found == -1:
+            if reset is not None:
+                reset()
             codes, classes = _normalised_codes(text)
-            nnz = _kernels.word_entries(np.ascontiguousarray(codes, dtype=np.uint32),
-                                        np.ascontiguousarray(classes, dtype=np.uint8), WORD, _HASH_BASE,
-                                        *tables, *rest)
-        return _entries_of(out, nnz, len(lines))
+            found = loop(np.ascontiguousarray(codes, dtype=np.uint32), np.ascontiguousarray(classes, dtype=np.uint8),
+                         WORD, _HASH_BASE, *tables, *rest)
+        return found
 
     def _token_ids(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(vocabulary token id or -1, row) of every token of the batch, in text order."""
@@ -659,19 +687,36 @@ class _CharWbCounts:
         when it is built."""
         if _kernels is None:
             return count_entries(*self.pairs(lines), len(lines), self.n_cols)
-        if self._kernel_tables is None:
-            self._kernel_tables = tuple(self.table_of[n].kernel_table() for n in range(self.min_n, self.max_n + 1))
         text = self._padded_text(lines)
         out = _entry_arrays(len(text) * (self.max_n - self.min_n + 1), len(lines))
-        rest = (self.min_n, self._kernel_tables, len(lines), self.n_cols, *out)
+        nnz = self._run(_kernels.char_wb_entries, text, len(lines), out)
+        return _entries_of(out, nnz, len(lines))
+
+    def dot(self, lines: Sequence[str], weighting: KernelWeighting, weights: np.ndarray) -> np.ndarray | None:
+        """The TF-IDF of the counts of pairs(lines) times weights (float64, C order), by
+        _kernels.char_wb_dot; None where it leaves them to entries() (a term counted
+        len(weighting.tf) times or more in a line)."""
+        out = np.zeros((len(lines), weights.shape[1]))
+        found = self._run(_kernels.char_wb_dot, self._padded_text(lines), len(lines),
+                          (weighting.tf, weighting.idf, weights, out), reset=lambda: out.fill(0.0))
+        return out if found == 0 else None
+
+    def _run(self, loop, text: str, n_rows: int, last: tuple, reset=None) -> int:
+        """loop (_kernels.char_wb_entries or char_wb_dot) over the batch's padded text,
+        with its last four arguments; reset() before a second call when the first wrote any."""
+        if self._kernel_tables is None:
+            self._kernel_tables = tuple(self.table_of[n].kernel_table() for n in range(self.min_n, self.max_n + 1))
+        rest = (self.min_n, self._kernel_tables, n_rows, self.n_cols, *last)
         # A text of the BMP is read in place, by table inside the loop (_bmp_char_ids); the
         # kernel answers -1 for any other text and on a code point the tables cannot lower
         # alone, which take numpy's steps.
-        nnz = _kernels.char_wb_entries(text, self._bmp_kernel_ids(), None, *rest)
-        if nnz < 0:
+        found = loop(text, self._bmp_kernel_ids(), None, *rest)
+        if found == -1:
+            if reset is not None:
+                reset()
             ids, space, newline = self._positions_of(text)
-            nnz = _kernels.char_wb_entries(ids, space.view(np.uint8), newline.view(np.uint8), *rest)
-        return _entries_of(out, nnz, len(lines))
+            found = loop(ids, space.view(np.uint8), newline.view(np.uint8), *rest)
+        return found
 
     def _bmp_kernel_ids(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """_bmp_char_ids as _kernels.char_wb_entries reads them: (character id, whitespace
@@ -790,8 +835,9 @@ def fast_transform(vectorizer) -> FastTfidf | None:
 class FastTfidf:
     """A fitted TfidfVectorizer's transform (calling it) and its product with weights."""
 
-    def __init__(self, counts, weigh, weigh_entries, weigh_dot=None):
-        self.counts, self.weigh, self.weigh_entries, self.weigh_dot = counts, weigh, weigh_entries, weigh_dot
+    def __init__(self, counts, weigh, weigh_entries, kernel_weighting=None):
+        self.counts, self.weigh, self.weigh_entries = counts, weigh, weigh_entries
+        self.kernel_weighting = kernel_weighting
         self.n_cols = counts.n_cols
 
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
@@ -813,20 +859,61 @@ class FastTfidf:
         if self.weigh_entries is None:
             rows, cols = self.counts.pairs(lines)
             return self.weigh(_counts_matrix(rows, cols, len(lines), self.n_cols)) @ weights
-        if self.weigh_dot is not None and _kernels is not None:
-            return self.weigh_dot(self.counts.entries(lines), weights)
+        if self.kernel_weighting is not None and _kernels is not None:
+            weights = np.ascontiguousarray(weights, dtype=np.float64)
+            product = self.counts.dot(lines, self.kernel_weighting, weights)
+            if product is not None:
+                return product
+            return self.kernel_weighting.entries_dot(self.counts.entries(lines), weights)
         return entries_dot(self.weigh_entries(self.counts.entries(lines)), weights)
+
+
+# A count up to which the compiled loops weigh counts by table (KernelWeighting.tf): one
+# term counted this often in one line is left to the entries' path.
+_TF_TABLE_SIZE = 4096
+
+
+class KernelWeighting(NamedTuple):
+    """What the compiled loops need to weigh counts as _tfidf_weighting does: tf[count],
+    the term frequency of a count as numpy computes it (float32: 1 + log(count) when
+    sublinear, else the count), and the idf (float64 or float32, or None)."""
+    tf: np.ndarray
+    idf: np.ndarray | None
+    sublinear: bool
+
+    @classmethod
+    def of(cls, idf: np.ndarray | None, sublinear: bool) -> KernelWeighting:
+        # numpy's own log of every count, so that a count weighed by table is the value
+        # np.log gives it in weigh_values (numpy's log is computed element by element).
+        tf = np.arange(_TF_TABLE_SIZE, dtype=np.float32)
+        if sublinear:
+            tf[0] = 1.0  # no count is 0; log(0) would warn
+            np.log(tf, tf)
+            tf += 1.0
+        return cls(tf, idf, sublinear)
+
+    def entries_dot(self, counts: Entries, weights: np.ndarray) -> np.ndarray:
+        """entries_dot(weigh_entries(counts), weights): the log in numpy, the rest (times
+        idf, the L2 norms, the product) in one compiled loop, operation for operation the
+        same (_kernels.tfidf_dot)."""
+        data = counts.value
+        if self.sublinear and len(data):
+            np.log(data, data)
+            data += 1.0
+        out = np.zeros((counts.n_rows, weights.shape[1]))
+        indptr = row_pointers(counts.row, counts.n_rows) if counts.indptr is None else counts.indptr
+        _kernels.tfidf_dot(counts.col, data, indptr, self.idf, weights, out)
+        return out
 
 
 _TFIDF_VECTORIZER = "sklearn.feature_extraction.text.TfidfVectorizer"
 
 
 def _tfidf_weighting(tfidf) -> tuple[Callable[[sp.csr_matrix], sp.csr_matrix], Callable[[Entries], Entries] | None,
-                                     Callable[[Entries, np.ndarray], np.ndarray] | None]:
+                                     KernelWeighting | None]:
     """(counts -> tfidf.transform(counts, copy=False), in place; the same for the counts
-    as sparse_entries.Entries, or None where only transform() itself is exact; (counts,
-    weights) -> the weighted counts times the weights by the compiled loop, or None without
-    it).
+    as sparse_entries.Entries, or None where only transform() itself is exact; the
+    weighting as the compiled loops apply it, or None without them).
 
     The steps of TfidfTransformer.transform (scikit-learn 1.x) on the counts matrix, the
     same operations in the same order, so the same numbers: log(tf) + 1 when sublinear,
@@ -860,26 +947,11 @@ def _tfidf_weighting(tfidf) -> tuple[Callable[[sp.csr_matrix], sp.csr_matrix], C
             weigh_values(counts.value, counts.col, counts.row, counts.n_rows)
         return counts
 
-    def weigh_dot(counts: Entries, weights: np.ndarray) -> np.ndarray:
-        """entries_dot(weigh_entries(counts), weights): the log in numpy, the rest (times
-        idf, the L2 norms, the product) in one compiled loop, operation for operation the
-        same (_kernels.tfidf_dot)."""
-        data = counts.value
-        if sublinear and len(data):
-            np.log(data, data)
-            data += 1.0
-        weights = np.ascontiguousarray(weights, dtype=np.float64)
-        out = np.zeros((counts.n_rows, weights.shape[1]))
-        indptr = row_pointers(counts.row, counts.n_rows) if counts.indptr is None else counts.indptr
-        _kernels.tfidf_dot(counts.col, data, indptr, idf, weights, out)
-        return out
-
-    # The kernel multiplies by a float64 idf_ in float64 and by a float32 one in float32, as
+    # The kernels multiply by a float64 idf_ in float64 and by a float32 one in float32, as
     # numpy does; an idf_ of any other type is left to numpy.
     exact = _kernels is not None and (idf is None or idf.dtype in (np.float64, np.float32))
-    if idf is not None:
-        idf = np.ascontiguousarray(idf)
-    return weigh, weigh_entries, weigh_dot if exact else None
+    kernel = KernelWeighting.of(None if idf is None else np.ascontiguousarray(idf), sublinear) if exact else None
+    return weigh, weigh_entries, kernel
 
 
 def normalise_rows_l2(matrix: sp.csr_matrix) -> None:
