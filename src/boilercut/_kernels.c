@@ -185,6 +185,15 @@ static inline int emit(Output *out, int64_t col)
         return -1;
     }
     out->col[out->nnz++] = col;
+    if (out->dot != NULL && col >= 0 && col < out->dot->n_weight_rows) {
+        /* The column's weights are read when the row ends, a few hundred probes later:
+           fetched now, they are in the cache by then (a row's columns are scattered over
+           megabytes of weights). */
+        const double *x = out->dot->weights + col * out->dot->m;
+        PREFETCH(x);
+        if (out->dot->m > 8)
+            PREFETCH(x + out->dot->m - 1);
+    }
     return 0;
 }
 
