@@ -13,7 +13,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 import boilercut.fast_tfidf as fast_tfidf
 import boilercut.line_hash as line_hash
 import boilercut.line_shape as line_shape
+import boilercut.page_rows as page_rows
 from boilercut.fast_tfidf import fast_transform
+from boilercut.lines import count_words
 from boilercut.normalise import line_head, normalise_head, normalise_text
 from boilercut.sparse_entries import count_entries
 from conftest import tiny_records
@@ -183,6 +185,43 @@ def test_compiled_weighting_and_products_are_numpys_bit_for_bit(monkeypatch, con
     monkeypatch.setattr(fast_tfidf, "_kernels", None)
     expected = fast.products(lines, weights)
     assert got.dtype == expected.dtype and np.array_equal(got, expected)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))
+                        | st.sampled_from(list(" \t\n\u3000|日本語😀")), max_size=60), max_size=10))
+def test_compiled_word_counts_are_the_numpy_ones_and_count_words(lines):
+    got = line_shape.word_counts(lines)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(line_shape, "_kernels", None)
+        expected = line_shape.word_counts(lines)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    assert got.tolist() == [count_words(line) for line in lines]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 3), max_size=30), st.integers(1, 5), st.integers(-4, 4), st.integers(0, 7),
+       st.integers(0, 2 ** 32 - 1))
+def test_compiled_row_operations_are_the_numpy_ones(pages, width, offset, radius, seed):
+    # Rows of pages (contiguous), values with negative zeros and infinities, whose signs
+    # and NaNs the products by 0.0 and the running sums must reproduce too.
+    page = np.sort(np.asarray(pages, dtype=np.int64))
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(len(page), width))
+    values[rng.random(values.shape) < 0.1] = -0.0
+    values[rng.random(values.shape) < 0.03] = np.inf
+    total = rng.normal(size=values.shape)
+    found = []
+    for kernels_or_none in (page_rows._kernels, None):
+        with pytest.MonkeyPatch.context() as patch, np.errstate(invalid="ignore"):
+            patch.setattr(page_rows, "_kernels", kernels_or_none)
+            rows = page_rows.PageRows(page)
+            added = total.copy()
+            rows.add_shifted(added, values, offset)
+            found.append((rows.window_mean(values, radius), rows.shifted(values, offset), added))
+    for got, expected in zip(*found):
+        assert got.shape == expected.shape and got.dtype == expected.dtype
+        assert np.array_equal(got, expected, equal_nan=True) and np.array_equal(np.signbit(got), np.signbit(expected))
 
 
 def _entries_product(fast, lines, weights):

@@ -1054,6 +1054,10 @@ static PyObject *line_stats(PyObject *self, PyObject *args)
     }
     const unsigned SPACE = bit[B_SPACE], CJK = bit[B_CJK], WORD = bit[B_WORD], UPPER = bit[B_UPPER];
     const unsigned IN_WORD = SPACE | CJK;  /* neither of these: inside a word of count_words */
+    const unsigned ALPHA = bit[B_ALPHA], ALNUM_OR_SPACE = bit[B_ALNUM] | SPACE, DIGIT = bit[B_DIGIT];
+    const unsigned QUOTE = bit[B_QUOTE], LOWER = bit[B_LOWER_AZ] | bit[B_LOWER], GLUED_UPPER = bit[B_GLUED_UPPER];
+    const unsigned LOWER_AZ = bit[B_LOWER_AZ], UNIT = bit[B_UNIT], LITERAL = bit[B_LITERAL];
+    const unsigned BEFORE_UNIT = bit[B_DECIMAL] | SPACE | bit[B_NUMBER_PUNCT], SEPARATOR = bit[B_SEPARATOR];
     for (Py_ssize_t i = 0; i < n_lines; i++) {
         Py_ssize_t s = starts[i], length = lengths[i], e = s + length;
         Py_ssize_t h = s + (length < head_chars ? length : head_chars);
@@ -1062,88 +1066,105 @@ static PyObject *line_stats(PyObject *self, PyObject *args)
             goto fail;
         }
         int64_t *o = out + i * N_STATS;
-        /* One pass over the line. Words (runs of neither whitespace nor CJK, and each CJK
-           character), str.split() tokens and those that start upper-case: where a run
-           begins, as the batch sees it (the "\n" between lines is whitespace). In the
-           head: its characters, glued words, units, links and copyright marks.
-           Separators: " X " (X a separator mark) and " :: ", counted at the space before;
-           "|"s; marks other than "|" between whitespace. */
+        /* One pass over the line, its counts kept in locals (registers) until the end.
+           Words (runs of neither whitespace nor CJK, and each CJK character), str.split()
+           tokens and those that start upper-case: where a run begins, as the batch sees it
+           (the "\n" between lines is whitespace). In the head: its characters, glued
+           words, units, links and copyright marks. Separators: " X " (X a separator mark)
+           and " :: ", counted at the space before; "|"s; marks other than "|" between
+           whitespace. Segments, split by "|" alone (line_shape._segment_words for a line
+           whose marks are not between whitespace): the words of the longest, how many are
+           not blank; a word also starts right after a "|". */
+        int64_t n_words = 0, n_tokens = 0, titlecase = 0, letters = 0, alnum_space = 0, digits = 0, uppers = 0;
+        int64_t quotes = 0, glued = 0, separators = 0, pipes = 0, spaced_marks = 0;
+        int64_t segment_words = 0, longest = 0, segments = 0;
+        int unit_in_head = 0, has_link = 0, has_copyright = 0, blank = 1, after_pipe = 0;
         unsigned before = s > 0 ? classes[s - 1] : SPACE;
         for (Py_ssize_t p = s; p < e; p++) {
             unsigned c = classes[p];
-            if (c & CJK)
-                o[N_WORDS]++;
-            else if (!(c & SPACE) && (before & IN_WORD))
-                o[N_WORDS]++;
-            if (!(c & SPACE) && (before & SPACE)) {
-                o[N_TOKENS]++;
-                if (c & UPPER)
-                    o[TITLECASE]++;
-            }
+            uint32_t code = codes[p];
+            /* Without branches: word and token starts depend on the text, a branch on
+               them is mispredicted at every word's edge. */
+            int visible = (c & SPACE) == 0;
+            int starts_word = ((c & CJK) != 0) | (visible & ((before & IN_WORD) != 0));
+            int starts_token = visible & ((before & SPACE) != 0);
+            n_words += starts_word;
+            n_tokens += starts_token;
+            titlecase += starts_token & ((c & UPPER) != 0);
             before = c;
+            if (code == '|') {  /* a segment ends */
+                if (!blank) {
+                    segments++;
+                    if (segment_words > longest)
+                        longest = segment_words;
+                }
+                segment_words = 0;
+                blank = 1;
+                after_pipe = 1;
+            } else {
+                segment_words += starts_word | (after_pipe & visible);
+                blank &= !visible;
+                after_pipe = 0;
+            }
             if (p < h) {
-                o[LETTERS] += (c & bit[B_ALPHA]) != 0;
-                o[ALNUM_SPACE] += (c & (bit[B_ALNUM] | SPACE)) != 0;
-                o[DIGITS] += (c & bit[B_DIGIT]) != 0;
-                o[UPPERS] += (c & UPPER) != 0;
-                o[QUOTES] += (c & bit[B_QUOTE]) != 0;
-                if ((c & (bit[B_LOWER_AZ] | bit[B_LOWER])) && p + 2 < n_codes
-                    && (classes[p + 1] & bit[B_GLUED_UPPER]) && (classes[p + 2] & bit[B_LOWER_AZ]))
-                    o[GLUED]++;
-                if ((c & bit[B_UNIT]) && p >= 1 && (classes[p - 1] & (bit[B_DECIMAL] | SPACE | bit[B_NUMBER_PUNCT]))
+                letters += (c & ALPHA) != 0;
+                alnum_space += (c & ALNUM_OR_SPACE) != 0;
+                digits += (c & DIGIT) != 0;
+                uppers += (c & UPPER) != 0;
+                quotes += (c & QUOTE) != 0;
+                if ((c & LOWER) && p + 2 < n_codes && (classes[p + 1] & GLUED_UPPER) && (classes[p + 2] & LOWER_AZ))
+                    glued++;
+                if ((c & UNIT) && p >= 1 && (classes[p - 1] & BEFORE_UNIT)
                     && (p + 1 >= n_codes || !(classes[p + 1] & WORD) || p + 1 == h))
-                    o[UNIT_IN_HEAD] = 1;
-                if (c & bit[B_LITERAL]) {
-                    for (int k = 0; k < n_links && !o[HAS_LINK]; k++)
+                    unit_in_head = 1;
+                if (c & LITERAL) {
+                    for (int k = 0; k < n_links && !has_link; k++)
                         if (literal_at(&links[k], codes, classes, n_codes, p, WORD))
-                            o[HAS_LINK] = 1;
-                    for (int k = 0; k < n_copyright && !o[HAS_COPYRIGHT]; k++)
+                            has_link = 1;
+                    for (int k = 0; k < n_copyright && !has_copyright; k++)
                         if (literal_at(&copyright[k], codes, classes, n_codes, p, WORD))
-                            o[HAS_COPYRIGHT] = 1;
+                            has_copyright = 1;
                 }
             }
             if (c & SPACE) {
-                if (codes[p] == ' ' && p + 2 < n_codes) {
-                    if ((classes[p + 1] & bit[B_SEPARATOR]) && codes[p + 2] == ' ')
-                        o[SEPARATORS]++;
+                if (code == ' ' && p + 2 < n_codes) {
+                    if ((classes[p + 1] & SEPARATOR) && codes[p + 2] == ' ')
+                        separators++;
                     else if (codes[p + 1] == ':' && p + 3 < n_codes && codes[p + 2] == ':' && codes[p + 3] == ' ')
-                        o[SEPARATORS]++;
+                        separators++;
                 }
-            } else if (c & bit[B_SEPARATOR]) {
-                if (codes[p] == '|')
-                    o[PIPES]++;
+            } else if (c & SEPARATOR) {
+                if (code == '|')
+                    pipes++;
                 else if (p >= 1 && p + 1 < n_codes && (classes[p - 1] & classes[p + 1] & SPACE))
-                    o[SPACED_MARKS]++;
+                    spaced_marks++;
             }
         }
-        /* Segments split by "|" alone (line_shape._segment_words for a line whose marks
-           are not between whitespace): the words of the longest, how many are not blank. */
-        if (o[PIPES] || o[SEPARATORS]) {
-            int64_t words = 0, longest = 0, segments = 0;
-            int blank = 1;
-            for (Py_ssize_t p = s; p <= e; p++) {
-                if (p == e || codes[p] == '|') {
-                    if (!blank) {
-                        segments++;
-                        if (words > longest)
-                            longest = words;
-                    }
-                    words = 0;
-                    blank = 1;
-                    continue;
-                }
-                unsigned c = classes[p];
-                if (!(c & SPACE))
-                    blank = 0;
-                if (c & CJK)
-                    words++;
-                else if (!(c & SPACE) && (p == s || codes[p - 1] == '|' || (classes[p - 1] & IN_WORD)))
-                    words++;
-            }
+        if (!blank) {  /* the last segment */
+            segments++;
+            if (segment_words > longest)
+                longest = segment_words;
+        }
+        o[N_WORDS] = n_words;
+        o[N_TOKENS] = n_tokens;
+        o[TITLECASE] = titlecase;
+        o[LETTERS] = letters;
+        o[ALNUM_SPACE] = alnum_space;
+        o[DIGITS] = digits;
+        o[UPPERS] = uppers;
+        o[QUOTES] = quotes;
+        o[GLUED] = glued;
+        o[HAS_LINK] = has_link;
+        o[HAS_COPYRIGHT] = has_copyright;
+        o[SEPARATORS] = separators;
+        o[PIPES] = pipes;
+        o[SPACED_MARKS] = spaced_marks;
+        o[UNIT_IN_HEAD] = unit_in_head;
+        if (pipes || separators) {
             o[LONGEST_SEGMENT] = longest;
             o[SEGMENTS] = segments;
         } else {
-            o[LONGEST_SEGMENT] = o[N_WORDS];
+            o[LONGEST_SEGMENT] = n_words;
             o[SEGMENTS] = 1;
         }
         /* The line's first and last characters (a space for an empty line). */
@@ -1350,6 +1371,125 @@ fail:
     return NULL;
 }
 
+PyDoc_STRVAR(window_mean_doc,
+"window_mean(values, bounds, radius, out)\n\n"
+"page_rows.PageRows.window_mean: for each row i of page [bounds[p], bounds[p + 1]), the mean\n"
+"of the other rows within +-radius on its page, or 0 for a row alone. values, out: float64\n"
+"(rows, k), C order; bounds: int64, 0 first, the number of rows last. The same operations\n"
+"in the same order as the numpy steps: the page's running sums (its first row copied, then\n"
+"one addition per row and column), (sum[hi] - sum[lo] - value) / the count of other rows.");
+
+static PyObject *window_mean(PyObject *self, PyObject *args)
+{
+    PyObject *values_obj, *bounds_obj, *out_obj;
+    Py_ssize_t radius, k;
+    if (!PyArg_ParseTuple(args, "OOnnO", &values_obj, &bounds_obj, &radius, &k, &out_obj))
+        return NULL;
+    Views v = {.n = 0};
+    Py_ssize_t n_values, n_bounds, n_out;
+    double *sums = NULL;
+    PyObject *result = NULL;
+    const double *values = view(&v, values_obj, 8, 0, "values", &n_values);
+    const int64_t *bounds = values ? view(&v, bounds_obj, 8, 0, "bounds", &n_bounds) : NULL;
+    double *out = bounds ? view(&v, out_obj, 8, 1, "out", &n_out) : NULL;
+    if (out == NULL)
+        goto done;
+    if (k < 1 || radius < 0 || n_bounds < 1 || n_values % k != 0 || n_out != n_values || bounds[0] != 0
+        || bounds[n_bounds - 1] != n_values / k) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: window_mean arguments of mismatched shapes");
+        goto done;
+    }
+    Py_ssize_t longest = 0;
+    for (Py_ssize_t p = 0; p + 1 < n_bounds; p++) {
+        if (bounds[p + 1] < bounds[p]) {
+            PyErr_SetString(PyExc_ValueError, "_kernels: window_mean page bounds out of order");
+            goto done;
+        }
+        if (bounds[p + 1] - bounds[p] > longest)
+            longest = bounds[p + 1] - bounds[p];
+    }
+    sums = PyMem_Malloc((size_t)(longest + 1) * (size_t)k * sizeof(double));
+    if (sums == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t p = 0; p + 1 < n_bounds; p++) {
+        Py_ssize_t a = bounds[p], b = bounds[p + 1];
+        if (a == b)
+            continue;
+        /* sums row j: the sum of the page's rows before its row j (np.cumsum after a zero row) */
+        for (Py_ssize_t c = 0; c < k; c++) {
+            sums[c] = 0.0;
+            sums[k + c] = values[a * k + c];
+        }
+        for (Py_ssize_t j = 1; j < b - a; j++)
+            for (Py_ssize_t c = 0; c < k; c++)
+                sums[(j + 1) * k + c] = sums[j * k + c] + values[(a + j) * k + c];
+        for (Py_ssize_t i = a; i < b; i++) {
+            Py_ssize_t lo = i - radius > a ? i - radius : a, hi = i + radius + 1 < b ? i + radius + 1 : b;
+            double divisor = (double)(hi - lo - 1 > 1 ? hi - lo - 1 : 1);
+            for (Py_ssize_t c = 0; c < k; c++)
+                out[i * k + c] = (sums[(hi - a) * k + c] - sums[(lo - a) * k + c] - values[i * k + c]) / divisor;
+        }
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyMem_Free(sums);
+    release(&v);
+    return result;
+}
+
+PyDoc_STRVAR(shift_rows_doc,
+"shift_rows(values, first, offset, page, out, add)\n\n"
+"page_rows.PageRows.shifted (add 0: out = ...) or add_shifted (add 1: out += ...): row i gets\n"
+"columns first.. of values' row i + offset times 1.0 when that row is on row i's page, else\n"
+"times 0.0 (numpy's values[src] * valid). values: float64 (rows, m), C order; out: float64\n"
+"(rows, k), k <= m - first; page: int64 page number of every row.");
+
+static PyObject *shift_rows(PyObject *self, PyObject *args)
+{
+    PyObject *values_obj, *page_obj, *out_obj;
+    Py_ssize_t first, offset;
+    int add;
+    if (!PyArg_ParseTuple(args, "OnnOOp", &values_obj, &first, &offset, &page_obj, &out_obj, &add))
+        return NULL;
+    Views v = {.n = 0};
+    Py_ssize_t n_values, n, n_out;
+    const double *values = view(&v, values_obj, 8, 0, "values", &n_values);
+    const int64_t *page = values ? view(&v, page_obj, 8, 0, "page", &n) : NULL;
+    double *out = page ? view(&v, out_obj, 8, 1, "out", &n_out) : NULL;
+    if (out == NULL) {
+        release(&v);
+        return NULL;
+    }
+    if (n == 0) {
+        release(&v);
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t m = n_values / n, k = n_out / n;
+    if (n_values % n != 0 || n_out % n != 0 || first < 0 || k < 1 || first + k > m) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: shift_rows arguments of mismatched shapes");
+        release(&v);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t j = i + offset;
+        double valid = j >= 0 && j < n && page[j] == page[i] ? 1.0 : 0.0;
+        j = j < 0 ? 0 : j >= n ? n - 1 : j;  /* np.clip: the row read, times 0.0 when not valid */
+        const double *x = values + j * m + first;
+        double *y = out + i * k;
+        if (add)
+            for (Py_ssize_t c = 0; c < k; c++)
+                y[c] += x[c] * valid;
+        else
+            for (Py_ssize_t c = 0; c < k; c++)
+                y[c] = x[c] * valid;
+    }
+    release(&v);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"char_wb_entries", char_wb_entries, METH_VARARGS, char_wb_entries_doc},
     {"word_entries", word_entries, METH_VARARGS, word_entries_doc},
@@ -1358,6 +1498,8 @@ static PyMethodDef methods[] = {
     {"line_stats", line_stats, METH_VARARGS, line_stats_doc},
     {"tfidf_dot", tfidf_dot, METH_VARARGS, tfidf_dot_doc},
     {"line_hashes", line_hashes, METH_VARARGS, line_hashes_doc},
+    {"window_mean", window_mean, METH_VARARGS, window_mean_doc},
+    {"shift_rows", shift_rows, METH_VARARGS, shift_rows_doc},
     {NULL, NULL, 0, NULL},
 };
 

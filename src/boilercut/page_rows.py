@@ -22,6 +22,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from boilercut.compiled import KERNELS
+
+# The compiled loops (compiled.py), or None: the numpy steps, the same numbers.
+_kernels = KERNELS
 
 class PageRows:
     """The pages of a batch: `page` gives each row's page number, and a page's rows are
@@ -36,6 +40,9 @@ class PageRows:
         self._shifts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._windows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        # The compiled loops read page numbers as int64 (signed integers of any size convert exactly)
+        self._page64 = (np.ascontiguousarray(self.page, dtype=np.int64)
+                        if _kernels is not None and self.page.dtype.kind == "i" else None)
 
     @classmethod
     def of(cls, page) -> PageRows:
@@ -76,6 +83,10 @@ class PageRows:
             else:
                 out[-offset:] = values[:max(n + offset, 0)]
             return out
+        if self._compiled(values):
+            out = np.empty(values.shape)
+            _kernels.shift_rows(np.ascontiguousarray(values), 0, offset, self._page64, out, False)
+            return out
         if offset not in self._shifts:
             n = len(self.page)
             src = np.arange(offset, n + offset)
@@ -90,6 +101,10 @@ class PageRows:
     def add_shifted(self, total: np.ndarray, values: np.ndarray, offset: int) -> None:
         """total += shifted(values, offset), in place. For one page only the rows that have
         a row `offset` away are added to: the others would add zeros, which change no value."""
+        if self.n_pages > 1 and self._compiled(values) and total.dtype == np.float64 and total.flags.c_contiguous \
+                and total.shape == values.shape:
+            _kernels.shift_rows(np.ascontiguousarray(values), 0, offset, self._page64, total, True)
+            return
         if self.n_pages > 1:
             total += self.shifted(values, offset)
             return
@@ -106,6 +121,11 @@ class PageRows:
 
         By running sums that restart at every page (a zero row, then the page's cumulative
         sum), each page's means are the ones the page alone gives."""
+        if self._compiled(values):  # one loop, the same operations (otherwise a Python loop over pages)
+            out = np.empty(values.shape)
+            _kernels.window_mean(np.ascontiguousarray(values), np.ascontiguousarray(self.bounds, dtype=np.int64),
+                                 radius, values.shape[1], out)
+            return out
         lo, hi, divisor = self._window(radius)
         if self.n_pages <= 1 and values.dtype == np.float64:  # as below, without the copy of vstack
             csum = np.zeros((len(values) + 1, values.shape[1]))
@@ -120,6 +140,11 @@ class PageRows:
                 np.cumsum(values[a:b], axis=0, out=csum[a + k + 1:b + k + 1])
             csum = csum.astype(np.result_type(values.dtype, np.float64), copy=False)  # as vstack above
         return (csum[hi] - csum[lo] - values) / divisor
+
+    def _compiled(self, values: np.ndarray) -> bool:
+        """Whether the compiled loops (_kernels.c) take these values: float64 rows of at
+        least one column, of a batch whose page numbers are integers."""
+        return self._page64 is not None and values.dtype == np.float64 and values.ndim == 2 and values.shape[1] > 0
 
     def _window(self, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For window_mean: the rows of the running sums that bound each row's window, and
