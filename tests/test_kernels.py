@@ -224,6 +224,17 @@ def test_compiled_row_operations_are_the_numpy_ones(pages, width, offset, radius
         assert np.array_equal(got, expected, equal_nan=True) and np.array_equal(np.signbit(got), np.signbit(expected))
 
 
+@pytest.mark.parametrize("text", ["", "plain", "é", "日本", "😀", "\ud800", "a\udfff", "😀\udc80", "\ud7ff\ue000",
+                                  "x" * 100 + "\udbff"])
+def test_surrogates_are_found_as_utf16_encoding_finds_them(text):
+    try:
+        text.encode("utf-16-le")
+        expected = False
+    except UnicodeEncodeError:
+        expected = True
+    assert kernels.has_surrogates(text) is expected
+
+
 def _entries_product(fast, lines, weights):
     """The product by the entries' path (count, then _kernels.tfidf_dot), for comparison
     with the fused loops (char_wb_dot, word_dot)."""

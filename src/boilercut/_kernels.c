@@ -1490,6 +1490,33 @@ static PyObject *shift_rows(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(has_surrogates_doc,
+"has_surrogates(text) -> bool\n\n"
+"Whether the str holds a code point of U+D800..U+DFFF (a lone surrogate): what\n"
+"text.encode(\"utf-16-le\") refuses, without encoding it.");
+
+static PyObject *has_surrogates(PyObject *self, PyObject *args)
+{
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U", &text))
+        return NULL;
+    if (PyUnicode_READY(text) < 0)
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text), found = 0;
+    const void *data = PyUnicode_DATA(text);
+    if (kind == PyUnicode_2BYTE_KIND) {
+        const uint16_t *u = data;
+        for (Py_ssize_t i = 0; i < n; i++)
+            found |= (u[i] & 0xF800) == 0xD800;
+    } else if (kind == PyUnicode_4BYTE_KIND) {
+        const uint32_t *u = data;
+        for (Py_ssize_t i = 0; i < n; i++)
+            found |= (u[i] & 0xFFFFF800u) == 0xD800;
+    }  /* 1 byte a character: none */
+    return PyBool_FromLong(found);
+}
+
 static PyMethodDef methods[] = {
     {"char_wb_entries", char_wb_entries, METH_VARARGS, char_wb_entries_doc},
     {"word_entries", word_entries, METH_VARARGS, word_entries_doc},
@@ -1500,6 +1527,7 @@ static PyMethodDef methods[] = {
     {"line_hashes", line_hashes, METH_VARARGS, line_hashes_doc},
     {"window_mean", window_mean, METH_VARARGS, window_mean_doc},
     {"shift_rows", shift_rows, METH_VARARGS, shift_rows_doc},
+    {"has_surrogates", has_surrogates, METH_VARARGS, has_surrogates_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -280,8 +280,16 @@ def word_counts(lines: list[str]) -> np.ndarray:
             b = _Batch(batch)
             counts[short] = b.count_words(*b.word_positions())
     for i in np.flatnonzero(lengths > LONG_LINE_CHARS):
-        counts[i] = count_words(lines[i])
+        # The compiled loop needs 6 bytes a character of the line alone (no join): up to
+        # _COMPILED_LINE_CHARS, beyond which count_words counts in pieces, in bounded memory.
+        compiled = (_compiled_word_counts([lines[i]]) if _kernels is not None and lengths[i] <= _COMPILED_LINE_CHARS
+                    else None)
+        counts[i] = compiled[0] if compiled is not None else count_words(lines[i])
     return counts
+
+
+# The longest line word_counts gives the compiled loop on its own (6 MB of its arrays).
+_COMPILED_LINE_CHARS = 1 << 20
 
 
 def _compiled_word_counts(lines: list[str]) -> np.ndarray | None:

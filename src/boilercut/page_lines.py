@@ -18,9 +18,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from boilercut.compiled import KERNELS
 from boilercut.line_shape import LINE_SHAPE_NAMES, MAX_WORDS, shape_matrix, word_counts
 from boilercut.page_rows import PageRows
 from boilercut.sparsetools import is_sparse
+
+# The compiled loops (compiled.py), or None.
+_kernels = KERNELS
 
 HEAD_COLUMN = "head"  # Neighbours(column="head"): the first words of each line (normalise.line_head)
 
@@ -68,14 +72,23 @@ def _clip_lines(lines: Sequence[str]) -> list[str]:
     faster to ask than UTF-8) faster than a call per line; then only lines too long are
     clipped, with no surrogate to look for."""
     joined = "\n".join(lines)
-    if not joined.isascii():
-        try:
-            joined.encode("utf-16-le")
-        except UnicodeEncodeError:
-            return [_clip(line) for line in lines]
+    if not joined.isascii() and _has_surrogates(joined):
+        return [_clip(line) for line in lines]
     if max(map(len, lines), default=0) <= MAX_FEATURE_CHARS:
         return list(lines)
     return [line if len(line) <= MAX_FEATURE_CHARS else _head_and_tail(line) for line in lines]
+
+
+def _has_surrogates(text: str) -> bool:
+    """Whether text holds a lone surrogate: by the compiled loop (a scan, no copy), else by
+    encoding it to UTF-16, which refuses one."""
+    if _kernels is not None:
+        return _kernels.has_surrogates(text)
+    try:
+        text.encode("utf-16-le")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def line_batch(pages: Sequence[Sequence[str]], whole_page: dict[str, np.ndarray] | None = None) -> LineBatch:
