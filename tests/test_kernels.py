@@ -235,6 +235,20 @@ def test_surrogates_are_found_as_utf16_encoding_finds_them(text):
     assert kernels.has_surrogates(text) is expected
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 0x10FFFF), max_size=200), st.lists(st.tuples(st.integers(0, 200), st.integers(0, 40)),
+                                                                   max_size=40))
+def test_compiled_segment_hashes_are_the_running_sums(codes, segments):
+    codes = np.asarray(codes, dtype=np.uint32)
+    starts = np.asarray([min(a, len(codes)) for a, _ in segments], dtype=np.int64)
+    ends = np.asarray([min(a + n, len(codes)) for a, n in segments], dtype=np.int64).reshape(starts.shape)
+    got = fast_tfidf._segment_hashes(codes, starts, ends)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fast_tfidf, "_kernels", None)
+        expected = fast_tfidf._segment_hashes(codes, starts, ends)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+
+
 def _entries_product(fast, lines, weights):
     """The product by the entries' path (count, then _kernels.tfidf_dot), for comparison
     with the fused loops (char_wb_dot, word_dot)."""

@@ -1517,6 +1517,49 @@ static PyObject *has_surrogates(PyObject *self, PyObject *args)
     return PyBool_FromLong(found);
 }
 
+PyDoc_STRVAR(segment_hashes_doc,
+"segment_hashes(codes, starts, ends, base, out)\n\n"
+"fast_tfidf._segment_hashes: out[t] = the sum of codes[starts[t] + k] * base^k modulo 2^64\n"
+"for k < ends[t] - starts[t]. codes: uint32; starts, ends: int64; out: uint64.");
+
+static PyObject *segment_hashes(PyObject *self, PyObject *args)
+{
+    PyObject *codes_obj, *starts_obj, *ends_obj, *out_obj;
+    unsigned long long base;
+    if (!PyArg_ParseTuple(args, "OOOKO", &codes_obj, &starts_obj, &ends_obj, &base, &out_obj))
+        return NULL;
+    Views v = {.n = 0};
+    Py_ssize_t n_codes, n, n_ends, n_out;
+    const uint32_t *codes = view(&v, codes_obj, 4, 0, "codes", &n_codes);
+    const int64_t *starts = codes ? view(&v, starts_obj, 8, 0, "starts", &n) : NULL;
+    const int64_t *ends = starts ? view(&v, ends_obj, 8, 0, "ends", &n_ends) : NULL;
+    uint64_t *out = ends ? view(&v, out_obj, 8, 1, "out", &n_out) : NULL;
+    if (out == NULL) {
+        release(&v);
+        return NULL;
+    }
+    if (n_ends != n || n_out != n) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: segment_hashes arguments of mismatched lengths");
+        release(&v);
+        return NULL;
+    }
+    for (Py_ssize_t t = 0; t < n; t++) {
+        if (starts[t] < 0 || ends[t] < starts[t] || ends[t] > n_codes) {
+            PyErr_SetString(PyExc_ValueError, "_kernels: a segment outside the codes");
+            release(&v);
+            return NULL;
+        }
+        uint64_t h = 0, power = 1;
+        for (int64_t i = starts[t]; i < ends[t]; i++) {
+            h += (uint64_t)codes[i] * power;
+            power *= (uint64_t)base;
+        }
+        out[t] = h;
+    }
+    release(&v);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"char_wb_entries", char_wb_entries, METH_VARARGS, char_wb_entries_doc},
     {"word_entries", word_entries, METH_VARARGS, word_entries_doc},
@@ -1528,6 +1571,7 @@ static PyMethodDef methods[] = {
     {"window_mean", window_mean, METH_VARARGS, window_mean_doc},
     {"shift_rows", shift_rows, METH_VARARGS, shift_rows_doc},
     {"has_surrogates", has_surrogates, METH_VARARGS, has_surrogates_doc},
+    {"segment_hashes", segment_hashes, METH_VARARGS, segment_hashes_doc},
     {NULL, NULL, 0, NULL},
 };
 

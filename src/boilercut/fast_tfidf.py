@@ -263,6 +263,11 @@ def _segment_hashes(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> 
     """The hash (_token_hashes) of each codes[start:end], from one running sum over codes."""
     if not len(starts):
         return np.zeros(0, dtype=np.uint64)
+    if _kernels is not None:  # the same sums, one loop per segment (no arrays as long as codes)
+        out = np.empty(len(starts), dtype=np.uint64)
+        _kernels.segment_hashes(np.ascontiguousarray(codes, dtype=np.uint32), np.ascontiguousarray(starts, dtype=np.int64),
+                                np.ascontiguousarray(ends, dtype=np.int64), _HASH_BASE, out)
+        return out
     running = np.empty(len(codes) + 1, dtype=np.uint64)  # running[i]: the terms before position i
     running[0] = 0
     np.multiply(codes, _powers_upto(_HASH_BASE, len(codes)), out=running[1:])
