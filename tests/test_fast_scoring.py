@@ -407,3 +407,17 @@ def test_softmax_rows_is_numpys_reductions(k):
     expected = np.exp(decision - np.max(decision, axis=1, keepdims=True))
     expected /= np.sum(expected, axis=1, keepdims=True)
     assert np.array_equal(softmax_rows(decision), expected)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Share", "share ", " SHARE", "Home", "İstanbul", "i̇stanbul", "x", "",
+                                           "Read more", "read  more", "Σας", "σας", "a longer line of prose"]),
+                          st.integers(0, 3)), max_size=25))
+def test_duplicates_in_page_are_lowered_stripped_repeats_within_the_page(rows):
+    from boilercut.page_lines import _duplicates_in_page
+
+    rows = sorted(rows, key=lambda row: row[1])  # lines of a page are contiguous
+    texts, pages = [t for t, _ in rows], [p for _, p in rows]
+    keys = [(p, t.strip().lower()) for t, p in rows]
+    expected = [float(keys.count(key) > 1) for key in keys]
+    assert _duplicates_in_page(texts, np.asarray(pages, dtype=np.int64)).tolist() == expected

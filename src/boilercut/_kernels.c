@@ -1193,6 +1193,70 @@ fail:
     return NULL;
 }
 
+PyDoc_STRVAR(word_counts_doc,
+"word_counts(text, table, space_bit, cjk_bit, starts, lengths, out) -> 0, or -1 for a text above the BMP\n\n"
+"line_stats' word count alone (lines.count_words: runs of neither whitespace nor CJK, and\n"
+"each CJK character) of each line text[start:start + length]; table: the uint16 class\n"
+"bits of every code point of the BMP; out: int64 per line.");
+
+static PyObject *word_counts(PyObject *self, PyObject *args)
+{
+    PyObject *text_obj, *table_obj, *starts_obj, *lengths_obj, *out_obj;
+    unsigned int space_bit, cjk_bit;
+    if (!PyArg_ParseTuple(args, "UOIIOOO", &text_obj, &table_obj, &space_bit, &cjk_bit, &starts_obj, &lengths_obj,
+                          &out_obj))
+        return NULL;
+    Views v = {.n = 0};
+    BmpText text;
+    Py_ssize_t n_lines, n_lengths, n_out;
+    int found = bmp_text_from(&v, text_obj, &text);
+    if (found != 0) {
+        release(&v);
+        return found < 0 ? NULL : PyLong_FromLong(-1);
+    }
+    const uint16_t *table = bmp_table(&v, table_obj, 2, "class table");
+    const int64_t *starts = table ? view(&v, starts_obj, 8, 0, "starts", &n_lines) : NULL;
+    const int64_t *lengths = starts ? view(&v, lengths_obj, 8, 0, "lengths", &n_lengths) : NULL;
+    int64_t *out = lengths ? view(&v, out_obj, 8, 1, "out", &n_out) : NULL;
+    if (out == NULL)
+        goto fail;
+    if (n_lengths != n_lines || n_out != n_lines) {
+        PyErr_SetString(PyExc_ValueError, "_kernels: word_counts arguments of mismatched lengths");
+        goto fail;
+    }
+    const unsigned SPACE = space_bit, CJK = cjk_bit, IN_WORD = space_bit | cjk_bit;
+    for (Py_ssize_t i = 0; i < n_lines; i++) {
+        Py_ssize_t s = starts[i], e = s + lengths[i];
+        if (s < 0 || lengths[i] < 0 || e > text.length) {
+            PyErr_SetString(PyExc_ValueError, "_kernels: line bounds outside the text");
+            goto fail;
+        }
+        int64_t words = 0;
+        unsigned before = SPACE;
+        if (text.kind == 1) {
+            const uint8_t *u = text.data;
+            for (Py_ssize_t p = s; p < e; p++) {
+                unsigned c = table[u[p]];
+                words += ((c & CJK) != 0) | (((c & SPACE) == 0) & ((before & IN_WORD) != 0));
+                before = c;
+            }
+        } else {
+            const uint16_t *u = text.data;
+            for (Py_ssize_t p = s; p < e; p++) {
+                unsigned c = table[u[p]];
+                words += ((c & CJK) != 0) | (((c & SPACE) == 0) & ((before & IN_WORD) != 0));
+                before = c;
+            }
+        }
+        out[i] = words;
+    }
+    release(&v);
+    return PyLong_FromLong(0);
+fail:
+    release(&v);
+    return NULL;
+}
+
 PyDoc_STRVAR(tfidf_dot_doc,
 "tfidf_dot(col, value, indptr, idf, weights, out)\n\n"
 "The rest of fast_tfidf's weighting of counts and the product with the weights, in place:\n"
@@ -1566,6 +1630,7 @@ static PyMethodDef methods[] = {
     {"char_wb_dot", char_wb_dot, METH_VARARGS, char_wb_dot_doc},
     {"word_dot", word_dot, METH_VARARGS, word_dot_doc},
     {"line_stats", line_stats, METH_VARARGS, line_stats_doc},
+    {"word_counts", word_counts, METH_VARARGS, word_counts_doc},
     {"tfidf_dot", tfidf_dot, METH_VARARGS, tfidf_dot_doc},
     {"line_hashes", line_hashes, METH_VARARGS, line_hashes_doc},
     {"window_mean", window_mean, METH_VARARGS, window_mean_doc},

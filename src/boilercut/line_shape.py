@@ -293,15 +293,13 @@ _COMPILED_LINE_CHARS = 1 << 20
 
 
 def _compiled_word_counts(lines: list[str]) -> np.ndarray | None:
-    """word_counts of lines, from _kernels.line_stats' word counts (one loop over the
-    batch, a fraction of the numpy steps' time; no head counted), or None for a text above
-    the BMP, which the numpy steps count."""
+    """word_counts of lines by _kernels.word_counts (one loop over the batch, a fraction of
+    the numpy steps' time), or None for a text above the BMP, which the numpy steps count."""
     lengths, starts = _line_bounds(lines)
-    stats = np.zeros((len(lines), len(_STAT_NAMES)), dtype=np.int64)
-    if _kernels.line_stats("\n".join(lines), (_bmp_marks_table(),), starts, lengths, 0, _KERNEL_BITS, _TERMINAL_CODES,
-                           _BULLET_PAIRS, _LINK_LITERALS, _COPYRIGHT_LITERALS, stats) < 0:
+    counts = np.zeros(len(lines), dtype=np.int64)
+    if _kernels.word_counts("\n".join(lines), _bmp_marks_table(), SPACE, CJK, starts, lengths, counts) < 0:
         return None
-    return stats[:, _STAT_NAMES.index("n_words")]
+    return counts
 
 
 def _pipe_segments(b: _Batch, lines: np.ndarray, begins: np.ndarray, cjk_at: np.ndarray,
