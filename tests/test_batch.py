@@ -33,6 +33,23 @@ def test_trim_mode_keeps_the_inside_of_a_document():
     assert keep_decisions([0.1, 0.2], 0.5, "trim") == [False, False]
 
 
+@pytest.mark.parametrize("mode", ["lines", "trim"])
+@pytest.mark.parametrize("threshold", [None, 0.2, 0.5, 0.9])
+def test_a_batch_is_cleaned_as_each_page_alone(tiny_model, mode, threshold):
+    # The batch's decisions and word sums are computed for all pages at once: they must be
+    # each page's own keep_decisions and summarise, empty pages and guard included.
+    from boilercut.batch import summarise
+    from boilercut.lines import split_lines
+
+    pages = [TINY_PAGE, "", "Only one line here", TINY_PAGE.upper(), "\n".join(LINES[::-1]), "", LINES[2]]
+    got = clean_batch(tiny_model, pages, threshold=threshold, mode=mode, max_removed_share=0.6)
+    for page, cleaned in zip(pages, got):
+        lines = split_lines(page)
+        scores = tiny_model.score([lines]).keep
+        cut = tiny_model.page_thresholds([lines], [scores], None, threshold)[0]
+        assert cleaned == summarise(lines, keep_decisions(scores, cut, mode), 0.6)
+
+
 def test_guard_drops_a_mostly_boilerplate_document(tiny_model):
     [doc] = clean_batch(tiny_model, [TINY_PAGE], max_removed_share=0.1)
     assert doc.dropped and doc.text == "" and doc.lines_kept == 2

@@ -11,6 +11,7 @@ any number of documents is boilercut.clean_texts / filter_pages (batch_api.py).
 """
 from __future__ import annotations
 
+from itertools import compress
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
@@ -63,11 +64,7 @@ def check_options(threshold: float | None, mode: str, max_removed_share: float |
 
 def keep_decisions(scores: Sequence[float], threshold: float, mode: str = "lines") -> list[bool]:
     keep = (np.asarray(scores, dtype=np.float64) >= threshold).tolist()
-    if mode == "trim" and any(keep):
-        first = keep.index(True)
-        last = len(keep) - 1 - keep[::-1].index(True)
-        keep = [first <= i <= last for i in range(len(keep))]
-    return keep
+    return _trimmed(keep) if mode == "trim" else keep
 
 
 def summarise(lines: Sequence[str], keep: Sequence[bool], max_removed_share: float | None,
@@ -75,13 +72,8 @@ def summarise(lines: Sequence[str], keep: Sequence[bool], max_removed_share: flo
     """Statistics and kept text of one document; the guard drops it when too much is removed.
     words: count_words of each line, when the caller has counted them already."""
     words = np.asarray([count_words(line) for line in lines] if words is None else words, dtype=np.int64)
-    removed_lines = ~np.asarray(keep, dtype=bool).reshape(-1)
-    total, removed = int(words.sum()), int(words[removed_lines].sum())
-    share = removed / total if total else 0.0
-    n_kept = len(lines) - int(removed_lines.sum())
-    dropped = max_removed_share is not None and share > max_removed_share
-    text = "" if dropped else "\n".join(line for line, k in zip(lines, keep) if k)
-    return Cleaned(text, n_kept, len(lines) - n_kept, share, dropped)
+    keep = np.asarray(keep, dtype=bool).reshape(-1)
+    return _cleaned(lines, keep.tolist(), int(words.sum()), int(words[~keep].sum()), max_removed_share)
 
 
 def clean_batch(model: LineModel, texts: Sequence[str], threshold: float | None = None,
@@ -106,9 +98,9 @@ def clean_batch(model: LineModel, texts: Sequence[str], threshold: float | None 
     labels = scored.by_page(scored.labels) if audit else [None] * len(pages)
     page_repeats = repeats if repeats is not None else [None] * len(pages)
     results = []
-    for lines, s, w, cut, page_labels, rep in zip(pages, scores, words, cuts, labels, page_repeats):
-        decisions = keep_decisions(s, cut, mode)
-        cleaned = summarise(lines, decisions, max_removed_share, w)
+    for lines, s, decisions, total, removed_words, page_labels, rep in zip(
+            pages, scores, *_batch_decisions(scored, cuts, mode), labels, page_repeats):
+        cleaned = _cleaned(lines, decisions, total, removed_words, max_removed_share)
         if audit:
             cleaned = cleaned._replace(removed=tuple(
                 (i + 1, str(page_labels[i]), float(s[i]), lines[i]) for i, k in enumerate(decisions) if not k))
@@ -116,6 +108,46 @@ def clean_batch(model: LineModel, texts: Sequence[str], threshold: float | None 
             cleaned = cleaned._replace(site_repeated_removed=_repeated_removed(rep, decisions))
         results.append(cleaned)
     return results
+
+
+def _batch_decisions(scored, cuts: np.ndarray, mode: str) -> tuple[list[list[bool]], list[int], list[int]]:
+    """keep_decisions of every page of a batch at its threshold (cuts), and the words of each
+    page and those of its removed lines: one comparison and two sums over the batch rather
+    than a few numpy calls per page (about 2% of `predict`'s time, for pages of 28 lines)."""
+    sizes = np.asarray(scored.page_sizes, dtype=np.int64)
+    kept = scored.keep >= np.repeat(np.asarray(cuts, dtype=np.float64), sizes)
+    flat = kept.tolist()
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    decisions = [flat[a:a + n] for a, n in zip(starts.tolist(), sizes.tolist())]
+    if mode == "trim":
+        decisions = [_trimmed(d) for d in decisions]
+        kept = np.asarray([k for d in decisions for k in d], dtype=bool).reshape(kept.shape)
+    words = np.asarray(scored.words, dtype=np.int64)
+    totals, removed = np.zeros(len(sizes), dtype=np.int64), np.zeros(len(sizes), dtype=np.int64)
+    full = sizes > 0  # reduceat needs a non-empty slice per start
+    if full.any():
+        totals[full] = np.add.reduceat(words, starts[full])
+        removed[full] = np.add.reduceat(np.where(kept, 0, words), starts[full])
+    return decisions, totals.tolist(), removed.tolist()
+
+
+def _trimmed(keep: list[bool]) -> list[bool]:
+    """keep_decisions' "trim" mode of the "lines" decisions keep."""
+    if not any(keep):
+        return keep
+    first = keep.index(True)
+    last = len(keep) - 1 - keep[::-1].index(True)
+    return [first <= i <= last for i in range(len(keep))]
+
+
+def _cleaned(lines: Sequence[str], keep: list[bool], total: int, removed: int,
+             max_removed_share: float | None) -> Cleaned:
+    """summarise of a page whose words and removed words are counted."""
+    share = removed / total if total else 0.0
+    n_kept = sum(keep)
+    dropped = max_removed_share is not None and share > max_removed_share
+    text = "" if dropped else "\n".join(compress(lines, keep))
+    return Cleaned(text, n_kept, len(lines) - n_kept, share, dropped)
 
 
 def _repeated_removed(repeats: RepeatCounts | None, decisions: Sequence[bool]) -> int:
