@@ -1,4 +1,4 @@
-/* Compiled loops for fast_tfidf: the occurrence counts of a batch's vocabulary terms.
+/* Compiled loops of boilercut's scoring: drop-ins for numpy steps, the same numbers.
 
    fast_tfidf finds the char_wb n-grams and word tokens of a batch with numpy passes over
    its code points, looks them up in open-addressing hash tables (_KeyTable) and sorts the
@@ -6,14 +6,22 @@
    that is about 150 numpy calls, each with its fixed cost. Here the same work is one loop
    over the code points per feature part: it finds the same terms, probes the same tables
    and writes the same entries (row-major, columns ascending within a row, each
-   (row, column) once with its count), which are integers: equal, not merely close.
-   The floating-point weighting that follows stays in numpy, so the TF-IDF values and
+   (row, column) once with its count), which are integers: equal, not merely close
+   (char_wb_entries, word_entries). Scoring goes one step further (char_wb_dot, word_dot):
+   each row's counts are weighted (TF-IDF) and multiplied by the weights as the row ends,
+   with the floating-point operations of numpy's and scipy's steps in their order, so the
    scores are bit for bit those of the numpy path (tests/test_kernels.py).
 
+   The other loops: the per-line counts of the shape features (line_stats), word counts
+   (word_counts), the TF-IDF product of given entries (tfidf_dot), the site pass's line
+   hashes (line_hashes), the row operations of page_rows.PageRows (window_mean,
+   shift_rows), the vocabulary's token hashes (segment_hashes) and a test for lone
+   surrogates (has_surrogates).
+
    Only the buffer protocol is used (no numpy headers): the caller passes C-contiguous
-   arrays of the stated types and output arrays large enough for every entry, and gets
-   the number of entries written. The GIL is held throughout: the caller's scratch
-   arrays are then never shared by two threads. */
+   arrays of the stated types and output arrays large enough for every entry. The GIL is
+   held throughout: the caller's scratch arrays are then never shared by two threads.
+   Compiled without fused multiply-adds (setup.py), which would round differently. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
