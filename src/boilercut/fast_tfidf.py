@@ -353,7 +353,7 @@ class _KeyTable:
     3-grams of dev-fineweb, 92% of the 4-grams), so most queries end in the first round.
     There it is faster than pandas' Index.get_indexer, and it returns the columns
     themselves, not positions to look them up at. With 4 slots per key (load <= 1/4) the
-    tables of the default model's 31,600 3-grams and 60,200 4-grams take 4.7 MB; a page's
+    tables of the default model's 127,625 character n-grams take 12.6 MB; a page's
     lookup is faster than at 2 slots per key (fewer queries find their home slot taken and
     go on probing), and 8 slots per key measured no faster.
 
