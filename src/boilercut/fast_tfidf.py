@@ -443,7 +443,34 @@ class _KeyTable:
         return np.where(self.keys[probes] == queries, self.values[probes], -1).max(axis=0, initial=-1)
 
 
-class _WordCounts:
+class _CompiledCounts:
+    """entries() and dot() of a counts class by _kernels.c's loops: a subclass names its
+    two loops (_LOOPS: entries, product), builds the batch's text (_text), says how many
+    entries it can hold at most (_capacity), and runs a loop over it (_run, which takes
+    the text's other path when the loop answers -1)."""
+    _LOOPS: tuple[str, str]
+
+    def entries(self, lines: Sequence[str]) -> Entries:
+        """The counts of pairs(lines) as entries (count_entries), by the compiled loop when
+        it is built."""
+        if _kernels is None:
+            return count_entries(*self.pairs(lines), len(lines), self.n_cols)
+        text = self._text(lines)
+        out = _entry_arrays(self._capacity(text), len(lines))
+        nnz = self._run(getattr(_kernels, self._LOOPS[0]), text, len(lines), out)
+        return _entries_of(out, nnz, len(lines))
+
+    def dot(self, lines: Sequence[str], weighting: KernelWeighting, weights: np.ndarray) -> np.ndarray | None:
+        """The TF-IDF of the counts of pairs(lines) times weights (float64, C order), by the
+        compiled product loop; None where it leaves them to entries() (a term counted
+        len(weighting.tf) times or more in a line)."""
+        out = np.zeros((len(lines), weights.shape[1]))
+        found = self._run(getattr(_kernels, self._LOOPS[1]), self._text(lines), len(lines),
+                          (weighting.tf, weighting.idf, weights, out), reset=lambda: out.fill(0.0))
+        return out if found == 0 else None
+
+
+class _WordCounts(_CompiledCounts):
     """Counts of word 1- and 2-grams, for TfidfVectorizer(token_pattern=WORD_TOKEN_PATTERN,
     preprocessor=normalise_text, ngram_range=(1, 1 or 2)).
 
@@ -482,24 +509,14 @@ class _WordCounts:
         self.bigram_index = _KeyTable(tokens.bigram_first * self.n_tokens + tokens.bigram_second,
                                       terms.columns[tokens.bigrams], slots_per_key=4)
 
-    def entries(self, lines: Sequence[str]) -> Entries:
-        """The counts of pairs(lines) as entries (count_entries), by _kernels.c's loop
-        when it is built."""
-        if _kernels is None:
-            return count_entries(*self.pairs(lines), len(lines), self.n_cols)
-        text = _join_batch(lines)
-        out = _entry_arrays(len(text) + 1, len(lines))  # a token and a bigram per 2 code points, at most
-        nnz = self._run(_kernels.word_entries, text, len(lines), out)
-        return _entries_of(out, nnz, len(lines))
+    _LOOPS = ("word_entries", "word_dot")
 
-    def dot(self, lines: Sequence[str], weighting: KernelWeighting, weights: np.ndarray) -> np.ndarray | None:
-        """The TF-IDF of the counts of pairs(lines) times weights (float64, C order), by
-        _kernels.word_dot; None where it leaves them to entries() (a term counted
-        len(weighting.tf) times or more in a line)."""
-        out = np.zeros((len(lines), weights.shape[1]))
-        found = self._run(_kernels.word_dot, _join_batch(lines), len(lines), (weighting.tf, weighting.idf, weights, out),
-                          reset=lambda: out.fill(0.0))
-        return out if found == 0 else None
+    def _text(self, lines: Sequence[str]) -> str:
+        return _join_batch(lines)
+
+    @staticmethod
+    def _capacity(text: str) -> int:
+        return len(text) + 1  # a token and a bigram per 2 code points, at most
 
     def _run(self, loop, text: str, n_rows: int, last: tuple, reset=None) -> int:
         """loop (_kernels.word_entries or word_dot) over the batch's joined text, with its
@@ -637,7 +654,7 @@ def _alphabet(codes: np.ndarray) -> np.ndarray:
     return np.flatnonzero(present)
 
 
-class _CharWbCounts:
+class _CharWbCounts(_CompiledCounts):
     """Counts of char_wb n-grams (min_n..max_n, 2 <= min_n <= 3, max_n <= 4), for
     TfidfVectorizer(analyzer="char_wb", preprocessor=normalise_head).
 
@@ -688,24 +705,13 @@ class _CharWbCounts:
     def __call__(self, lines: Sequence[str]) -> sp.csr_matrix:
         return _counts_matrix(*self.pairs(lines), len(lines), self.n_cols)
 
-    def entries(self, lines: Sequence[str]) -> Entries:
-        """The counts of pairs(lines) as entries (count_entries), by _kernels.c's loop
-        when it is built."""
-        if _kernels is None:
-            return count_entries(*self.pairs(lines), len(lines), self.n_cols)
-        text = self._padded_text(lines)
-        out = _entry_arrays(len(text) * (self.max_n - self.min_n + 1), len(lines))
-        nnz = self._run(_kernels.char_wb_entries, text, len(lines), out)
-        return _entries_of(out, nnz, len(lines))
+    _LOOPS = ("char_wb_entries", "char_wb_dot")
 
-    def dot(self, lines: Sequence[str], weighting: KernelWeighting, weights: np.ndarray) -> np.ndarray | None:
-        """The TF-IDF of the counts of pairs(lines) times weights (float64, C order), by
-        _kernels.char_wb_dot; None where it leaves them to entries() (a term counted
-        len(weighting.tf) times or more in a line)."""
-        out = np.zeros((len(lines), weights.shape[1]))
-        found = self._run(_kernels.char_wb_dot, self._padded_text(lines), len(lines),
-                          (weighting.tf, weighting.idf, weights, out), reset=lambda: out.fill(0.0))
-        return out if found == 0 else None
+    def _text(self, lines: Sequence[str]) -> str:
+        return self._padded_text(lines)
+
+    def _capacity(self, text: str) -> int:
+        return len(text) * (self.max_n - self.min_n + 1)  # a window per position and length
 
     def _run(self, loop, text: str, n_rows: int, last: tuple, reset=None) -> int:
         """loop (_kernels.char_wb_entries or char_wb_dot) over the batch's padded text,
