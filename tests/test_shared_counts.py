@@ -107,3 +107,24 @@ def test_fit_pipeline_from_shared_counts_is_the_fit_from_the_texts():
 def test_shared_counts_are_not_used_by_default():
     assert isinstance(SharedCounts([]), SharedCounts)
     assert active_counts("text", VECTORIZERS["words"], 3) is None
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_counting_in_a_pool_gives_the_parts_in_order(reverse):
+    # With a pool, the slowest part (character n-grams) is counted in this process and the
+    # others in the workers: the parts must come back in their own order, counted alike.
+    from joblib import Parallel
+
+    records = tiny_records(8)
+    parts = tfidf_parts(build_features(**TINY_FEATURES))
+    assert {getattr(p.transformer, "analyzer", "word") for p in parts} >= {"word", "char_wb"}
+    parts = parts[::-1] if reverse else parts
+    table = make_line_table([r["lines"] for r in records])
+    serial = count_parts(parts, table)
+    with Parallel(n_jobs=2, return_as="generator") as parallel:
+        pooled = count_parts(parts, table, parallel)
+    assert len(pooled.parts) == len(serial.parts)
+    for a, b in zip(pooled.parts, serial.parts):
+        assert (a.column, a.params) == (b.column, b.params)
+        assert np.array_equal(a.terms, b.terms) and np.array_equal(a.first, b.first)
+        assert (a.counts != b.counts).nnz == 0

@@ -190,6 +190,22 @@ def count_parts(parts, table, parallel=None) -> SharedCounts:
     from joblib import delayed
 
     tasks = [delayed(CountedLines.count)(part.transformer, part.inputs(table), part.column) for part in parts]
-    if parallel is None:
+    if parallel is None or len(tasks) < 2:
         return SharedCounts([function(*args, **kwargs) for function, args, kwargs in tasks])
-    return SharedCounts(list(parallel(tasks)))
+    # The slowest part (character n-grams: one Python str per n-gram) is counted here while
+    # the workers, which must first start and import scikit-learn, count the others: the
+    # main process would otherwise wait idle for the slowest worker.
+    slowest = max(range(len(parts)), key=lambda k: _cost(parts[k].transformer))
+    others = parallel(task for k, task in enumerate(tasks) if k != slowest)  # dispatched now, read below
+    function, args, kwargs = tasks[slowest]
+    here = function(*args, **kwargs)
+    counted = list(others)
+    counted.insert(slowest, here)
+    return SharedCounts(counted)
+
+
+def _cost(vectorizer) -> int:
+    """A rank of how long counting a vectorizer's terms takes: character n-grams (several
+    per character) above words."""
+    analyzer = getattr(vectorizer, "analyzer", "word")
+    return 2 if analyzer in ("char", "char_wb") else 1
