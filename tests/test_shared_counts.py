@@ -128,3 +128,21 @@ def test_counting_in_a_pool_gives_the_parts_in_order(reverse):
         assert (a.column, a.params) == (b.column, b.params)
         assert np.array_equal(a.terms, b.terms) and np.array_equal(a.first, b.first)
         assert (a.counts != b.counts).nnz == 0
+
+
+def test_dense_parts_as_csr_stack_to_the_same_matrix():
+    # Training stacks the parts as CSR (features.dense_parts_as_csr) and sorts the result:
+    # the matrix must be the one the FeatureUnion gives with a dense part, entry for entry.
+    from boilercut.features import dense_parts_as_csr
+
+    table = make_line_table([r["lines"] for r in tiny_records(10)])
+    plain = build_features(**TINY_FEATURES).fit_transform(table)
+    with dense_parts_as_csr():
+        stacked = build_features(**TINY_FEATURES).fit_transform(table)
+    stacked.sort_indices()
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(plain, name), getattr(stacked, name)), name
+    shape_part = dict(build_features(**TINY_FEATURES).transformer_list)["shape"]
+    assert isinstance(shape_part.fit_transform(table), np.ndarray)  # outside the context: dense, as before
+    with dense_parts_as_csr():
+        assert not isinstance(shape_part.fit_transform(table), np.ndarray)

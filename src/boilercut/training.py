@@ -15,7 +15,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 
 from boilercut.block_logistic import BLOCK_SOLVERS, fit_classifier
 from boilercut.context_stage import ContextStage
-from boilercut.features import make_line_table, tfidf_parts
+from boilercut.features import dense_parts_as_csr, make_line_table, tfidf_parts
 from boilercut.lines import count_words
 from boilercut.metrics import class_metrics, choose_threshold, keep_metrics, removal_at_loss, removal_key
 from boilercut.model import LineModel, build_pipeline
@@ -100,8 +100,12 @@ def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict, line
     known = np.asarray([lab is not None for lab in labels])
     weights = line_weights(records, line_weight)
     start = time.perf_counter()
-    with shared.used_for(rows) if shared is not None else nullcontext():
+    with shared.used_for(rows) if shared is not None else nullcontext(), dense_parts_as_csr():
         feats = pipeline[:-1].fit_transform(table)
+    # The parts stacked as CSR keep each part's column order within a row, which for the
+    # shifted neighbour blocks is not ascending: sorted, the matrix is the one the COO path
+    # gave, entry for entry (the solver's sums then add in the same order).
+    feats.sort_indices()
     logger.info("features: %d lines x %d columns in %.1fs", feats.shape[0], feats.shape[1],
                 time.perf_counter() - start)
     start = time.perf_counter()
