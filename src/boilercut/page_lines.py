@@ -249,7 +249,7 @@ def _duplicates_in_page(texts: list[str], page: np.ndarray, stripped: list[str] 
     Counted as (page, lowered text) pairs in a dict (faster than pandas'
     DataFrame.duplicated). stripped: each text stripped, when the caller has them."""
     stripped = list(map(str.strip, texts)) if stripped is None else stripped
-    page = np.asarray(page, dtype=np.int64)
+    page = np.asarray(page)
     # Lower-casing is most of the cost, and only lines of one page and one length can be
     # equal lowered: str.lower() keeps every length but where U+0130 becomes two code points
     # (see fast_tfidf._bmp_lower). So in a batch without it only the lines whose page and
@@ -263,10 +263,10 @@ def _duplicates_in_page(texts: list[str], page: np.ndarray, stripped: list[str] 
         counts = Counter(keys)
         return (np.fromiter(map(counts.__getitem__, keys), dtype=np.int64, count=len(keys)) > 1).astype(np.float64)
     lengths = np.fromiter(map(len, stripped), dtype=np.int64, count=len(stripped))
-    if any("\u0130" in line for line in stripped):
+    if page.dtype.kind not in "iu" or any("\u0130" in line for line in stripped):
         rows = np.arange(len(stripped))
     else:
-        key = page * (int(lengths.max()) + 1) + lengths
+        key = page.astype(np.int64) * (int(lengths.max()) + 1) + lengths
         order = np.argsort(key, kind="stable")
         same = key[order[1:]] == key[order[:-1]]
         shared = np.zeros(len(stripped), dtype=bool)
