@@ -524,10 +524,10 @@ static PyObject *char_wb(PyObject *args, int dot)
     KeyTable table[3];
     Py_ssize_t n_ids, n_space, n_newline;
     int n_tables = (int)PyTuple_GET_SIZE(tables), max_n = min_n + n_tables - 1;
-    const uint64_t *ids;
-    const uint8_t *space, *newline;
+    const uint64_t *ids = NULL;  /* the arrays' path; a text of the BMP is read by table */
+    const uint8_t *space = NULL, *newline = NULL;
     PyObject *result = NULL;
-    uint64_t *own_ids = NULL;  /* made here from a BMP text's code units */
+    uint64_t *own_ids = NULL;  /* made here from a BMP text's code units, a line at a time */
     uint8_t *own_flags = NULL;
     uint64_t *keys = NULL;
     uint8_t *which = NULL;
