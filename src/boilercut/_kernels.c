@@ -429,6 +429,28 @@ static int finish(Output *out, Py_ssize_t row)
     return 0;
 }
 
+/* The idf of a Dot: float64 (the product in float64, rounded to float32) or float32 (the
+   product in float32), as numpy multiplies float32 values by either; None: no idf. */
+static int idf_from(Views *v, PyObject *idf_obj, Dot *d)
+{
+    if (idf_obj == Py_None)
+        return 0;
+    Py_buffer *b = &v->views[v->n];
+    if (PyObject_GetBuffer(idf_obj, b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return -1;
+    v->n++;
+    if (b->itemsize == 8 && b->format && strcmp(b->format, "d") == 0)
+        d->idf = b->buf;
+    else if (b->itemsize == 4 && b->format && strcmp(b->format, "f") == 0)
+        d->idf32 = b->buf;
+    else {
+        PyErr_SetString(PyExc_TypeError, "_kernels: idf must be float64 or float32");
+        return -1;
+    }
+    d->n_idf = b->len / b->itemsize;
+    return 0;
+}
+
 /* An Output for the *_dot loops, from their (tf, idf, weights, out) arguments: room for
    `capacity` columns of one row. Returns 0, or -1 with an error set. */
 static int dot_output_from(Views *v, PyObject *tf_obj, PyObject *idf_obj, PyObject *weights_obj, PyObject *out_obj,
@@ -439,21 +461,8 @@ static int dot_output_from(Views *v, PyObject *tf_obj, PyObject *idf_obj, PyObje
     Py_ssize_t n_weights, n_out;
     if ((d->tf = view(v, tf_obj, 4, 0, "tf", &d->n_tf)) == NULL)
         return -1;
-    if (idf_obj != Py_None) {
-        Py_buffer *b = &v->views[v->n];
-        if (PyObject_GetBuffer(idf_obj, b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
-            return -1;
-        v->n++;
-        if (b->itemsize == 8 && b->format && strcmp(b->format, "d") == 0)
-            d->idf = b->buf;
-        else if (b->itemsize == 4 && b->format && strcmp(b->format, "f") == 0)
-            d->idf32 = b->buf;
-        else {
-            PyErr_SetString(PyExc_TypeError, "_kernels: idf must be float64 or float32");
-            return -1;
-        }
-        d->n_idf = b->len / b->itemsize;
-    }
+    if (idf_from(v, idf_obj, d) < 0)
+        return -1;
     if ((d->weights = view(v, weights_obj, 8, 0, "weights", &n_weights)) == NULL
         || (d->out = view(v, out_obj, 8, 1, "out", &n_out)) == NULL)
         return -1;
@@ -1267,10 +1276,10 @@ fail:
 
 PyDoc_STRVAR(tfidf_dot_doc,
 "tfidf_dot(col, value, indptr, idf, weights, out)\n\n"
-"The rest of fast_tfidf's weighting of counts and the product with the weights, in place:\n"
-"value (float32 entries, row-major; sublinear tf already applied) times idf[col] (float64\n"
-"or float32, or None), each row divided by its L2 norm, then out (float64 (rows, m), zeros) +=\n"
-"value[e] * weights[col[e]] (weights float64 (columns, m)). The same operations in the same\n"
+"The rest of fast_tfidf's weighting of counts and the product with the weights:\n"
+"value (float32 entries, row-major; sublinear tf already applied; overwritten) times idf[col]\n"
+"(float64 or float32, or None), each row divided by its L2 norm, then out (float64 (rows, m),\n"
+"zeros) += value[e] * weights[col[e]] (weights float64 (columns, m)). The same operations in the same\n"
 "order as numpy's steps (multiply in float64 and round to float32; squares in float32\n"
 "summed in float64 in entry order; the quotient rounded to float32) and scipy's\n"
 "csr_matvecs (float64 products added in entry order), so the same numbers.");
@@ -1281,78 +1290,40 @@ static PyObject *tfidf_dot(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OOOOOO", &col_obj, &value_obj, &indptr_obj, &idf_obj, &weights_obj, &out_obj))
         return NULL;
     Views v = {.n = 0};
-    Py_ssize_t n_entries, n_values, n_indptr, n_idf = 0, n_weights, n_out;
+    Dot d;
+    memset(&d, 0, sizeof(d));
+    Py_ssize_t n_entries, n_values, n_indptr, n_weights, n_out;
     const int64_t *col = view(&v, col_obj, 8, 0, "col", &n_entries);
     float *value = col ? view(&v, value_obj, 4, 1, "value", &n_values) : NULL;
     const int64_t *indptr = value ? view(&v, indptr_obj, 8, 0, "indptr", &n_indptr) : NULL;
-    /* idf as float64 (the product in float64, rounded to float32) or as float32 (the
-       product in float32), as numpy multiplies float32 values by either. */
-    const double *idf = NULL;
-    const float *idf32 = NULL;
-    if (indptr && idf_obj != Py_None) {
-        Py_buffer *b = &v.views[v.n];
-        if (PyObject_GetBuffer(idf_obj, b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
-            goto fail;
-        v.n++;
-        if (b->itemsize == 8 && b->format && strcmp(b->format, "d") == 0)
-            idf = b->buf;
-        else if (b->itemsize == 4 && b->format && strcmp(b->format, "f") == 0)
-            idf32 = b->buf;
-        else {
-            PyErr_SetString(PyExc_TypeError, "_kernels: idf must be float64 or float32");
-            goto fail;
-        }
-        n_idf = b->len / b->itemsize;
-    }
-    const double *weights = indptr ? view(&v, weights_obj, 8, 0, "weights", &n_weights) : NULL;
-    double *out = weights ? view(&v, out_obj, 8, 1, "out", &n_out) : NULL;
-    if (out == NULL)
+    if (indptr == NULL || idf_from(&v, idf_obj, &d) < 0)
+        goto fail;
+    d.weights = view(&v, weights_obj, 8, 0, "weights", &n_weights);
+    d.out = d.weights ? view(&v, out_obj, 8, 1, "out", &n_out) : NULL;
+    if (d.out == NULL)
         goto fail;
     Py_ssize_t n_rows = n_indptr - 1;
     if (n_values != n_entries || n_rows < 0 || (n_rows == 0 && n_out != 0) || (n_rows > 0 && n_out % n_rows != 0)) {
         PyErr_SetString(PyExc_ValueError, "_kernels: tfidf_dot arguments of mismatched lengths");
         goto fail;
     }
-    Py_ssize_t m = n_rows ? n_out / n_rows : 0;
-    if (m == 0 || n_weights % m != 0 || indptr[0] != 0 || indptr[n_rows] != n_entries) {
+    d.m = n_rows ? n_out / n_rows : 0;
+    if (d.m == 0 || n_weights % d.m != 0 || indptr[0] != 0 || indptr[n_rows] != n_entries) {
         if (n_rows == 0)
             goto done;
         PyErr_SetString(PyExc_ValueError, "_kernels: tfidf_dot weights or row pointers do not fit");
         goto fail;
     }
-    Py_ssize_t n_cols = n_weights / m;
-    for (Py_ssize_t e = 0; e < n_entries; e++)
-        if (col[e] < 0 || col[e] >= n_cols || ((idf || idf32) && col[e] >= n_idf)) {
-            PyErr_SetString(PyExc_ValueError, "_kernels: tfidf_dot column out of range");
-            goto fail;
-        }
-    for (Py_ssize_t r = 0; r < n_rows; r++) {
+    d.n_weight_rows = n_weights / d.m;
+    for (Py_ssize_t r = 0; r < n_rows; r++) {  /* each row as the fused loops weigh a row */
         Py_ssize_t a = indptr[r], b = indptr[r + 1];
         if (a > b || b > n_entries) {
             PyErr_SetString(PyExc_ValueError, "_kernels: tfidf_dot row pointers out of order");
             goto fail;
         }
-        if (idf)
-            for (Py_ssize_t e = a; e < b; e++)
-                value[e] = (float)((double)value[e] * idf[col[e]]);
-        else if (idf32)
-            for (Py_ssize_t e = a; e < b; e++)
-                value[e] = value[e] * idf32[col[e]];
-        double sum = 0.0;
-        for (Py_ssize_t e = a; e < b; e++) {
-            float square = value[e] * value[e];
-            sum += (double)square;
-        }
-        double norm = sum == 0.0 ? 1.0 : sqrt(sum);
-        for (Py_ssize_t e = a; e < b; e++)
-            value[e] = (float)((double)value[e] / norm);
-        double *y = out + r * m;
-        for (Py_ssize_t e = a; e < b; e++) {
-            double factor = (double)value[e];
-            const double *x = weights + col[e] * m;
-            for (Py_ssize_t k = 0; k < m; k++)
-                y[k] += factor * x[k];
-        }
+        d.value = value + a;
+        if (dot_row(&d, r, col + a, b - a) < 0)
+            goto fail;
     }
 done:
     release(&v);
