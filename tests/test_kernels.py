@@ -327,3 +327,71 @@ def test_compiled_line_hashes_are_the_numpy_ones_and_the_references(lines):
 def test_line_hashes_of_every_string_storage_are_the_references(storage):
     lines = BY_STORAGE[storage] + ["", "  ", "İstanbul", "ΟΔΟΣ", "!!!", "a\nb"]
     assert line_hash.line_hashes(lines).tolist() == [line_hash.reference_line_hash(line) for line in lines]
+
+
+def analyzer_counts(vectorizer, docs):
+    """The (terms, indptr, ids, counts, first) that char_wb_counts and word_ngram_counts
+    give, from scikit-learn's analyzer: per line its distinct terms in the order they first
+    occur, numbered in the order they first occur in all lines."""
+    analyze = vectorizer.build_analyzer()
+    numbers, indptr, ids, counts, first = {}, [0], [], [], []
+    for doc in docs:
+        entry = {}
+        for position, term in enumerate(analyze(doc)):
+            number = numbers.setdefault(term, len(numbers))
+            if number in entry:
+                counts[entry[number]] += 1
+            else:
+                entry[number] = len(ids)
+                ids.append(number), counts.append(1), first.append(position)
+        indptr.append(len(ids))
+    return list(numbers), indptr, ids, counts, first
+
+
+def as_lists(found):
+    terms, indptr, ids, counts, first = found
+    return [terms, np.frombuffer(indptr, np.int64).tolist(),
+            *(np.frombuffer(b, np.int32).tolist() for b in (ids, counts, first))]
+
+
+# Whitespace of every kind str.split knows, short words, case, and code points beyond the BMP.
+GRAM_TEXT = st.text(alphabet=st.sampled_from(list("ab é\t\n\x0b\x1c\x85\xa0\u2028\u3000xΣς😀.,1")), max_size=24)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(GRAM_TEXT, max_size=6), st.integers(1, 4), st.integers(0, 4))
+def test_char_wb_counts_are_the_analyzers(docs, low, more):
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(low, low + more), lowercase=False)
+    assert as_lists(kernels.char_wb_counts(docs, low, low + more)) == list(analyzer_counts(vectorizer, docs))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(GRAM_TEXT, max_size=6), st.integers(1, 3), st.integers(0, 3))
+def test_word_ngram_counts_are_the_analyzers(docs, low, more):
+    vectorizer = TfidfVectorizer(ngram_range=(low, low + more), lowercase=False, token_pattern=r"(?u)\b\w+\b")
+    tokenize = vectorizer.build_tokenizer()
+    found = kernels.word_ngram_counts([tokenize(doc) for doc in docs], low, low + more)
+    assert as_lists(found) == list(analyzer_counts(vectorizer, docs))
+
+
+def test_term_counts_refuse_what_they_cannot_count():
+    with pytest.raises(ValueError, match="n-grams of 1 to 8"):
+        kernels.char_wb_counts(["abc"], 3, 9)
+    with pytest.raises(ValueError, match="n-grams of 1 to 8"):
+        kernels.word_ngram_counts([["a"]], 0, 2)
+    with pytest.raises(TypeError, match=r"texts\[1\] is bytes"):
+        kernels.char_wb_counts(["abc", b"abc"], 3, 4)
+    with pytest.raises(TypeError, match=r"tokens\[0\]\[1\] is int"):
+        kernels.word_ngram_counts([["a", 1]], 1, 2)
+    assert kernels.word_ngram_counts([["a b", "c"]], 1, 2) is None  # a token with a space
+
+
+def test_term_counts_grow_past_their_first_tables():
+    # More distinct terms than the first table's 65,536: numbers stay in first-occurrence order.
+    docs = [f"w{i} w{i + 1}" for i in range(0, 80_000, 2)]
+    terms, indptr, ids, counts, first = kernels.word_ngram_counts([doc.split() for doc in docs], 1, 2)
+    assert terms[:3] == ["w0", "w1", "w0 w1"] and len(terms) == 3 * len(docs)
+    assert np.frombuffer(ids, np.int32).tolist() == list(range(len(terms)))
+    chars = kernels.char_wb_counts(docs, 3, 4)
+    assert as_lists(chars) == list(analyzer_counts(TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4),
+                                                                   lowercase=False), docs))

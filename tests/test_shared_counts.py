@@ -109,25 +109,83 @@ def test_shared_counts_are_not_used_by_default():
     assert active_counts("text", VECTORIZERS["words"], 3) is None
 
 
-@pytest.mark.parametrize("reverse", [False, True])
-def test_counting_in_a_pool_gives_the_parts_in_order(reverse):
-    # With a pool, the slowest part (character n-grams) is counted in this process and the
-    # others in the workers: the parts must come back in their own order, counted alike.
-    from joblib import Parallel
+def assert_same_counts(a: CountedLines, b: CountedLines):
+    assert (a.column, a.params) == (b.column, b.params)
+    assert a.terms.dtype == b.terms.dtype and a.terms.tolist() == b.terms.tolist()
+    for part in ("indptr", "indices", "data"):
+        assert getattr(a.counts, part).dtype == getattr(b.counts, part).dtype
+        assert np.array_equal(getattr(a.counts, part), getattr(b.counts, part))
+    assert a.counts.shape == b.counts.shape
+    assert a.first.dtype == b.first.dtype and np.array_equal(a.first, b.first)
 
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_counting_in_a_pool_gives_the_parts_in_order(reverse, monkeypatch):
+    # Without the compiled counts, the slowest part (character n-grams) is counted in this
+    # process and the others in the workers: the parts must come back in their own order,
+    # counted alike.
+    import boilercut.compiled
+    from boilercut.fit_processes import FitProcesses
+    from boilercut.shared_counts import counted_fast
+
+    monkeypatch.setattr(boilercut.compiled, "KERNELS", None)
     records = tiny_records(8)
     parts = tfidf_parts(build_features(**TINY_FEATURES))
     assert {getattr(p.transformer, "analyzer", "word") for p in parts} >= {"word", "char_wb"}
+    assert not any(counted_fast(p.transformer) for p in parts)
     parts = parts[::-1] if reverse else parts
     table = make_line_table([r["lines"] for r in records])
     serial = count_parts(parts, table)
-    with Parallel(n_jobs=2, return_as="generator") as parallel:
-        pooled = count_parts(parts, table, parallel)
+    submitted = []
+    with FitProcesses(2) as pool:
+        def submit(function, *args):
+            submitted.append(args[2])
+            return pool.submit(function, *args)
+        pooled = count_parts(parts, table, submit)
+    assert len(submitted) == len(parts) - 1
     assert len(pooled.parts) == len(serial.parts)
     for a, b in zip(pooled.parts, serial.parts):
-        assert (a.column, a.params) == (b.column, b.params)
-        assert np.array_equal(a.terms, b.terms) and np.array_equal(a.first, b.first)
-        assert (a.counts != b.counts).nnz == 0
+        assert_same_counts(a, b)
+
+
+WIDER = [
+    *LINES, "\u00a0nbsp\u00a0words\u2003em\u2003space", "line\x1cwith\x1dseparators\x85next", "U.S.A. 1,000.50 $5",
+    "İİ ΣΣ ς Ǆ ǅ ǆ ß", "a b a b a b c", "\ud800 lone surrogate", "x" * 40, "  ",
+]
+
+
+@pytest.mark.parametrize("vectorizer", [
+    *VECTORIZERS.values(),
+    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 8)),
+    TfidfVectorizer(analyzer="char_wb", ngram_range=(5, 5), lowercase=False),
+    TfidfVectorizer(ngram_range=(1, 3), stop_words=["the", "and"]),
+    TfidfVectorizer(ngram_range=(2, 2), token_pattern=r"\S+"),
+    TfidfVectorizer(ngram_range=(1, 2), tokenizer=str.split, token_pattern=None),
+], ids=lambda v: f"{v.analyzer}{v.ngram_range}")
+def test_compiled_counts_are_the_counts_of_the_analyzer(vectorizer, monkeypatch):
+    import boilercut.compiled
+    from boilercut.shared_counts import counted_fast
+
+    if boilercut.compiled.KERNELS is None:
+        pytest.skip("the compiled kernels are not built")
+    assert counted_fast(vectorizer)
+    compiled = CountedLines.count(vectorizer, WIDER, "text")
+    monkeypatch.setattr(boilercut.compiled, "KERNELS", None)
+    assert not counted_fast(vectorizer)
+    assert_same_counts(compiled, CountedLines.count(vectorizer, WIDER, "text"))
+
+
+def test_a_tokenizer_whose_tokens_hold_spaces_is_counted_by_the_analyzer():
+    # "a b" + "c" and "a" + "b c" join to one bigram: the compiled loop cannot number
+    # such tokens, and the Python path counts them.
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), tokenizer=lambda text: text.split("|"), token_pattern=None,
+                                 lowercase=False)
+    lines = ["a b|c", "a|b c", "a b|c|a"]
+    counted = CountedLines.count(vectorizer, lines)
+    analyze = vectorizer.build_analyzer()
+    assert counted.terms.tolist() == sorted({term for line in lines for term in analyze(line)})
+    assert counted.counts[0, counted.terms.tolist().index("a b c")] == 1
+    assert counted.counts[1, counted.terms.tolist().index("a b c")] == 1
 
 
 def test_dense_parts_as_csr_stack_to_the_same_matrix():

@@ -1603,6 +1603,425 @@ static PyObject *segment_hashes(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ---- Training: the terms of every line counted once (shared_counts.py) ---- */
+
+/* The most symbols (code points of a char_wb n-gram, tokens of a word n-gram) in a term
+   counted here: a term's key holds the symbols themselves. */
+#define GRAM_MAX_N 8
+
+/* The distinct terms seen so far, numbered in the order they first occur, as
+   CountVectorizer numbers them: their symbols, lengths and hashes, an open-addressing
+   table of their numbers, and per term the last line that held it and where that line's
+   entry for it is. */
+typedef struct {
+    uint32_t *symbols;   /* term t at symbols[t * GRAM_MAX_N ...] */
+    uint8_t *lengths;
+    uint64_t *hashes;
+    Py_ssize_t *last_line;
+    Py_ssize_t *entry;
+    Py_ssize_t n_terms, capacity;
+    int32_t *slots;      /* -1: empty */
+    Py_ssize_t n_slots;  /* a power of two, at least twice n_terms */
+} Grams;
+
+/* A growable int32 array. */
+typedef struct {
+    int32_t *data;
+    Py_ssize_t n, capacity;
+} Int32s;
+
+/* What the counting loops write: per line, one entry per distinct term, in the order
+   the terms first occur in it, and where each line's entries start. */
+typedef struct {
+    Grams grams;
+    Int32s ids, counts, first;
+    int64_t *indptr;
+    Py_ssize_t n_lines;
+} Counting;
+
+static int int32s_push(Int32s *a, int32_t value)
+{
+    if (a->n == a->capacity) {
+        Py_ssize_t capacity = a->capacity ? 2 * a->capacity : 4096;
+        int32_t *data = PyMem_Realloc(a->data, (size_t)capacity * sizeof(int32_t));
+        if (data == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        a->data = data;
+        a->capacity = capacity;
+    }
+    a->data[a->n++] = value;
+    return 0;
+}
+
+static inline uint64_t gram_hash(const uint32_t *g, int length)
+{
+    uint64_t h = (uint64_t)length;
+    for (int k = 0; k < length; k++)
+        h = (h ^ g[k]) * 0x100000001B3ULL;
+    return mix64(h);
+}
+
+/* Room for one more term: its arrays, and a table at most half full. */
+static int grams_reserve(Grams *t)
+{
+    if (t->n_terms == t->capacity) {
+        Py_ssize_t capacity = t->capacity ? 2 * t->capacity : 65536;
+        void *p;
+        if (!(p = PyMem_Realloc(t->symbols, (size_t)capacity * GRAM_MAX_N * sizeof(uint32_t))))
+            return PyErr_NoMemory(), -1;
+        t->symbols = p;
+        if (!(p = PyMem_Realloc(t->lengths, (size_t)capacity)))
+            return PyErr_NoMemory(), -1;
+        t->lengths = p;
+        if (!(p = PyMem_Realloc(t->hashes, (size_t)capacity * sizeof(uint64_t))))
+            return PyErr_NoMemory(), -1;
+        t->hashes = p;
+        if (!(p = PyMem_Realloc(t->last_line, (size_t)capacity * sizeof(Py_ssize_t))))
+            return PyErr_NoMemory(), -1;
+        t->last_line = p;
+        if (!(p = PyMem_Realloc(t->entry, (size_t)capacity * sizeof(Py_ssize_t))))
+            return PyErr_NoMemory(), -1;
+        t->entry = p;
+        t->capacity = capacity;
+    }
+    if (2 * (t->n_terms + 1) > t->n_slots) {
+        Py_ssize_t n_slots = t->n_slots ? 2 * t->n_slots : 131072;
+        int32_t *slots = PyMem_Malloc((size_t)n_slots * sizeof(int32_t));
+        if (slots == NULL)
+            return PyErr_NoMemory(), -1;
+        memset(slots, 0xFF, (size_t)n_slots * sizeof(int32_t));
+        for (Py_ssize_t id = 0; id < t->n_terms; id++) {
+            size_t s = (size_t)t->hashes[id] & (size_t)(n_slots - 1);
+            while (slots[s] >= 0)
+                s = (s + 1) & (size_t)(n_slots - 1);
+            slots[s] = (int32_t)id;
+        }
+        PyMem_Free(t->slots);
+        t->slots = slots;
+        t->n_slots = n_slots;
+    }
+    return 0;
+}
+
+/* The number of the term g (length symbols), numbered anew if it is new; -1 on an error. */
+static Py_ssize_t gram_id(Grams *t, const uint32_t *g, int length)
+{
+    uint64_t h = gram_hash(g, length);
+    size_t mask = (size_t)(t->n_slots - 1), s = (size_t)h & mask;
+    for (;; s = (s + 1) & mask) {
+        int32_t id = t->slots[s];
+        if (id < 0)
+            break;
+        if (t->hashes[id] == h && t->lengths[id] == length &&
+                memcmp(t->symbols + (size_t)id * GRAM_MAX_N, g, (size_t)length * sizeof(uint32_t)) == 0)
+            return id;
+    }
+    if (t->n_terms >= INT32_MAX - 1) {
+        PyErr_SetString(PyExc_OverflowError, "_kernels: more than 2^31 distinct terms");
+        return -1;
+    }
+    if (grams_reserve(t) < 0)
+        return -1;
+    if ((size_t)(t->n_slots - 1) != mask)  /* the table grew: find the empty slot anew */
+        for (mask = (size_t)(t->n_slots - 1), s = (size_t)h & mask; t->slots[s] >= 0; s = (s + 1) & mask)
+            ;
+    Py_ssize_t id = t->n_terms++;
+    memcpy(t->symbols + (size_t)id * GRAM_MAX_N, g, (size_t)length * sizeof(uint32_t));
+    t->lengths[id] = (uint8_t)length;
+    t->hashes[id] = h;
+    t->last_line[id] = -1;
+    t->slots[s] = (int32_t)id;
+    return id;
+}
+
+static int counting_start(Counting *c, Py_ssize_t n_lines)
+{
+    memset(c, 0, sizeof(*c));
+    c->n_lines = n_lines;
+    c->indptr = PyMem_Malloc((size_t)(n_lines + 1) * sizeof(int64_t));
+    if (c->indptr == NULL)
+        return PyErr_NoMemory(), -1;
+    c->indptr[0] = 0;
+    return grams_reserve(&c->grams);
+}
+
+/* Count one term of line `line`, the position-th of the line. */
+static int count_gram(Counting *c, const uint32_t *g, int length, Py_ssize_t line, Py_ssize_t position)
+{
+    Grams *t = &c->grams;
+    Py_ssize_t id = gram_id(t, g, length);
+    if (id < 0)
+        return -1;
+    if (t->last_line[id] == line) {
+        c->counts.data[t->entry[id]]++;
+        return 0;
+    }
+    if (position > INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "_kernels: a line of more than 2^31 terms");
+        return -1;
+    }
+    t->last_line[id] = line;
+    t->entry[id] = c->ids.n;
+    if (int32s_push(&c->ids, (int32_t)id) < 0 || int32s_push(&c->counts, 1) < 0 ||
+            int32s_push(&c->first, (int32_t)position) < 0)
+        return -1;
+    return 0;
+}
+
+/* (terms, indptr, ids, counts, first); terms is stolen (NULL: an error). */
+static PyObject *counting_result(Counting *c, PyObject *terms)
+{
+    if (terms == NULL)
+        return NULL;
+    /* (a NULL buffer would come back as None: no entries are an empty bytes) */
+    PyObject *result = Py_BuildValue(
+        "(Ny#y#y#y#)", terms, (const char *)c->indptr, (Py_ssize_t)((c->n_lines + 1) * sizeof(int64_t)),
+        c->ids.data ? (const char *)c->ids.data : "", (Py_ssize_t)(c->ids.n * sizeof(int32_t)),
+        c->counts.data ? (const char *)c->counts.data : "", (Py_ssize_t)(c->counts.n * sizeof(int32_t)),
+        c->first.data ? (const char *)c->first.data : "", (Py_ssize_t)(c->first.n * sizeof(int32_t)));
+    return result;
+}
+
+static void counting_free(Counting *c)
+{
+    PyMem_Free(c->indptr);
+    PyMem_Free(c->ids.data);
+    PyMem_Free(c->counts.data);
+    PyMem_Free(c->first.data);
+    PyMem_Free(c->grams.symbols);
+    PyMem_Free(c->grams.lengths);
+    PyMem_Free(c->grams.hashes);
+    PyMem_Free(c->grams.last_line);
+    PyMem_Free(c->grams.entry);
+    PyMem_Free(c->grams.slots);
+}
+
+static int check_range(const char *name, int min_n, int max_n)
+{
+    if (min_n < 1 || max_n < min_n || max_n > GRAM_MAX_N) {
+        PyErr_Format(PyExc_ValueError, "_kernels: %s counts n-grams of 1 to %d, asked %d to %d", name, GRAM_MAX_N,
+                     min_n, max_n);
+        return -1;
+    }
+    return 0;
+}
+
+#define COUNTS_RETURN_DOC \
+"Per line, one entry per distinct term, in the order the terms first occur in it: ids (its\n" \
+"number in terms, the distinct terms in the order they first occur), counts, first (its\n" \
+"first position among the line's terms), int32 bytes; indptr: int64 bytes, where each\n" \
+"line's entries start, and their end."
+
+PyDoc_STRVAR(char_wb_counts_doc,
+"char_wb_counts(texts, min_n, max_n) -> (terms, indptr, ids, counts, first)\n\n"
+"The n-grams of scikit-learn's char_wb analyzer (CountVectorizer._char_wb_ngrams) in each\n"
+"str of the list texts, counted: each text split at whitespace (as str.split), each word\n"
+"padded with a space at both ends, its n-grams for n from min_n to max_n (<= 8) in that\n"
+"order, a padded word of n characters or fewer once, whole, and no longer ones.\n"
+COUNTS_RETURN_DOC);
+
+static PyObject *char_wb_counts(PyObject *self, PyObject *args)
+{
+    PyObject *texts;
+    int min_n, max_n;
+    if (!PyArg_ParseTuple(args, "O!ii", &PyList_Type, &texts, &min_n, &max_n) ||
+            check_range("char_wb_counts", min_n, max_n) < 0)
+        return NULL;
+    Counting c;
+    uint32_t *word = NULL;  /* the padded word */
+    Py_ssize_t word_capacity = 0;
+    PyObject *result = NULL, *terms = NULL;
+    if (counting_start(&c, PyList_GET_SIZE(texts)) < 0)
+        goto done;
+    for (Py_ssize_t line = 0; line < c.n_lines; line++) {
+        PyObject *text = PyList_GET_ITEM(texts, line);
+        if (!PyUnicode_Check(text)) {
+            PyErr_Format(PyExc_TypeError, "_kernels: char_wb_counts texts[%zd] is %.100s, not str", line,
+                         Py_TYPE(text)->tp_name);
+            goto done;
+        }
+        if (PyUnicode_READY(text) < 0)
+            goto done;
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        Py_ssize_t length = PyUnicode_GET_LENGTH(text), position = 0;
+        for (Py_ssize_t i = 0; i < length;) {
+            if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
+                i++;
+                continue;
+            }
+            Py_ssize_t end = i;
+            while (end < length && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end)))
+                end++;
+            Py_ssize_t padded = end - i + 2;
+            if (padded > word_capacity) {
+                PyMem_Free(word);
+                word_capacity = 2 * padded;
+                word = PyMem_Malloc((size_t)word_capacity * sizeof(uint32_t));
+                if (word == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+            }
+            word[0] = word[padded - 1] = ' ';
+            for (Py_ssize_t k = i; k < end; k++)
+                word[k - i + 1] = PyUnicode_READ(kind, data, k);
+            for (int n = min_n; n <= max_n; n++) {
+                if (padded <= n) {  /* scikit-learn: "count a short word (w_len < n) only once" */
+                    if (count_gram(&c, word, (int)padded, line, position++) < 0)
+                        goto done;
+                    break;
+                }
+                for (Py_ssize_t offset = 0; offset + n <= padded; offset++)
+                    if (count_gram(&c, word + offset, n, line, position++) < 0)
+                        goto done;
+            }
+            i = end;
+        }
+        c.indptr[line + 1] = c.ids.n;
+    }
+    terms = PyList_New(c.grams.n_terms);
+    if (terms == NULL)
+        goto done;
+    for (Py_ssize_t id = 0; id < c.grams.n_terms; id++) {
+        PyObject *term = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, c.grams.symbols + (size_t)id * GRAM_MAX_N,
+                                                   c.grams.lengths[id]);
+        if (term == NULL) {
+            Py_CLEAR(terms);
+            goto done;
+        }
+        PyList_SET_ITEM(terms, id, term);
+    }
+    result = counting_result(&c, terms);
+done:  /* errors (result NULL) and success alike */
+    PyMem_Free(word);
+    counting_free(&c);
+    return result;
+}
+
+PyDoc_STRVAR(word_ngram_counts_doc,
+"word_ngram_counts(tokens, min_n, max_n) -> (terms, indptr, ids, counts, first)\n\n"
+"The word n-grams of scikit-learn's word analyzer (CountVectorizer._word_ngrams) of each\n"
+"list of str in the list tokens (a line's tokens, stop words removed), counted: for n\n"
+"from min_n to max_n (<= 8) in that order, each run of n tokens, as a term their join by\n"
+"a space. None when a token holds a space (a join could then be another run's).\n"
+COUNTS_RETURN_DOC);
+
+static PyObject *word_ngram_counts(PyObject *self, PyObject *args)
+{
+    PyObject *lines;
+    int min_n, max_n;
+    if (!PyArg_ParseTuple(args, "O!ii", &PyList_Type, &lines, &min_n, &max_n) ||
+            check_range("word_ngram_counts", min_n, max_n) < 0)
+        return NULL;
+    Counting c;
+    /* Each distinct token's number, the symbol of the n-grams (a token holds no space, so
+       a run of token numbers and its joined str determine each other). */
+    PyObject *numbers = PyDict_New(), *tokens = PyList_New(0), *space = PyUnicode_FromString(" ");
+    uint32_t *symbols = NULL;  /* a line's token numbers */
+    Py_ssize_t capacity = 0;
+    PyObject *result = NULL, *terms = NULL;
+    if (counting_start(&c, PyList_GET_SIZE(lines)) < 0 || !numbers || !tokens || !space)
+        goto done;
+    for (Py_ssize_t line = 0; line < c.n_lines; line++) {
+        PyObject *found = PyList_GET_ITEM(lines, line);
+        if (!PyList_Check(found)) {
+            PyErr_Format(PyExc_TypeError, "_kernels: word_ngram_counts tokens[%zd] is %.100s, not list", line,
+                         Py_TYPE(found)->tp_name);
+            goto done;
+        }
+        Py_ssize_t n_tokens = PyList_GET_SIZE(found), position = 0;
+        if (n_tokens > capacity) {
+            PyMem_Free(symbols);
+            capacity = 2 * n_tokens;
+            symbols = PyMem_Malloc((size_t)capacity * sizeof(uint32_t));
+            if (symbols == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+        }
+        for (Py_ssize_t k = 0; k < n_tokens; k++) {
+            PyObject *token = PyList_GET_ITEM(found, k);
+            if (!PyUnicode_Check(token)) {
+                PyErr_Format(PyExc_TypeError, "_kernels: word_ngram_counts tokens[%zd][%zd] is %.100s, not str",
+                             line, k, Py_TYPE(token)->tp_name);
+                goto done;
+            }
+            PyObject *number = PyDict_GetItemWithError(numbers, token);
+            if (number == NULL) {
+                if (PyErr_Occurred())
+                    goto done;
+                Py_ssize_t next = PyList_GET_SIZE(tokens);
+                Py_ssize_t spaced = PyUnicode_FindChar(token, ' ', 0, PyUnicode_GET_LENGTH(token), 1);
+                if (spaced == -2)
+                    goto done;
+                if (spaced >= 0) {  /* a tokenizer's token with a space: its joins could be another's */
+                    result = Py_NewRef(Py_None);
+                    goto done;
+                }
+                if (next > (Py_ssize_t)UINT32_MAX) {
+                    PyErr_SetString(PyExc_OverflowError, "_kernels: more than 2^32 distinct tokens");
+                    goto done;
+                }
+                number = PyLong_FromSsize_t(next);
+                int failed = number == NULL || PyDict_SetItem(numbers, token, number) < 0 ||
+                             PyList_Append(tokens, token) < 0;
+                Py_XDECREF(number);  /* the dict holds it */
+                if (failed)
+                    goto done;
+                symbols[k] = (uint32_t)next;
+            } else {
+                symbols[k] = (uint32_t)PyLong_AsSsize_t(number);
+            }
+        }
+        for (int n = min_n; n <= max_n; n++)
+            for (Py_ssize_t i = 0; i + n <= n_tokens; i++)
+                if (count_gram(&c, symbols + i, n, line, position++) < 0)
+                    goto done;
+        c.indptr[line + 1] = c.ids.n;
+    }
+    terms = PyList_New(c.grams.n_terms);
+    if (terms == NULL)
+        goto done;
+    for (Py_ssize_t id = 0; id < c.grams.n_terms; id++) {
+        const uint32_t *g = c.grams.symbols + (size_t)id * GRAM_MAX_N;
+        int length = c.grams.lengths[id];
+        PyObject *term;
+        if (length == 1) {
+            term = PyList_GET_ITEM(tokens, g[0]);
+            Py_INCREF(term);
+        } else {
+            PyObject *parts = PyTuple_New(length);
+            if (parts == NULL) {
+                Py_CLEAR(terms);
+                goto done;
+            }
+            for (int k = 0; k < length; k++) {
+                PyObject *token = PyList_GET_ITEM(tokens, g[k]);
+                Py_INCREF(token);
+                PyTuple_SET_ITEM(parts, k, token);
+            }
+            term = PyUnicode_Join(space, parts);
+            Py_DECREF(parts);
+        }
+        if (term == NULL) {
+            Py_CLEAR(terms);
+            goto done;
+        }
+        PyList_SET_ITEM(terms, id, term);
+    }
+    result = counting_result(&c, terms);
+done:  /* errors (result NULL) and success alike */
+    PyMem_Free(symbols);
+    Py_XDECREF(numbers);
+    Py_XDECREF(tokens);
+    Py_XDECREF(space);
+    counting_free(&c);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"char_wb_entries", char_wb_entries, METH_VARARGS, char_wb_entries_doc},
     {"word_entries", word_entries, METH_VARARGS, word_entries_doc},
@@ -1616,6 +2035,8 @@ static PyMethodDef methods[] = {
     {"shift_rows", shift_rows, METH_VARARGS, shift_rows_doc},
     {"has_surrogates", has_surrogates, METH_VARARGS, has_surrogates_doc},
     {"segment_hashes", segment_hashes, METH_VARARGS, segment_hashes_doc},
+    {"char_wb_counts", char_wb_counts, METH_VARARGS, char_wb_counts_doc},
+    {"word_ngram_counts", word_ngram_counts, METH_VARARGS, word_ngram_counts_doc},
     {NULL, NULL, 0, NULL},
 };
 

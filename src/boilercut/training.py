@@ -11,11 +11,12 @@ from contextlib import nullcontext
 from typing import Sequence
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import effective_n_jobs
 
 from boilercut.block_logistic import BLOCK_SOLVERS, fit_classifier
 from boilercut.context_stage import ContextStage
 from boilercut.features import dense_parts_as_csr, make_line_table, tfidf_parts
+from boilercut.fit_processes import FitProcesses, elapsed_logger
 from boilercut.lines import count_words
 from boilercut.metrics import class_metrics, choose_threshold, keep_metrics, removal_at_loss, removal_key
 from boilercut.model import LineModel, build_pipeline
@@ -173,7 +174,7 @@ def fit_models(records: Sequence[dict], features: dict, classifier: dict, line_w
     The context stage learns from out-of-fold probabilities: pages are dealt into `folds`
     groups, and each group's lines are scored by a Pipeline fitted on the other groups.
     The fold Pipelines and the final one (on every page) are independent fits, run in
-    `n_jobs` processes. The site stage (site_stage.py) learns from the context stage's
+    `n_jobs` processes, this one among them (fit_processes.py). The site stage (site_stage.py) learns from the context stage's
     probabilities of those out-of-fold probabilities, on the pages whose site (`site`
     and `view` fields) has site_stage["min_site_pages"] or more training pages, and from
     the `site_only` pages: pages the first two stages never see, scored by the final ones,
@@ -201,34 +202,30 @@ def fit_models(records: Sequence[dict], features: dict, classifier: dict, line_w
     classes = sorted({lab for lab in labels if lab is not None})
     members = fold_members(records, folds) if fold_by == "site" else \
         [list(range(k, len(records), folds)) for k in range(folds)]  # round-robin: k, k + folds, ...
-    workers = min(effective_n_jobs(n_jobs), folds + 1)  # n_jobs as joblib reads it: -1 = every core
+    processes = min(effective_n_jobs(n_jobs), folds + 1)  # n_jobs as joblib reads it: -1 = every core
     start = time.perf_counter()
-    with Parallel(n_jobs=workers, return_as="generator") as parallel:
+    with FitProcesses(processes, imports=[__name__]) as pool:  # its workers start while the lines are counted
         # Every fit's TF-IDF parts read their counts from one pass over the lines.
         shared = count_parts(tfidf_parts(build_pipeline(features, classifier)[0]),
-                             make_line_table([r["lines"] for r in records]), parallel)
+                             make_line_table([r["lines"] for r in records]),
+                             pool.submit if pool.has_workers else None)
         logger.info("training lines counted for the TF-IDF parts in %.1fs", time.perf_counter() - start)
         first_line = np.cumsum([0] + [len(r["lines"]) for r in records])
 
         def rows_of(pages: list[int]) -> np.ndarray:
             return np.concatenate([np.arange(first_line[i], first_line[i + 1]) for i in pages] or [[]])
 
-        # The final fit, on every page, first: the longest one, so that the folds fill the
-        # other process meanwhile.
-        tasks = [delayed(fit_pipeline)(records, features, classifier, line_weight, solver, shared,
-                                       np.arange(first_line[-1]))]
+        tasks = [(fit_pipeline, (records, features, classifier, line_weight, solver, shared,
+                                 np.arange(first_line[-1])))]
         for k in range(folds):
             trained = [i for j in range(folds) if j != k for i in members[j]]
-            tasks.append(delayed(_fold_proba)([records[i] for i in trained], [records[i] for i in members[k]],
-                                              features, classifier, line_weight, classes, solver, shared,
-                                              rows_of(trained)))
-        logger.info("fitting %d fold Pipelines and the final one in %d process(es)", folds, workers)
-        results = []
-        # As each fit ends, in order: the progress report of the longest part of training.
-        for result in parallel(tasks):
-            results.append(result)
-            logger.info("first stage: %d of %d fits done (%.0f s)", len(results), len(tasks),
-                        time.perf_counter() - start)
+            tasks.append((_fold_proba, ([records[i] for i in trained], [records[i] for i in members[k]],
+                                        features, classifier, line_weight, classes, solver, shared,
+                                        rows_of(trained))))
+        logger.info("fitting %d fold Pipelines and the final one in %d process(es)", folds, processes)
+        # A fit's cost grows with its lines (the final one, on every page, is the longest).
+        costs = [len(task[1][-1]) for task in tasks]
+        results = pool.run(tasks, costs, on_done=elapsed_logger("first stage", len(tasks), start))
     pipeline, *fold_probas = results
     logger.info("first stage fitted in %.1fs", time.perf_counter() - start)
     by_page = [None] * len(records)  # back to page order
