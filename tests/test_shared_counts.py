@@ -4,9 +4,11 @@ import pickle
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from boilercut.features import fitted_with_output, make_line_table, tfidf_parts
+from boilercut.features import dense_parts_as_csr, fitted_with_output, make_line_table, tfidf_parts
 from boilercut.model import build_features
 from boilercut.normalise import WORD_TOKEN_PATTERN, normalise_head, normalise_text
 from boilercut.shared_counts import CountedLines, SharedCounts, active_counts, count_parts
@@ -191,8 +193,6 @@ def test_a_tokenizer_whose_tokens_hold_spaces_is_counted_by_the_analyzer():
 def test_dense_parts_as_csr_stack_to_the_same_matrix():
     # Training stacks the parts as CSR (features.dense_parts_as_csr) and sorts the result:
     # the matrix must be the one the FeatureUnion gives with a dense part, entry for entry.
-    from boilercut.features import dense_parts_as_csr
-
     table = make_line_table([r["lines"] for r in tiny_records(10)])
     plain = build_features(**TINY_FEATURES).fit_transform(table)
     with dense_parts_as_csr():
@@ -204,3 +204,52 @@ def test_dense_parts_as_csr_stack_to_the_same_matrix():
     assert isinstance(shape_part.fit_transform(table), np.ndarray)  # outside the context: dense, as before
     with dense_parts_as_csr():
         assert not isinstance(shape_part.fit_transform(table), np.ndarray)
+
+
+def assert_same_blocks(a, b):
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(a.sparse, name), getattr(b.sparse, name)), name
+    assert a.sparse.shape == b.sparse.shape and a.sparse.dtype == b.sparse.dtype == np.float64
+    assert a.dense.dtype == b.dense.dtype and a.dense.flags.c_contiguous
+    # the same bits: -0.0 is not +0.0 here, and NaN equals NaN
+    assert np.array_equal(a.dense.view(np.int64), b.dense.view(np.int64))
+
+
+@pytest.mark.parametrize("weight", [None, 0.5])
+@pytest.mark.parametrize("every_line_labeled", [True, False])
+def test_the_shape_part_kept_aside_gives_the_blocks_split_from_the_stacked_matrix(weight, every_line_labeled):
+    # boilercut's solver takes the features as BlockRows: from the union's matrix with the
+    # shape part stacked in (BlockRows.split), or from the sparse parts and the shape part
+    # kept aside (training.blocks_beside). The blocks must be the same, value for value.
+    from boilercut.block_logistic import BlockRows
+    from boilercut.features import dense_parts_aside
+    from boilercut.training import blocks_beside
+
+    table = make_line_table([r["lines"] for r in tiny_records(10)])
+    union = build_features(**TINY_FEATURES, shape_weight=weight) if weight else build_features(**TINY_FEATURES)
+    with dense_parts_as_csr():
+        stacked = clone(union).fit_transform(table)
+    stacked.sort_indices()
+    with dense_parts_aside() as aside:
+        sparse_only = clone(union).fit_transform(table)
+    sparse_only.sort_indices()
+    assert len(aside) == 1 and sparse_only.shape == stacked.shape
+    rows = None if every_line_labeled else np.arange(stacked.shape[0]) % 3 != 1
+    columns = aside[0].shape[1]
+    expected = BlockRows.split(stacked if rows is None else stacked[rows], columns)
+    assert_same_blocks(blocks_beside(sparse_only, aside[0], union.transformer_weights.get("shape"), rows), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blocks_beside_reads_signed_zeros_and_nan_as_the_stacked_matrix_does(dtype):
+    from boilercut.block_logistic import BlockRows
+    from boilercut.training import blocks_beside
+
+    # (1e-40 is a subnormal float32; times 1e-10 both it and -1e-320 become zeros)
+    dense = np.array([[-0.0, 1e-320, -1e-320, np.nan], [0.0, -2.5, -1e-40, np.inf]]).astype(dtype)
+    sparse = sp.csr_matrix(np.array([[0.0, 0.25], [1.5, 0.0]]))
+    for weight in (None, 0.5, 1e-10):
+        weighted = sp.csr_matrix(dense) if weight is None else sp.csr_matrix(dense) * weight
+        stacked = sp.hstack([sparse, weighted], format="csr")
+        empty = sp.hstack([sparse, sp.csr_matrix(dense.shape)], format="csr")
+        assert_same_blocks(blocks_beside(empty, dense, weight), BlockRows.split(stacked, dense.shape[1]))

@@ -294,13 +294,14 @@ def block_solvable(estimator, n_classes: int) -> bool:
             and params["fit_intercept"] and params["class_weight"] is None)
 
 
-def fit_estimator(estimator, features: sp.spmatrix, labels: np.ndarray, sample_weight: np.ndarray,
+def fit_estimator(estimator, features: sp.spmatrix | BlockRows, labels: np.ndarray, sample_weight: np.ndarray,
                   dense_columns: int, precondition: bool = False) -> None:
     """Fit `estimator` (block_solvable) on features whose last `dense_columns` columns are
-    dense, leaving it as LogisticRegression.fit would: classes_, coef_, intercept_, n_iter_.
+    dense (or on BlockRows, split already), leaving it as LogisticRegression.fit would:
+    classes_, coef_, intercept_, n_iter_.
     With warm_start=True and a fit of the same classes and columns, the fit starts from it."""
     classes, targets = np.unique(np.asarray(labels), return_inverse=True)
-    rows = BlockRows.split(features, dense_columns)
+    rows = features if isinstance(features, BlockRows) else BlockRows.split(features, dense_columns)
     params = estimator.get_params()
     initial = None
     if (params["warm_start"] and getattr(estimator, "coef_", None) is not None
@@ -322,12 +323,15 @@ def fit_estimator(estimator, features: sp.spmatrix, labels: np.ndarray, sample_w
 BLOCK_SOLVERS = ("block", "block-jacobi")
 
 
-def fit_classifier(estimator, features: sp.spmatrix, labels: np.ndarray, sample_weight: np.ndarray,
+def fit_classifier(estimator, features: sp.spmatrix | BlockRows, labels: np.ndarray, sample_weight: np.ndarray,
                    dense_columns: int, solver: str = "block") -> None:
     """Fit the first stage's classifier: with fit_estimator where solver is one of
     BLOCK_SOLVERS and the estimator is block_solvable, else with its own fit (scikit-learn's
     solver)."""
     if solver in BLOCK_SOLVERS and block_solvable(estimator, len(set(labels))):
         fit_estimator(estimator, features, labels, sample_weight, dense_columns, precondition=solver == "block-jacobi")
+    elif isinstance(features, BlockRows):
+        raise TypeError(f"only boilercut's solvers {BLOCK_SOLVERS} fit BlockRows; solver {solver!r} with "
+                        f"{type(estimator).__name__} needs the features as one matrix")
     else:
         estimator.fit(features, labels, sample_weight=sample_weight)

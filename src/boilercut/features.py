@@ -131,6 +131,25 @@ def dense_parts_as_csr() -> Iterator[None]:
         _DENSE_AS_CSR.reset(token)
 
 
+# While set (training.fit_pipeline, for boilercut's own solver), a dense part's features
+# are put in this list and the part gives an empty CSR matrix of their shape and type: the
+# FeatureUnion then stacks the sparse parts alone, and the solver takes the dense block as
+# it is. Stacked as CSR, the dense block was most of the stored values (66,838 lines x
+# 308 columns), copied four times on the way to the solver, which made it dense again.
+_DENSE_ASIDE: ContextVar[list | None] = ContextVar("boilercut_dense_aside", default=None)
+
+
+@contextmanager
+def dense_parts_aside() -> Iterator[list]:
+    """Inside, the dense parts' features, in the order the parts give them."""
+    aside: list = []
+    token = _DENSE_ASIDE.set(aside)
+    try:
+        yield aside
+    finally:
+        _DENSE_ASIDE.reset(token)
+
+
 class Neighbours(TransformerMixin, BaseEstimator):
     """Apply `transformer` to each line, then add the same features of nearby lines.
 
@@ -192,6 +211,10 @@ class Neighbours(TransformerMixin, BaseEstimator):
         if sp.issparse(feats):
             return sp.hstack(blocks, format="csr")
         out = np.hstack(blocks)
+        aside = _DENSE_ASIDE.get()
+        if aside is not None:
+            aside.append(out)
+            return sp.csr_matrix(out.shape, dtype=out.dtype)
         return sp.csr_matrix(out) if _DENSE_AS_CSR.get() else out
 
     def _offsets(self):

@@ -11,11 +11,12 @@ from contextlib import nullcontext
 from typing import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import effective_n_jobs
 
-from boilercut.block_logistic import BLOCK_SOLVERS, fit_classifier
+from boilercut.block_logistic import BLOCK_SOLVERS, BlockRows, block_solvable, fit_classifier
 from boilercut.context_stage import ContextStage
-from boilercut.features import dense_parts_as_csr, make_line_table, tfidf_parts
+from boilercut.features import dense_parts_as_csr, dense_parts_aside, make_line_table, tfidf_parts
 from boilercut.fit_processes import FitProcesses, elapsed_logger
 from boilercut.lines import count_words
 from boilercut.metrics import class_metrics, choose_threshold, keep_metrics, removal_at_loss, removal_key
@@ -83,6 +84,29 @@ def dense_columns(union) -> int:
     return len(part.get_feature_names_out()) if name == "shape" else 0
 
 
+def _dense_part_last_only(union) -> bool:
+    """Whether every part of the feature union but the last is a TF-IDF part, and the last
+    the shape part (dense_columns)."""
+    return union.transformer_list[-1][0] == "shape" and len(tfidf_parts(union)) == len(union.transformer_list) - 1
+
+
+def blocks_beside(stacked: sp.csr_matrix, dense: np.ndarray, weight=None, rows: np.ndarray | None = None) -> BlockRows:
+    """The BlockRows that BlockRows.split gives of the union's matrix with the shape part
+    stacked in (of its `rows`, a mask, if given), from the union's matrix without it
+    (`stacked`: entries in its first columns only, the rest the empty place of the shape
+    part) and the shape part's features (`dense`). FeatureUnion weighs the part once it is
+    sparse, and scipy reads a sparse matrix back as dense by adding each stored value to a
+    zero: so here, which makes every -0.0 +0.0."""
+    weighted = dense if weight is None else dense * weight
+    dense = np.zeros(weighted.shape, dtype=np.float64)
+    dense += weighted
+    cut = stacked.shape[1] - dense.shape[1]
+    sparse = sp.csr_matrix((stacked.data, stacked.indices, stacked.indptr), shape=(stacked.shape[0], cut))
+    if rows is not None:
+        sparse, dense = sparse[rows], dense[rows]
+    return BlockRows(sp.csr_matrix(sparse, dtype=np.float64), np.ascontiguousarray(dense))
+
+
 def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict, line_weight: str = "none",
                  solver: str = "block", shared: SharedCounts | None = None, rows: np.ndarray | None = None):
     """Fit features on every line (unlabeled lines are context) and the classifier on labeled lines.
@@ -100,8 +124,14 @@ def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict, line
     labels = np.asarray(flat_labels(records), dtype=object)
     known = np.asarray([lab is not None for lab in labels])
     weights = line_weights(records, line_weight)
+    targets = labels[known].astype(str)
+    # boilercut's solver takes the shape part as a dense block: the part is kept aside,
+    # not stacked into the sparse matrix only to be cut out of it again.
+    as_blocks = (solver in BLOCK_SOLVERS and block_solvable(pipeline[-1], len(set(targets)))
+                 and _dense_part_last_only(pipeline[0]))
     start = time.perf_counter()
-    with shared.used_for(rows) if shared is not None else nullcontext(), dense_parts_as_csr():
+    with shared.used_for(rows) if shared is not None else nullcontext(), \
+            dense_parts_aside() if as_blocks else dense_parts_as_csr() as aside:
         feats = pipeline[:-1].fit_transform(table)
     # The parts stacked as CSR keep each part's column order within a row, which for the
     # shifted neighbour blocks is not ascending: sorted, the matrix is the one the COO path
@@ -109,9 +139,13 @@ def fit_pipeline(records: Sequence[dict], features: dict, classifier: dict, line
     feats.sort_indices()
     logger.info("features: %d lines x %d columns in %.1fs", feats.shape[0], feats.shape[1],
                 time.perf_counter() - start)
+    labeled = None if known.all() else known
+    if as_blocks:
+        feats = blocks_beside(feats, aside[0], (pipeline[0].transformer_weights or {}).get("shape"), labeled)
+    elif labeled is not None:
+        feats = feats[labeled]
     start = time.perf_counter()
-    targets = labels[known].astype(str)
-    fit_classifier(pipeline[-1], feats[known], targets, weights[known], dense_columns(pipeline[0]), solver)
+    fit_classifier(pipeline[-1], feats, targets, weights[known], dense_columns(pipeline[0]), solver)
     logger.info("classifier fitted on %d labeled lines in %.1fs (%d iterations)", int(known.sum()),
                 time.perf_counter() - start, int(np.max(pipeline[-1].n_iter_)))
     return pipeline
