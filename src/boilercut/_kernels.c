@@ -1798,6 +1798,37 @@ static void counting_free(Counting *c)
     PyMem_Free(c->grams.slots);
 }
 
+/* Room for n symbols in *buffer (its contents are not kept); -1 on an error. */
+static int symbols_room(uint32_t **buffer, Py_ssize_t *capacity, Py_ssize_t n)
+{
+    if (n <= *capacity)
+        return 0;
+    PyMem_Free(*buffer);
+    *capacity = 2 * n;
+    *buffer = PyMem_Malloc((size_t)*capacity * sizeof(uint32_t));
+    if (*buffer == NULL) {
+        *capacity = 0;
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* The list of the terms, each made by make(its symbols, its length, context); NULL on
+   an error. */
+static PyObject *counted_terms(const Counting *c, PyObject *(*make)(const uint32_t *, int, void *), void *context)
+{
+    PyObject *terms = PyList_New(c->grams.n_terms);
+    for (Py_ssize_t id = 0; terms != NULL && id < c->grams.n_terms; id++) {
+        PyObject *term = make(c->grams.symbols + (size_t)id * GRAM_MAX_N, c->grams.lengths[id], context);
+        if (term == NULL)
+            Py_CLEAR(terms);
+        else
+            PyList_SET_ITEM(terms, id, term);
+    }
+    return terms;
+}
+
 static int check_range(const char *name, int min_n, int max_n)
 {
     if (min_n < 1 || max_n < min_n || max_n > GRAM_MAX_N) {
@@ -1813,6 +1844,28 @@ static int check_range(const char *name, int min_n, int max_n)
 "number in terms, the distinct terms in the order they first occur), counts, first (its\n" \
 "first position among the line's terms), int32 bytes; indptr: int64 bytes, where each\n" \
 "line's entries start, and their end."
+
+/* A char_wb term: its code points. */
+static PyObject *code_points_str(const uint32_t *g, int length, void *context)
+{
+    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, g, length);
+}
+
+/* A word n-gram: its tokens (context: the list of tokens, and " ") joined by a space. */
+static PyObject *joined_tokens(const uint32_t *g, int length, void *context)
+{
+    PyObject *tokens = ((PyObject **)context)[0], *space = ((PyObject **)context)[1];
+    if (length == 1)
+        return Py_NewRef(PyList_GET_ITEM(tokens, g[0]));
+    PyObject *parts = PyTuple_New(length);
+    if (parts == NULL)
+        return NULL;
+    for (int k = 0; k < length; k++)
+        PyTuple_SET_ITEM(parts, k, Py_NewRef(PyList_GET_ITEM(tokens, g[k])));
+    PyObject *term = PyUnicode_Join(space, parts);
+    Py_DECREF(parts);
+    return term;
+}
 
 PyDoc_STRVAR(char_wb_counts_doc,
 "char_wb_counts(texts, min_n, max_n) -> (terms, indptr, ids, counts, first)\n\n"
@@ -1832,7 +1885,7 @@ static PyObject *char_wb_counts(PyObject *self, PyObject *args)
     Counting c;
     uint32_t *word = NULL;  /* the padded word */
     Py_ssize_t word_capacity = 0;
-    PyObject *result = NULL, *terms = NULL;
+    PyObject *result = NULL;
     if (counting_start(&c, PyList_GET_SIZE(texts)) < 0)
         goto done;
     for (Py_ssize_t line = 0; line < c.n_lines; line++) {
@@ -1856,15 +1909,8 @@ static PyObject *char_wb_counts(PyObject *self, PyObject *args)
             while (end < length && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end)))
                 end++;
             Py_ssize_t padded = end - i + 2;
-            if (padded > word_capacity) {
-                PyMem_Free(word);
-                word_capacity = 2 * padded;
-                word = PyMem_Malloc((size_t)word_capacity * sizeof(uint32_t));
-                if (word == NULL) {
-                    PyErr_NoMemory();
-                    goto done;
-                }
-            }
+            if (symbols_room(&word, &word_capacity, padded) < 0)
+                goto done;
             word[0] = word[padded - 1] = ' ';
             for (Py_ssize_t k = i; k < end; k++)
                 word[k - i + 1] = PyUnicode_READ(kind, data, k);
@@ -1882,19 +1928,7 @@ static PyObject *char_wb_counts(PyObject *self, PyObject *args)
         }
         c.indptr[line + 1] = c.ids.n;
     }
-    terms = PyList_New(c.grams.n_terms);
-    if (terms == NULL)
-        goto done;
-    for (Py_ssize_t id = 0; id < c.grams.n_terms; id++) {
-        PyObject *term = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, c.grams.symbols + (size_t)id * GRAM_MAX_N,
-                                                   c.grams.lengths[id]);
-        if (term == NULL) {
-            Py_CLEAR(terms);
-            goto done;
-        }
-        PyList_SET_ITEM(terms, id, term);
-    }
-    result = counting_result(&c, terms);
+    result = counting_result(&c, counted_terms(&c, code_points_str, NULL));
 done:  /* errors (result NULL) and success alike */
     PyMem_Free(word);
     counting_free(&c);
@@ -1922,7 +1956,7 @@ static PyObject *word_ngram_counts(PyObject *self, PyObject *args)
     PyObject *numbers = PyDict_New(), *tokens = PyList_New(0), *space = PyUnicode_FromString(" ");
     uint32_t *symbols = NULL;  /* a line's token numbers */
     Py_ssize_t capacity = 0;
-    PyObject *result = NULL, *terms = NULL;
+    PyObject *result = NULL;
     if (counting_start(&c, PyList_GET_SIZE(lines)) < 0 || !numbers || !tokens || !space)
         goto done;
     for (Py_ssize_t line = 0; line < c.n_lines; line++) {
@@ -1933,15 +1967,8 @@ static PyObject *word_ngram_counts(PyObject *self, PyObject *args)
             goto done;
         }
         Py_ssize_t n_tokens = PyList_GET_SIZE(found), position = 0;
-        if (n_tokens > capacity) {
-            PyMem_Free(symbols);
-            capacity = 2 * n_tokens;
-            symbols = PyMem_Malloc((size_t)capacity * sizeof(uint32_t));
-            if (symbols == NULL) {
-                PyErr_NoMemory();
-                goto done;
-            }
-        }
+        if (symbols_room(&symbols, &capacity, n_tokens) < 0)
+            goto done;
         for (Py_ssize_t k = 0; k < n_tokens; k++) {
             PyObject *token = PyList_GET_ITEM(found, k);
             if (!PyUnicode_Check(token)) {
@@ -1982,37 +2009,10 @@ static PyObject *word_ngram_counts(PyObject *self, PyObject *args)
                     goto done;
         c.indptr[line + 1] = c.ids.n;
     }
-    terms = PyList_New(c.grams.n_terms);
-    if (terms == NULL)
-        goto done;
-    for (Py_ssize_t id = 0; id < c.grams.n_terms; id++) {
-        const uint32_t *g = c.grams.symbols + (size_t)id * GRAM_MAX_N;
-        int length = c.grams.lengths[id];
-        PyObject *term;
-        if (length == 1) {
-            term = PyList_GET_ITEM(tokens, g[0]);
-            Py_INCREF(term);
-        } else {
-            PyObject *parts = PyTuple_New(length);
-            if (parts == NULL) {
-                Py_CLEAR(terms);
-                goto done;
-            }
-            for (int k = 0; k < length; k++) {
-                PyObject *token = PyList_GET_ITEM(tokens, g[k]);
-                Py_INCREF(token);
-                PyTuple_SET_ITEM(parts, k, token);
-            }
-            term = PyUnicode_Join(space, parts);
-            Py_DECREF(parts);
-        }
-        if (term == NULL) {
-            Py_CLEAR(terms);
-            goto done;
-        }
-        PyList_SET_ITEM(terms, id, term);
+    {
+        PyObject *context[2] = {tokens, space};
+        result = counting_result(&c, counted_terms(&c, joined_tokens, context));
     }
-    result = counting_result(&c, terms);
 done:  /* errors (result NULL) and success alike */
     PyMem_Free(symbols);
     Py_XDECREF(numbers);

@@ -135,7 +135,7 @@ def dense_parts_as_csr() -> Iterator[None]:
 # are put in this list and the part gives an empty CSR matrix of their shape and type: the
 # FeatureUnion then stacks the sparse parts alone, and the solver takes the dense block as
 # it is. Stacked as CSR, the dense block was most of the stored values (66,838 lines x
-# 308 columns), copied four times on the way to the solver, which made it dense again.
+# 208 columns), copied several times on the way to the solver, which made it dense again.
 _DENSE_ASIDE: ContextVar[list | None] = ContextVar("boilercut_dense_aside", default=None)
 
 
