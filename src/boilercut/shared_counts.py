@@ -272,4 +272,3 @@ def _cost(vectorizer) -> int:
     per character) above words."""
     analyzer = getattr(vectorizer, "analyzer", "word")
     return 2 if analyzer in ("char", "char_wb") else 1
-

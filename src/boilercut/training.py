@@ -208,11 +208,12 @@ def fit_models(records: Sequence[dict], features: dict, classifier: dict, line_w
     The context stage learns from out-of-fold probabilities: pages are dealt into `folds`
     groups, and each group's lines are scored by a Pipeline fitted on the other groups.
     The fold Pipelines and the final one (on every page) are independent fits, run in
-    `n_jobs` processes, this one among them (fit_processes.py). The site stage (site_stage.py) learns from the context stage's
-    probabilities of those out-of-fold probabilities, on the pages whose site (`site`
-    and `view` fields) has site_stage["min_site_pages"] or more training pages, and from
-    the `site_only` pages: pages the first two stages never see, scored by the final ones,
-    so that their probabilities are out-of-sample as a new site's are. Returns
+    `n_jobs` processes, this one among them (fit_processes.py). The site stage
+    (site_stage.py) learns from the context stage's probabilities of those out-of-fold
+    probabilities, on the pages whose site (`site` and `view` fields) has
+    site_stage["min_site_pages"] or more training pages, and from the `site_only` pages:
+    pages the first two stages never see, scored by the final ones, so that their
+    probabilities are out-of-sample as a new site's are. Returns
     (pipeline, context stage or None, site stage or None).
     """
     settings = dict(context_stage or {})
